@@ -1,0 +1,1 @@
+"""HTTP API, command handling, settings, logging and the command line."""

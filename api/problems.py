@@ -1,0 +1,101 @@
+"""Every error as ``application/problem+json`` (RFC 9457), with a precise ``detail``."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.service import PreconditionFailed
+from domain.errors import (
+    DomainError,
+    EntryNotFound,
+    IncidentAlreadyExists,
+    IncidentNotFound,
+)
+from eventstore import ConcurrencyError, EventIdConflict
+
+PROBLEM_JSON = "application/problem+json"
+
+log = structlog.get_logger()
+
+
+def problem(status: int, detail: str, *, title: str | None = None, **extra: Any) -> JSONResponse:
+    """A problem+json response."""
+    body = {
+        "type": "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def _domain_status(error: DomainError) -> int:
+    if isinstance(error, IncidentNotFound | EntryNotFound):
+        return 404
+    if isinstance(error, IncidentAlreadyExists):
+        return 409
+    return 422
+
+
+def _field_errors(errors: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "location": list(err.get("loc", ())),
+            "message": err.get("msg", ""),
+            "type": err.get("type"),
+        }
+        for err in errors
+    ]
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every failure into a problem document."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return problem(_domain_status(exc), exc.detail)
+
+    @app.exception_handler(ConcurrencyError)
+    async def _conflict(_: Request, exc: ConcurrencyError) -> JSONResponse:
+        return problem(409, f"{exc}; read the incident again and retry")
+
+    @app.exception_handler(EventIdConflict)
+    async def _event_id(_: Request, exc: EventIdConflict) -> JSONResponse:
+        return problem(409, str(exc))
+
+    @app.exception_handler(PreconditionFailed)
+    async def _precondition(_: Request, exc: PreconditionFailed) -> JSONResponse:
+        return problem(412, str(exc), current_version=exc.actual)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _field_errors(exc.errors())
+        detail = "; ".join(f"{'.'.join(map(str, e['location']))}: {e['message']}" for e in errors)
+        return problem(422, detail or "invalid request", errors=errors)
+
+    @app.exception_handler(ValidationError)
+    async def _model_invalid(_: Request, exc: ValidationError) -> JSONResponse:
+        errors = _field_errors(exc.errors())
+        detail = "; ".join(f"{'.'.join(map(str, e['location']))}: {e['message']}" for e in errors)
+        return problem(422, detail or "invalid input", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        response = problem(exc.status_code, str(exc.detail))
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("request.failed")
+        return problem(500, "the server failed to handle this request; it has been logged")

@@ -1,0 +1,203 @@
+"""Incident commands and the summary and timeline read models."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Body, HTTPException, Query, Response, status
+
+from api.cursor import decode_cursor, encode_cursor
+from api.dependencies import ConnectionDep, MetadataDep, ServiceDep
+from api.schemas import (
+    AcknowledgeRequest,
+    CommandResult,
+    DeclareIncidentRequest,
+    IncidentPage,
+    IncidentSummary,
+    NoteRequest,
+    SeverityRequest,
+    StatusRequest,
+    Timeline,
+    TimelineEntry,
+    TimelinePatch,
+)
+from api.service import Outcome
+from domain import commands as c
+from domain.values import Severity, Status, UtcDatetime
+from projections.summary import get_summary, list_summaries
+from projections.timeline import get_timeline
+
+router = APIRouter(prefix="/incidents", tags=["incidents"])
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such incident"}}
+COMMAND_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such incident or entry"},
+    409: {"description": "Concurrent change; retry"},
+    422: {"description": "Invalid input or a broken rule"},
+}
+
+
+def _result(outcome: Outcome) -> CommandResult:
+    return CommandResult(
+        id=outcome.incident_id, version=outcome.result.version, position=outcome.result.position
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Declare an incident",
+    responses={409: {"description": "An incident with this id exists"}, 422: {}},
+)
+def declare(
+    body: DeclareIncidentRequest, service: ServiceDep, metadata: MetadataDep, response: Response
+) -> CommandResult:
+    command = c.DeclareIncident(
+        incident_id=body.id or uuid4(),
+        at=service.now(),
+        title=body.title,
+        severity=body.severity,
+        services=tuple(body.services),
+        summary=body.summary,
+        started_at=body.started_at,
+        detected_at=body.detected_at,
+    )
+    outcome = service.execute(command, metadata)
+    response.headers["Location"] = f"/incidents/{outcome.incident_id}"
+    return _result(outcome)
+
+
+@router.get("", summary="List incident summaries, newest first")
+def list_incidents(
+    conn: ConnectionDep,
+    status_: Annotated[Status | None, Query(alias="status")] = None,
+    severity: Severity | None = None,
+    service: Annotated[str | None, Query(max_length=100)] = None,
+    declared_after: UtcDatetime | None = None,
+    declared_before: UtcDatetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> IncidentPage:
+    rows = list_summaries(
+        conn,
+        limit=limit + 1,
+        status=status_.value if status_ else None,
+        severity=severity.value if severity else None,
+        service=service,
+        declared_after=declared_after,
+        declared_before=declared_before,
+        before=decode_cursor(cursor) if cursor else None,
+    )
+    page = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        last = page[-1]
+        next_cursor = encode_cursor(last["declared_at"], last["incident_id"])
+    return IncidentPage(items=[IncidentSummary.from_row(r) for r in page], next=next_cursor)
+
+
+@router.get("/{incident_id}", summary="The incident's summary", responses=NOT_FOUND)
+def get_incident(incident_id: UUID, conn: ConnectionDep) -> IncidentSummary:
+    row = get_summary(conn, incident_id)
+    if row is None:
+        raise HTTPException(404, f"incident {incident_id} does not exist")
+    return IncidentSummary.from_row(row)
+
+
+@router.post(
+    "/{incident_id}/acknowledge", summary="Acknowledge the incident", responses=COMMAND_ERRORS
+)
+def acknowledge(
+    incident_id: UUID,
+    service: ServiceDep,
+    metadata: MetadataDep,
+    body: Annotated[AcknowledgeRequest | None, Body()] = None,
+) -> CommandResult:
+    command = c.AcknowledgeIncident(
+        incident_id=incident_id, at=service.now(), occurred_at=body.occurred_at if body else None
+    )
+    return _result(service.execute(command, metadata))
+
+
+@router.post("/{incident_id}/status", summary="Change the status", responses=COMMAND_ERRORS)
+def change_status(
+    incident_id: UUID, body: StatusRequest, service: ServiceDep, metadata: MetadataDep
+) -> CommandResult:
+    command = c.ChangeStatus(
+        incident_id=incident_id, at=service.now(), status=body.status, occurred_at=body.occurred_at
+    )
+    return _result(service.execute(command, metadata))
+
+
+@router.post("/{incident_id}/severity", summary="Change the severity", responses=COMMAND_ERRORS)
+def change_severity(
+    incident_id: UUID, body: SeverityRequest, service: ServiceDep, metadata: MetadataDep
+) -> CommandResult:
+    command = c.ChangeSeverity(
+        incident_id=incident_id, at=service.now(), severity=body.severity, reason=body.reason
+    )
+    return _result(service.execute(command, metadata))
+
+
+@router.post(
+    "/{incident_id}/notes",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a note to the timeline",
+    responses=COMMAND_ERRORS,
+)
+def add_note(
+    incident_id: UUID,
+    body: NoteRequest,
+    service: ServiceDep,
+    metadata: MetadataDep,
+    response: Response,
+) -> CommandResult:
+    note_id = uuid4()
+    command = c.AddNote(
+        incident_id=incident_id,
+        at=service.now(),
+        note_id=note_id,
+        text=body.text,
+        occurred_at=body.occurred_at,
+    )
+    outcome = service.execute(command, metadata)
+    response.headers["Location"] = f"/incidents/{incident_id}/timeline/{note_id}"
+    return _result(outcome)
+
+
+@router.patch(
+    "/{incident_id}/timeline/{entry_id}",
+    summary="Amend or redact a timeline note",
+    responses=COMMAND_ERRORS,
+)
+def patch_entry(
+    incident_id: UUID,
+    entry_id: UUID,
+    body: TimelinePatch,
+    service: ServiceDep,
+    metadata: MetadataDep,
+) -> CommandResult:
+    command: c.Command
+    if body.redacted:
+        assert body.reason is not None  # checked by TimelinePatch
+        command = c.RedactNote(
+            incident_id=incident_id, at=service.now(), note_id=entry_id, reason=body.reason
+        )
+    else:
+        command = c.AmendNote(
+            incident_id=incident_id,
+            at=service.now(),
+            note_id=entry_id,
+            text=body.text,
+            occurred_at=body.occurred_at,
+        )
+    return _result(service.execute(command, metadata))
+
+
+@router.get("/{incident_id}/timeline", summary="The reconstructed timeline", responses=NOT_FOUND)
+def timeline(incident_id: UUID, conn: ConnectionDep) -> Timeline:
+    rows = get_timeline(conn, incident_id)
+    if not rows and get_summary(conn, incident_id) is None:
+        raise HTTPException(404, f"incident {incident_id} does not exist")
+    return Timeline(incident_id=incident_id, entries=[TimelineEntry.from_row(r) for r in rows])

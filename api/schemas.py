@@ -1,0 +1,176 @@
+"""Request and response bodies of the HTTP API (never the database tables themselves)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from domain.values import NoteText, Reason, ServiceName, Severity, Status, Title, UtcDatetime
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DeclareIncidentRequest(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Checkout API returns 502",
+                    "severity": "SEV2",
+                    "services": ["checkout", "payments"],
+                    "summary": "Error rate above 20% since the 14:00 deploy",
+                }
+            ]
+        }
+    )
+
+    id: UUID | None = Field(default=None, description="Client-chosen id; generated when absent.")
+    title: Title
+    severity: Severity
+    services: list[ServiceName] = Field(default_factory=list, max_length=50)
+    summary: str | None = Field(default=None, max_length=10_000)
+    started_at: UtcDatetime | None = Field(
+        default=None, description="When the problem began (defaults to detection time)."
+    )
+    detected_at: UtcDatetime | None = Field(
+        default=None, description="When it was noticed (defaults to now)."
+    )
+
+
+class AcknowledgeRequest(Body):
+    occurred_at: UtcDatetime | None = None
+
+
+class StatusRequest(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "identified"}]})
+
+    status: Status
+    occurred_at: UtcDatetime | None = Field(
+        default=None, description="When the change happened (defaults to now)."
+    )
+
+
+class SeverityRequest(Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"severity": "SEV1", "reason": "All regions affected"}]}
+    )
+
+    severity: Severity
+    reason: Reason | None = None
+
+
+class NoteRequest(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"text": "Rolled back deploy 4812"}]})
+
+    text: NoteText
+    occurred_at: UtcDatetime | None = Field(
+        default=None, description="When the noted fact happened (defaults to now)."
+    )
+
+
+class TimelinePatch(Body):
+    """Amend a note (new text and/or time) or redact it (``redacted: true`` with a reason)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"text": "Rolled back deploy 4812 (not 4811)"},
+                {"redacted": True, "reason": "Contained a customer's e-mail address"},
+            ]
+        }
+    )
+
+    text: NoteText | None = None
+    occurred_at: UtcDatetime | None = None
+    redacted: Literal[True] | None = None
+    reason: Reason | None = None
+
+    @model_validator(mode="after")
+    def _one_action(self) -> TimelinePatch:
+        if self.redacted:
+            if self.text is not None or self.occurred_at is not None:
+                raise ValueError("a redaction cannot also change text or occurred_at")
+            if self.reason is None:
+                raise ValueError("a redaction needs a reason")
+        elif self.text is None and self.occurred_at is None:
+            raise ValueError("give text and/or occurred_at to amend, or redacted: true to redact")
+        elif self.reason is not None:
+            raise ValueError("reason is only used with redacted: true")
+        return self
+
+
+class CommandResult(BaseModel):
+    """Where a command landed: the incident's new stream version and the log position."""
+
+    id: UUID
+    version: int
+    position: int
+
+
+class IncidentSummary(BaseModel):
+    id: UUID
+    title: str
+    status: Status
+    severity: Severity
+    services: list[str]
+    summary: str | None
+    declared_by: str | None
+    declared_at: datetime
+    started_at: datetime
+    detected_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    time_to_detect_seconds: float = Field(description="detected_at - started_at")
+    time_to_acknowledge_seconds: float | None = Field(description="acknowledged_at - detected_at")
+    time_to_resolve_seconds: float | None = Field(description="resolved_at - detected_at")
+    duration_seconds: float | None = Field(description="resolved_at - started_at")
+    version: int
+    last_position: int
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> IncidentSummary:
+        def seconds(end: datetime | None, start: datetime | None) -> float | None:
+            return (end - start).total_seconds() if end and start else None
+
+        return cls(
+            id=row["incident_id"],
+            services=[s for s in row["services"].split(",") if s],
+            time_to_detect_seconds=(row["detected_at"] - row["started_at"]).total_seconds(),
+            time_to_acknowledge_seconds=seconds(row["acknowledged_at"], row["detected_at"]),
+            time_to_resolve_seconds=seconds(row["resolved_at"], row["detected_at"]),
+            duration_seconds=seconds(row["resolved_at"], row["started_at"]),
+            **{k: v for k, v in row.items() if k not in {"incident_id", "services"}},
+        )
+
+
+class IncidentPage(BaseModel):
+    items: list[IncidentSummary]
+    next: str | None = Field(description="Cursor for the next page; null on the last page.")
+
+
+class TimelineEntry(BaseModel):
+    id: UUID
+    kind: str
+    text: str
+    actor: str | None
+    details: dict[str, Any]
+    occurred_at: datetime = Field(description="When it happened in the world.")
+    recorded_at: datetime = Field(description="When the service stored it.")
+    amended_at: datetime | None
+    position: int
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> TimelineEntry:
+        return cls(id=row["entry_id"], **{k: v for k, v in row.items() if k != "entry_id"})
+
+
+class Timeline(BaseModel):
+    incident_id: UUID
+    entries: list[TimelineEntry]

@@ -1,0 +1,21 @@
+"""The service's configuration, read from ``INCIDENTS_*`` environment variables."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="INCIDENTS_", extra="ignore")
+
+    database_url: str = "sqlite:///./var/incidents.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "INFO"
+    sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "NORMAL"
+    """NORMAL in WAL mode survives a crash of the process, not always a power loss."""
+    command_retries: int = 5
+    """How often a command without If-Match is retried after losing a race for its stream."""

@@ -1,0 +1,1 @@
+"""Pure incident domain: events, commands, the Incident aggregate and its errors. No I/O."""

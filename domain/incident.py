@@ -1,0 +1,253 @@
+"""The Incident aggregate: ``decide`` enforces the rules, ``evolve`` folds events into state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from domain import commands as c
+from domain import events as e
+from domain.errors import (
+    EntryNotFound,
+    IncidentAlreadyExists,
+    IncidentNotFound,
+    InvalidTransition,
+    RuleViolation,
+)
+from domain.values import Severity, Status
+
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far in the future a reported time may lie before it is refused as a typo."""
+
+NEXT_STATUSES: dict[Status, frozenset[Status]] = {
+    # Forward along the lifecycle, skipping allowed (a false alarm is resolved at once).
+    Status.INVESTIGATING: frozenset({Status.IDENTIFIED, Status.MONITORING, Status.RESOLVED}),
+    Status.IDENTIFIED: frozenset({Status.MONITORING, Status.RESOLVED}),
+    Status.MONITORING: frozenset({Status.RESOLVED}),
+    # Reopening goes back to investigating; closing is only possible once resolved.
+    Status.RESOLVED: frozenset({Status.INVESTIGATING, Status.CLOSED}),
+    Status.CLOSED: frozenset(),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """What the rules need to know about one incident; ``version`` counts its events."""
+
+    version: int = 0
+    id: UUID | None = None
+    title: str = ""
+    severity: Severity = Severity.SEV5
+    status: Status = Status.INVESTIGATING
+    started_at: datetime | None = None
+    detected_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    notes: frozenset[UUID] = frozenset()
+    redacted_notes: frozenset[UUID] = frozenset()
+
+    @property
+    def exists(self) -> bool:
+        return self.id is not None
+
+
+def fold(events: Iterable[e.DomainEvent], state: Incident | None = None) -> Incident:
+    """Replay events over a state (a fresh one by default)."""
+    current = state or Incident()
+    for event in events:
+        current = evolve(current, event)
+    return current
+
+
+# --- decide -------------------------------------------------------------------------------
+
+
+def _require(state: Incident, command: c.Command) -> datetime:
+    if not state.exists:
+        raise IncidentNotFound(f"incident {command.incident_id} does not exist")
+    assert state.started_at is not None
+    return state.started_at
+
+
+def _not_in_future(name: str, value: datetime, now: datetime) -> None:
+    if value > now + CLOCK_SKEW:
+        raise RuleViolation(f"{name} {value.isoformat()} lies in the future")
+
+
+def _declare(state: Incident, cmd: c.DeclareIncident) -> list[e.DomainEvent]:
+    if state.exists:
+        raise IncidentAlreadyExists(f"incident {cmd.incident_id} already exists")
+    started = cmd.started_at or cmd.detected_at or cmd.at
+    detected = cmd.detected_at if cmd.detected_at is not None else max(started, cmd.at)
+    _not_in_future("started_at", started, cmd.at)
+    _not_in_future("detected_at", detected, cmd.at)
+    if detected < started:
+        raise RuleViolation(
+            f"detected_at {detected.isoformat()} is before started_at {started.isoformat()}"
+        )
+    return [
+        e.IncidentDeclared(
+            occurred_at=cmd.at,
+            incident_id=cmd.incident_id,
+            title=cmd.title,
+            severity=cmd.severity,
+            services=tuple(dict.fromkeys(cmd.services)),
+            summary=cmd.summary,
+            started_at=started,
+            detected_at=detected,
+        )
+    ]
+
+
+def _acknowledge(state: Incident, cmd: c.AcknowledgeIncident) -> list[e.DomainEvent]:
+    _require(state, cmd)
+    if state.status is Status.CLOSED:
+        raise InvalidTransition("a closed incident cannot be acknowledged")
+    if state.acknowledged_at is not None:
+        raise RuleViolation(
+            f"incident was already acknowledged at {state.acknowledged_at.isoformat()}"
+        )
+    when = cmd.occurred_at or cmd.at
+    _not_in_future("occurred_at", when, cmd.at)
+    assert state.detected_at is not None
+    if when < state.detected_at:
+        raise RuleViolation(
+            f"acknowledged at {when.isoformat()} is before detection at {state.detected_at.isoformat()}"
+        )
+    return [e.IncidentAcknowledged(occurred_at=when)]
+
+
+def _change_status(state: Incident, cmd: c.ChangeStatus) -> list[e.DomainEvent]:
+    started = _require(state, cmd)
+    if cmd.status is state.status:
+        raise InvalidTransition(f"incident is already {state.status.value}")
+    if cmd.status not in NEXT_STATUSES[state.status]:
+        allowed = ", ".join(sorted(s.value for s in NEXT_STATUSES[state.status])) or "none"
+        raise InvalidTransition(
+            f"cannot change status from {state.status.value} to {cmd.status.value}"
+            f" (allowed: {allowed})"
+        )
+    when = cmd.occurred_at or cmd.at
+    _not_in_future("occurred_at", when, cmd.at)
+    if cmd.status is Status.RESOLVED and when < started:
+        raise RuleViolation(
+            f"resolved at {when.isoformat()} is before started_at {started.isoformat()}"
+        )
+    return [
+        e.IncidentStatusChanged(occurred_at=when, from_status=state.status, to_status=cmd.status)
+    ]
+
+
+def _change_severity(state: Incident, cmd: c.ChangeSeverity) -> list[e.DomainEvent]:
+    _require(state, cmd)
+    if state.status is Status.CLOSED:
+        raise InvalidTransition("a closed incident cannot change severity")
+    if cmd.severity is state.severity:
+        raise RuleViolation(f"severity is already {state.severity.value}")
+    return [
+        e.IncidentSeverityChanged(
+            occurred_at=cmd.at,
+            from_severity=state.severity,
+            to_severity=cmd.severity,
+            reason=cmd.reason,
+        )
+    ]
+
+
+def _add_note(state: Incident, cmd: c.AddNote) -> list[e.DomainEvent]:
+    _require(state, cmd)
+    if cmd.note_id in state.notes:
+        raise RuleViolation(f"timeline entry {cmd.note_id} already exists")
+    when = cmd.occurred_at or cmd.at
+    _not_in_future("occurred_at", when, cmd.at)
+    return [e.NoteAdded(occurred_at=when, note_id=cmd.note_id, text=cmd.text)]
+
+
+def _live_note(state: Incident, note_id: UUID) -> None:
+    if note_id not in state.notes:
+        raise EntryNotFound(f"incident {state.id} has no note {note_id}")
+    if note_id in state.redacted_notes:
+        raise RuleViolation(f"note {note_id} was redacted and cannot change")
+
+
+def _amend_note(state: Incident, cmd: c.AmendNote) -> list[e.DomainEvent]:
+    _require(state, cmd)
+    _live_note(state, cmd.note_id)
+    if cmd.text is None and cmd.occurred_at is None:
+        raise RuleViolation("an amendment needs a new text, a new occurred_at, or both")
+    if cmd.occurred_at is not None:
+        _not_in_future("occurred_at", cmd.occurred_at, cmd.at)
+    return [
+        e.NoteAmended(
+            occurred_at=cmd.at,
+            note_id=cmd.note_id,
+            text=cmd.text,
+            note_occurred_at=cmd.occurred_at,
+        )
+    ]
+
+
+def _redact_note(state: Incident, cmd: c.RedactNote) -> list[e.DomainEvent]:
+    _require(state, cmd)
+    _live_note(state, cmd.note_id)
+    return [e.NoteRedacted(occurred_at=cmd.at, note_id=cmd.note_id, reason=cmd.reason)]
+
+
+DECIDERS: dict[type[c.Command], Callable[[Incident, Any], list[e.DomainEvent]]] = {
+    c.DeclareIncident: _declare,
+    c.AcknowledgeIncident: _acknowledge,
+    c.ChangeStatus: _change_status,
+    c.ChangeSeverity: _change_severity,
+    c.AddNote: _add_note,
+    c.AmendNote: _amend_note,
+    c.RedactNote: _redact_note,
+}
+
+
+def decide(state: Incident, command: c.Command) -> list[e.DomainEvent]:
+    """The events a command produces on this state, or a DomainError saying why not."""
+    return DECIDERS[type(command)](state, command)
+
+
+# --- evolve -------------------------------------------------------------------------------
+
+
+def _evolve_declared(state: Incident, ev: e.IncidentDeclared) -> Incident:
+    return replace(
+        state,
+        id=ev.incident_id,
+        title=ev.title,
+        severity=ev.severity,
+        status=Status.INVESTIGATING,
+        started_at=ev.started_at,
+        detected_at=ev.detected_at,
+    )
+
+
+def _evolve_status(state: Incident, ev: e.IncidentStatusChanged) -> Incident:
+    resolved_at = state.resolved_at
+    if ev.to_status is Status.RESOLVED:
+        resolved_at = ev.occurred_at
+    elif ev.to_status is Status.INVESTIGATING:
+        resolved_at = None
+    return replace(state, status=ev.to_status, resolved_at=resolved_at)
+
+
+EVOLVERS: dict[type[e.DomainEvent], Callable[[Incident, Any], Incident]] = {
+    e.IncidentDeclared: _evolve_declared,
+    e.IncidentAcknowledged: lambda s, ev: replace(s, acknowledged_at=ev.occurred_at),
+    e.IncidentStatusChanged: _evolve_status,
+    e.IncidentSeverityChanged: lambda s, ev: replace(s, severity=ev.to_severity),
+    e.NoteAdded: lambda s, ev: replace(s, notes=s.notes | {ev.note_id}),
+    e.NoteAmended: lambda s, ev: s,
+    e.NoteRedacted: lambda s, ev: replace(s, redacted_notes=s.redacted_notes | {ev.note_id}),
+}
+
+
+def evolve(state: Incident, event: e.DomainEvent) -> Incident:
+    """The state after one more event; the version counts every event applied."""
+    evolved = EVOLVERS[type(event)](state, event)
+    return replace(evolved, version=state.version + 1)

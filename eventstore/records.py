@@ -1,0 +1,50 @@
+"""What goes into the log and what comes out of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event to append; the store assigns its version, position and recorded time."""
+
+    event_id: UUID
+    type: str
+    data: dict[str, Any]
+    occurred_at: datetime
+    schema_version: int = 1
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """An event as stored: immutable, with its place in its stream and in the whole log."""
+
+    position: int
+    stream_id: str
+    version: int
+    event_id: UUID
+    type: str
+    schema_version: int
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    occurred_at: datetime
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    """The stream's version after the append and the log positions of the appended events."""
+
+    stream_id: str
+    version: int
+    positions: tuple[int, ...]
+
+    @property
+    def position(self) -> int:
+        """The position of the last appended event."""
+        return self.positions[-1]

@@ -1,0 +1,52 @@
+"""The one MetaData of the service, shared with Alembic; tables here belong to the log."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    Uuid,
+)
+
+from eventstore.types import UtcDateTime, json_document
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column(
+        "position",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        Identity(always=False),
+        primary_key=True,
+    ),
+    Column("stream_id", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("type", String(100), nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    Column("data", json_document(), nullable=False),
+    Column("metadata", json_document(), nullable=False),
+    Column("event_id", Uuid(), nullable=False),
+    Column("occurred_at", UtcDateTime(), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
+    UniqueConstraint("event_id", name="uq_events_event_id"),
+    Index("ix_events_recorded_at", "recorded_at"),
+    sqlite_autoincrement=True,
+)

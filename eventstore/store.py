@@ -1,0 +1,264 @@
+"""Append to and read from the log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.exc import IntegrityError
+
+from eventstore.engine import WRITE
+from eventstore.errors import ConcurrencyError, EventIdConflict
+from eventstore.records import AppendResult, NewEvent, RecordedEvent
+from eventstore.schema import events
+
+InTransaction = Callable[[Connection, list[RecordedEvent]], None]
+"""Work done inside the append transaction (inline projections), committed with the events."""
+
+# Any 64-bit constant serves, as long as every writer of the log uses the same one.
+APPEND_LOCK_KEY = 0x1_0C1D_E27
+
+_COLUMNS = (
+    events.c.position,
+    events.c.stream_id,
+    events.c.version,
+    events.c.event_id,
+    events.c.type,
+    events.c.schema_version,
+    events.c.data,
+    events.c.metadata,
+    events.c.occurred_at,
+    events.c.recorded_at,
+)
+
+
+def _recorded(row: Sequence[Any]) -> RecordedEvent:
+    return RecordedEvent(
+        position=row[0],
+        stream_id=row[1],
+        version=row[2],
+        event_id=row[3],
+        type=row[4],
+        schema_version=row[5],
+        data=row[6],
+        metadata=row[7],
+        occurred_at=row[8],
+        recorded_at=row[9],
+    )
+
+
+def lock_log_for_append(conn: Connection) -> None:
+    """Serialise writers of the log for the rest of this transaction.
+
+    On PostgreSQL two transactions could otherwise take positions 10 and 11 and commit
+    in the opposite order; a reader paging with ``position > last`` would then pass 10
+    for good. Holding one transaction-scoped advisory lock from before the position is
+    drawn until commit makes positions become visible in position order, so a follower
+    never skips an event. SQLite allows one writer at a time (BEGIN IMMEDIATE), which
+    gives the same order without a lock.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY})")
+
+
+class EventStore:
+    """The log: one ``events`` table, appended to under optimistic concurrency."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] | None = None) -> None:
+        self.engine = engine
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    # --- writing ----------------------------------------------------------------------
+
+    def append(
+        self,
+        stream_id: str,
+        new_events: Sequence[NewEvent],
+        expected_version: int | None,
+        *,
+        in_transaction: InTransaction | None = None,
+    ) -> AppendResult:
+        """Append events at ``expected_version`` (None: whatever the version is).
+
+        Re-sending events whose ids are stored already returns the original result and
+        writes nothing; an id stored with other content raises EventIdConflict.
+        """
+        if not new_events:
+            raise ValueError("append needs at least one event")
+        try:
+            with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+                return self.append_in(
+                    conn, stream_id, new_events, expected_version, in_transaction=in_transaction
+                )
+        except IntegrityError:
+            # Only a writer outside this store's lock (or a duplicate id racing on another
+            # engine) gets here; answer as the loser of that race would.
+            original = self._find_original(stream_id, new_events)
+            if original is not None:
+                return original
+            actual = self.stream_version(stream_id)
+            raise ConcurrencyError(stream_id, expected_version or 0, actual) from None
+
+    def append_in(
+        self,
+        conn: Connection,
+        stream_id: str,
+        new_events: Sequence[NewEvent],
+        expected_version: int | None,
+        *,
+        in_transaction: InTransaction | None = None,
+    ) -> AppendResult:
+        """Append inside a transaction the caller owns (it must be a writing one)."""
+        lock_log_for_append(conn)
+        original = _original_result(conn, stream_id, new_events)
+        if original is not None:
+            return original
+        current = _stream_version(conn, stream_id)
+        if expected_version is not None and current != expected_version:
+            raise ConcurrencyError(stream_id, expected_version, current)
+        recorded_at = self._clock()
+        rows: list[dict[str, Any]] = [
+            {
+                "stream_id": stream_id,
+                "version": current + offset,
+                "type": event.type,
+                "schema_version": event.schema_version,
+                "data": event.data,
+                "metadata": event.metadata,
+                "event_id": event.event_id,
+                "occurred_at": event.occurred_at,
+                "recorded_at": recorded_at,
+            }
+            for offset, event in enumerate(new_events, start=1)
+        ]
+        positions = _insert(conn, rows)
+        recorded = [
+            RecordedEvent(
+                position=position,
+                stream_id=stream_id,
+                version=row["version"],
+                event_id=row["event_id"],
+                type=row["type"],
+                schema_version=row["schema_version"],
+                data=row["data"],
+                metadata=row["metadata"],
+                occurred_at=row["occurred_at"],
+                recorded_at=recorded_at,
+            )
+            for position, row in zip(positions, rows, strict=True)
+        ]
+        if in_transaction is not None:
+            in_transaction(conn, recorded)
+        return AppendResult(stream_id, current + len(rows), tuple(positions))
+
+    def _find_original(self, stream_id: str, new_events: Sequence[NewEvent]) -> AppendResult | None:
+        with self.engine.connect() as conn:
+            return _original_result(conn, stream_id, new_events)
+
+    # --- reading ----------------------------------------------------------------------
+
+    def read_stream(
+        self,
+        stream_id: str,
+        *,
+        after_version: int = 0,
+        to_version: int | None = None,
+        to_position: int | None = None,
+        recorded_until: datetime | None = None,
+    ) -> list[RecordedEvent]:
+        """One stream's events in version order, optionally cut at a version, position or time."""
+        query = select(*_COLUMNS).where(
+            events.c.stream_id == stream_id, events.c.version > after_version
+        )
+        if to_version is not None:
+            query = query.where(events.c.version <= to_version)
+        if to_position is not None:
+            query = query.where(events.c.position <= to_position)
+        if recorded_until is not None:
+            query = query.where(events.c.recorded_at <= recorded_until)
+        with self.engine.connect() as conn:
+            return [_recorded(row) for row in conn.execute(query.order_by(events.c.version))]
+
+    def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
+        """The log in position order, after a position; never skips a committed event."""
+        with self.engine.connect() as conn:
+            return read_all_in(conn, after_position, limit)
+
+    def stream_version(self, stream_id: str) -> int:
+        """The current version of a stream (0 when it does not exist)."""
+        with self.engine.connect() as conn:
+            return _stream_version(conn, stream_id)
+
+    def head_position(self) -> int:
+        """The position of the newest event in the log (0 when empty)."""
+        with self.engine.connect() as conn:
+            return head_position_in(conn)
+
+
+def read_all_in(conn: Connection, after_position: int, limit: int) -> list[RecordedEvent]:
+    """``read_all`` on a connection the caller owns."""
+    query = (
+        select(*_COLUMNS)
+        .where(events.c.position > after_position)
+        .order_by(events.c.position)
+        .limit(limit)
+    )
+    return [_recorded(row) for row in conn.execute(query)]
+
+
+def head_position_in(conn: Connection) -> int:
+    """``head_position`` on a connection the caller owns."""
+    return int(conn.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar_one())
+
+
+def _stream_version(conn: Connection, stream_id: str) -> int:
+    query = select(func.coalesce(func.max(events.c.version), 0)).where(
+        events.c.stream_id == stream_id
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+def _insert(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+    if len(rows) == 1:
+        result = conn.execute(events.insert().returning(events.c.position), rows[0])
+        return [int(result.scalar_one())]
+    # insertmanyvalues keeps RETURNING rows in parameter order when sort_by_parameter_order.
+    result = conn.execute(
+        events.insert().returning(events.c.position, sort_by_parameter_order=True), rows
+    )
+    return [int(p) for p in result.scalars()]
+
+
+def _original_result(
+    conn: Connection, stream_id: str, new_events: Sequence[NewEvent]
+) -> AppendResult | None:
+    """The result of an earlier append of exactly these events, if there was one."""
+    ids = [event.event_id for event in new_events]
+    query = select(*_COLUMNS).where(events.c.event_id.in_(ids))
+    stored = {row.event_id: _recorded(row) for row in conn.execute(query)}
+    if not stored:
+        return None
+    for event in new_events:
+        original = stored.get(event.event_id)
+        if original is None or not _same_event(original, stream_id, event):
+            raise EventIdConflict(
+                f"event {event.event_id} is already stored with other content"
+                if original is not None
+                else "some of these event ids are stored already and some are not"
+            )
+    ordered = [stored[event.event_id] for event in new_events]
+    return AppendResult(
+        stream_id, ordered[-1].version, tuple(recorded.position for recorded in ordered)
+    )
+
+
+def _same_event(original: RecordedEvent, stream_id: str, event: NewEvent) -> bool:
+    return (
+        original.stream_id == stream_id
+        and original.type == event.type
+        and original.schema_version == event.schema_version
+        and original.data == event.data
+        and original.occurred_at == event.occurred_at
+    )

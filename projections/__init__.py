@@ -1,0 +1,1 @@
+"""Read models rebuilt from the log: one module per projection, plus the runner."""

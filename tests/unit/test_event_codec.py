@@ -1,0 +1,196 @@
+"""Stored form of events: encode / decode round-trips and upcasting on read."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any, get_args
+from uuid import UUID
+
+import pytest
+from pydantic import ValidationError
+
+from domain.events import (
+    UPCASTERS,
+    DomainEvent,
+    Event,
+    IncidentAcknowledged,
+    IncidentDeclared,
+    IncidentSeverityChanged,
+    IncidentStatusChanged,
+    NoteAdded,
+    NoteAmended,
+    NoteRedacted,
+    decode,
+    encode,
+    event_type,
+    schema_version,
+)
+from domain.values import Severity, Status
+
+INCIDENT_ID = UUID("00000000-0000-4000-8000-000000000001")
+NOTE_ID = UUID("00000000-0000-4000-8000-0000000000a1")
+AT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+COLUMNS = {"type", "schema_version", "occurred_at"}
+
+SAMPLES: list[DomainEvent] = [
+    IncidentDeclared(
+        occurred_at=AT,
+        incident_id=INCIDENT_ID,
+        title="Checkout is down",
+        severity=Severity.SEV2,
+        services=("checkout", "payments"),
+        summary="5xx on /pay",
+        started_at=AT - timedelta(hours=1),
+        detected_at=AT - timedelta(minutes=30),
+    ),
+    IncidentDeclared(
+        occurred_at=AT,
+        incident_id=INCIDENT_ID,
+        title="Minimal",
+        severity=Severity.SEV5,
+        started_at=AT,
+        detected_at=AT,
+    ),
+    IncidentAcknowledged(occurred_at=AT),
+    IncidentStatusChanged(occurred_at=AT, from_status=Status.RESOLVED, to_status=Status.CLOSED),
+    IncidentSeverityChanged(
+        occurred_at=AT, from_severity=Severity.SEV3, to_severity=Severity.SEV1, reason="all regions"
+    ),
+    IncidentSeverityChanged(occurred_at=AT, from_severity=Severity.SEV1, to_severity=Severity.SEV4),
+    NoteAdded(occurred_at=AT, note_id=NOTE_ID, text="Rolled back deploy 42"),
+    NoteAmended(occurred_at=AT, note_id=NOTE_ID, text="Rolled back deploy 41"),
+    NoteAmended(occurred_at=AT, note_id=NOTE_ID, note_occurred_at=AT - timedelta(minutes=7)),
+    NoteRedacted(occurred_at=AT, note_id=NOTE_ID, reason="contained a customer email"),
+]
+
+
+def sample_id(event: DomainEvent) -> str:
+    return type(event).__name__
+
+
+def test_samples_cover_every_event_type() -> None:
+    union, _discriminator = get_args(Event)
+
+    assert {type(ev) for ev in SAMPLES} == set(get_args(union))
+
+
+@pytest.mark.parametrize(
+    ("event", "expected_type"),
+    [
+        (SAMPLES[0], "incident.declared"),
+        (SAMPLES[2], "incident.acknowledged"),
+        (SAMPLES[3], "incident.status_changed"),
+        (SAMPLES[4], "incident.severity_changed"),
+        (SAMPLES[6], "timeline.note_added"),
+        (SAMPLES[7], "timeline.note_amended"),
+        (SAMPLES[9], "timeline.note_redacted"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_event_type_and_schema_version_are_stable(event: DomainEvent, expected_type: str) -> None:
+    assert event_type(event) == expected_type
+    assert schema_version(event) == 1
+
+
+@pytest.mark.parametrize("event", SAMPLES, ids=sample_id)
+def test_decode_of_encode_is_the_same_event(event: DomainEvent) -> None:
+    decoded = decode(event_type(event), schema_version(event), encode(event), event.occurred_at)
+
+    assert type(decoded) is type(event)
+    assert decoded == event
+
+
+@pytest.mark.parametrize("event", SAMPLES, ids=sample_id)
+def test_encode_survives_json_round_trip(event: DomainEvent) -> None:
+    data = json.loads(json.dumps(encode(event)))
+
+    assert decode(event_type(event), schema_version(event), data, event.occurred_at) == event
+
+
+@pytest.mark.parametrize("event", SAMPLES, ids=sample_id)
+def test_encode_omits_only_the_column_fields(event: DomainEvent) -> None:
+    data = encode(event)
+
+    assert COLUMNS.isdisjoint(data)
+    assert set(data) == set(type(event).model_fields) - COLUMNS
+
+
+def test_encode_is_json_ready() -> None:
+    assert encode(SAMPLES[0]) == {
+        "incident_id": str(INCIDENT_ID),
+        "title": "Checkout is down",
+        "severity": "SEV2",
+        "services": ["checkout", "payments"],
+        "summary": "5xx on /pay",
+        "started_at": "2026-01-01T11:00:00Z",
+        "detected_at": "2026-01-01T11:30:00Z",
+    }
+
+
+def test_decode_does_not_change_the_given_data() -> None:
+    data = encode(SAMPLES[6])
+    copy = dict(data)
+
+    decode("timeline.note_added", 1, data, AT)
+
+    assert data == copy
+
+
+def test_decode_of_unknown_type_is_refused() -> None:
+    with pytest.raises(ValidationError, match="union_tag_invalid"):
+        decode("timeline.note_exploded", 1, {"note_id": str(NOTE_ID)}, AT)
+
+
+def test_decode_of_unknown_version_without_upcaster_is_refused() -> None:
+    with pytest.raises(ValidationError, match="schema_version"):
+        decode("timeline.note_added", 0, {"note_id": str(NOTE_ID), "text": "hi"}, AT)
+
+
+def _body_to_text(data: dict[str, Any]) -> dict[str, Any]:
+    upgraded = {key: value for key, value in data.items() if key != "body"}
+    upgraded["text"] = data["body"]
+    return upgraded
+
+
+def test_old_version_without_upcaster_is_refused() -> None:
+    with pytest.raises(ValidationError):
+        decode("timeline.note_added", 0, {"note_id": str(NOTE_ID), "body": "hi"}, AT)
+
+
+def test_registered_upcaster_is_applied_on_decode(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, Any]] = []
+
+    def upcast(data: dict[str, Any]) -> dict[str, Any]:
+        calls.append(data)
+        return _body_to_text(data)
+
+    monkeypatch.setitem(UPCASTERS, ("timeline.note_added", 0), upcast)
+
+    decoded = decode("timeline.note_added", 0, {"note_id": str(NOTE_ID), "body": "hi"}, AT)
+
+    assert decoded == NoteAdded(occurred_at=AT, note_id=NOTE_ID, text="hi")
+    assert calls == [{"note_id": str(NOTE_ID), "body": "hi"}]
+
+
+def test_upcasters_chain_until_the_current_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    def content_to_body(data: dict[str, Any]) -> dict[str, Any]:
+        return {"note_id": data["note_id"], "body": data["content"]}
+
+    monkeypatch.setitem(UPCASTERS, ("timeline.note_added", -1), content_to_body)
+    monkeypatch.setitem(UPCASTERS, ("timeline.note_added", 0), _body_to_text)
+
+    decoded = decode("timeline.note_added", -1, {"note_id": str(NOTE_ID), "content": "hi"}, AT)
+
+    assert decoded == NoteAdded(occurred_at=AT, note_id=NOTE_ID, text="hi")
+
+
+def test_upcaster_is_not_applied_to_current_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(data: dict[str, Any]) -> dict[str, Any]:
+        raise AssertionError("upcaster for version 0 applied to version 1 data")
+
+    monkeypatch.setitem(UPCASTERS, ("timeline.note_added", 0), refuse)
+
+    decoded = decode("timeline.note_added", 1, {"note_id": str(NOTE_ID), "text": "hi"}, AT)
+
+    assert decoded == NoteAdded(occurred_at=AT, note_id=NOTE_ID, text="hi")
