@@ -31,5 +31,7 @@ def configure_logging(settings: Settings) -> None:
         processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=True,
+        # Not cached: create_app may configure again (tests, embedding) and loggers
+        # bound at import time must follow the newest configuration.
+        cache_logger_on_first_use=False,
     )

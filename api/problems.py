@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from api.service import PreconditionFailed
 from domain.errors import (
@@ -19,7 +20,7 @@ from domain.errors import (
     IncidentAlreadyExists,
     IncidentNotFound,
 )
-from eventstore import ConcurrencyError, EventIdConflict
+from eventstore import ConcurrencyError, EventIdConflict, InvalidEventData
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -57,6 +58,16 @@ def _field_errors(errors: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route accepts on this path (routers may be nested, so ask each)."""
+    allowed = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every failure into a problem document."""
 
@@ -71,6 +82,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(EventIdConflict)
     async def _event_id(_: Request, exc: EventIdConflict) -> JSONResponse:
         return problem(409, str(exc))
+
+    @app.exception_handler(InvalidEventData)
+    async def _invalid_data(_: Request, exc: InvalidEventData) -> JSONResponse:
+        return problem(422, str(exc))
 
     @app.exception_handler(PreconditionFailed)
     async def _precondition(_: Request, exc: PreconditionFailed) -> JSONResponse:
@@ -89,10 +104,13 @@ def install(app: FastAPI) -> None:
         return problem(422, detail or "invalid input", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         response = problem(exc.status_code, str(exc.detail))
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
+        if exc.status_code == 405:
+            # Starlette names only the first route whose path matched; RFC 9110 wants all.
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
         return response
 
     @app.exception_handler(Exception)

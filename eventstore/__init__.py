@@ -1,6 +1,11 @@
 """Append-only event store on SQLAlchemy Core: schema, append, read."""
 
-from eventstore.errors import ConcurrencyError, EventIdConflict, EventStoreError
+from eventstore.errors import (
+    ConcurrencyError,
+    EventIdConflict,
+    EventStoreError,
+    InvalidEventData,
+)
 from eventstore.records import AppendResult, NewEvent, RecordedEvent
 from eventstore.store import EventStore
 
@@ -10,6 +15,7 @@ __all__ = [
     "EventIdConflict",
     "EventStore",
     "EventStoreError",
+    "InvalidEventData",
     "NewEvent",
     "RecordedEvent",
 ]

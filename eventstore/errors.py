@@ -21,3 +21,7 @@ class ConcurrencyError(EventStoreError):
 
 class EventIdConflict(EventStoreError):
     """An event id is already stored with other content; ids are never reused."""
+
+
+class InvalidEventData(EventStoreError):
+    """The event cannot be stored identically on every backend (a NUL character, say)."""

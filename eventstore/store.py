@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
 from eventstore.engine import WRITE
-from eventstore.errors import ConcurrencyError, EventIdConflict
+from eventstore.errors import ConcurrencyError, EventIdConflict, InvalidEventData
 from eventstore.records import AppendResult, NewEvent, RecordedEvent
 from eventstore.schema import events
 
@@ -83,23 +83,28 @@ class EventStore:
         """Append events at ``expected_version`` (None: whatever the version is).
 
         Re-sending events whose ids are stored already returns the original result and
-        writes nothing; an id stored with other content raises EventIdConflict.
+        writes nothing; an id stored with other content (stream, type, schema version,
+        data or occurred time) raises EventIdConflict. Metadata is not compared: a retry
+        legitimately carries a new request id.
         """
-        if not new_events:
-            raise ValueError("append needs at least one event")
         try:
             with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
                 return self.append_in(
                     conn, stream_id, new_events, expected_version, in_transaction=in_transaction
                 )
-        except IntegrityError:
-            # Only a writer outside this store's lock (or a duplicate id racing on another
-            # engine) gets here; answer as the loser of that race would.
-            original = self._find_original(stream_id, new_events)
-            if original is not None:
-                return original
-            actual = self.stream_version(stream_id)
-            raise ConcurrencyError(stream_id, expected_version or 0, actual) from None
+        except IntegrityError as exc:
+            # Only a writer that bypassed the append lock can race us to a version or an
+            # event id; answer as the loser of that race would. Anything else (a broken
+            # constraint in an inline projection, say) is not a race and surfaces as is.
+            constraint = _violated_constraint(exc)
+            if constraint == "uq_events_event_id":
+                original = self._find_original(stream_id, new_events)
+                if original is not None:
+                    return original
+            if constraint == "uq_events_stream_version":
+                actual = self.stream_version(stream_id)
+                raise ConcurrencyError(stream_id, expected_version or 0, actual) from exc
+            raise
 
     def append_in(
         self,
@@ -111,6 +116,7 @@ class EventStore:
         in_transaction: InTransaction | None = None,
     ) -> AppendResult:
         """Append inside a transaction the caller owns (it must be a writing one)."""
+        _check_new_events(new_events)
         lock_log_for_append(conn)
         original = _original_result(conn, stream_id, new_events)
         if original is not None:
@@ -211,6 +217,41 @@ def read_all_in(conn: Connection, after_position: int, limit: int) -> list[Recor
 def head_position_in(conn: Connection) -> int:
     """``head_position`` on a connection the caller owns."""
     return int(conn.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar_one())
+
+
+def _check_new_events(new_events: Sequence[NewEvent]) -> None:
+    if not new_events:
+        raise ValueError("append needs at least one event")
+    ids = [event.event_id for event in new_events]
+    if len(set(ids)) != len(ids):
+        raise EventIdConflict("the same event id appears twice in one append")
+    for event in new_events:
+        # PostgreSQL's JSONB cannot hold U+0000; refuse it on every backend alike.
+        if _has_nul(event.data) or _has_nul(event.metadata):
+            raise InvalidEventData(f"event {event.event_id} contains a NUL character (U+0000)")
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _violated_constraint(exc: IntegrityError) -> str | None:
+    diag = getattr(exc.orig, "diag", None)
+    if diag is not None:  # psycopg names the constraint
+        name: str | None = diag.constraint_name
+        return name
+    message = str(exc.orig)
+    if "events.stream_id, events.version" in message:
+        return "uq_events_stream_version"
+    if "events.event_id" in message:
+        return "uq_events_event_id"
+    return None
 
 
 def _stream_version(conn: Connection, stream_id: str) -> int:
