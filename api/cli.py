@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from typing import Annotated
 
 import typer
 import uvicorn
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from sqlalchemy import Engine
 
 from api.database import migrate as run_migrations
+from api.logging import configure_logging
 from api.settings import Settings
 from eventstore.engine import create_engine
 from eventstore.store import EventStore
-from projections.runner import ProjectionRunner
+from projections.base import Projection
+from projections.rebuild import rebuild as rebuild_projection
+from projections.runner import default_projections
+from projections.worker import ProjectionWorker
 
 app = typer.Typer(help="Incident Ledger: event-sourced incident tracking.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -70,25 +83,80 @@ def serve(
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
 
 
-@app.command()
-def rebuild(database_url: DatabaseOption = None) -> None:
-    """Empty the read models and replay the whole log into them."""
-    settings = _settings(database_url)
-    engine = create_engine(settings.database_url)
-    total = EventStore(engine).head_position()
+def _rebuild_with_progress(engine: Engine, projections: list[Projection], total: int) -> int:
     started = time.perf_counter()
     with Progress(
-        TextColumn("rebuilding"),
+        TextColumn("[bold]rebuilding[/]"),
         BarColumn(),
-        TextColumn("{task.completed:,} events"),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} events/s"),
         TimeElapsedColumn(),
         console=console,
     ) as progress:
-        task = progress.add_task("rebuild", total=total or None)
-        position = ProjectionRunner().rebuild(engine, lambda n: progress.advance(task, n))
+        task = progress.add_task("rebuild", total=total or None, rate="-")
+
+        def advance(count: int) -> None:
+            done = progress.tasks[0].completed + count
+            rate = done / max(time.perf_counter() - started, 1e-9)
+            progress.update(task, advance=count, rate=f"{rate:,.0f}")
+
+        return rebuild_projection(engine, projections, advance)
+
+
+@app.command()
+def rebuild(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Projections to rebuild (default: all).")
+    ] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Replay the log into fresh tables and swap them in; reads keep working meanwhile."""
+    settings = _settings(database_url)
+    engine = create_engine(settings.database_url)
+    projections = default_projections()
+    known = {p.name for p in projections}
+    unknown = sorted(set(names or ()) - known)
+    if unknown:
+        console.print(
+            f"[red]unknown projection(s):[/] {', '.join(unknown)}; known: {sorted(known)}"
+        )
+        raise typer.Exit(2)
+    chosen = [p for p in projections if not names or p.name in names]
+    total = EventStore(engine).head_position()
+    started = time.perf_counter()
+    position = _rebuild_with_progress(engine, chosen, total)
     elapsed = time.perf_counter() - started
+    console.print(
+        f"[green]rebuilt[/] {', '.join(p.name for p in chosen)} to position {position}"
+        f" in {elapsed:.1f}s ({total / max(elapsed, 1e-9):,.0f} events/s)"
+    )
     engine.dispose()
-    console.print(f"[green]rebuilt[/] up to position {position} in {elapsed:.1f}s")
+
+
+@app.command()
+def project(
+    once: Annotated[bool, typer.Option(help="Catch up once and exit.")] = False,
+    batch_size: Annotated[int, typer.Option(min=1, max=10_000)] = 500,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Run a projection worker: follow the log and keep the read models up to date."""
+    settings = _settings(database_url)
+    configure_logging(settings)
+    engine = create_engine(settings.database_url)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    worker = ProjectionWorker(
+        engine,
+        default_projections(),
+        batch_size=batch_size,
+        rebuild=lambda projection: rebuild_projection(engine, projection),
+    )
+    console.print(f"projection worker started on {engine.url.render_as_string()}")
+    try:
+        worker.run(stop, once=once)
+    finally:
+        engine.dispose()
 
 
 def main() -> None:

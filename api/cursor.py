@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from fastapi import HTTPException
@@ -23,5 +23,21 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
         if parsed.tzinfo is None:
             raise ValueError("naive time")
         return parsed, UUID(key)
+    except ValueError as exc:
+        raise HTTPException(400, f"cursor {cursor!r} is not valid") from exc
+
+
+def encode_board_cursor(due: date, position: int) -> str:
+    """A cursor after an action item on the board, which is ordered by (due date, position)."""
+    raw = f"{due.isoformat()}|{position}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_board_cursor(cursor: str) -> tuple[date, int]:
+    """The (due date, position) a board cursor points after; 400 when it is not one."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        due, position = raw.split("|")
+        return date.fromisoformat(due), int(position)
     except ValueError as exc:
         raise HTTPException(400, f"cursor {cursor!r} is not valid") from exc

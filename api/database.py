@@ -15,9 +15,9 @@ def alembic_config(url: str) -> Config:
     """An Alembic configuration for this service's migrations and the given database."""
     config = Config()
     config.set_main_option("script_location", str(resources.files("migrations")))
-    config.set_main_option(
-        "sqlalchemy.url", normalise_url(url).render_as_string(hide_password=False)
-    )
+    rendered = normalise_url(url).render_as_string(hide_password=False)
+    # Alembic's config parser interpolates "%": a URL-encoded password must be escaped.
+    config.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))
     return config
 
 

@@ -8,7 +8,20 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from domain.values import NoteText, Reason, ServiceName, Severity, Status, Title, UtcDatetime
+from domain.values import (
+    NoteText,
+    PostmortemStatus,
+    Reason,
+    Role,
+    ServiceName,
+    Severity,
+    Status,
+    Title,
+    UtcDatetime,
+)
+
+ACTION_ITEMS_PREFIX = "action_items_"
+"""Summary columns counting action items per status: action_items_open, ..."""
 
 
 class Body(BaseModel):
@@ -126,9 +139,25 @@ class IncidentSummary(BaseModel):
     acknowledged_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
+    impact: str | None = None
+    root_cause: str | None = None
+    resolution: str | None = None
+    mitigated_at: datetime | None = None
+    roles: dict[str, str] = Field(
+        default_factory=dict, description="Role -> person, e.g. incident_commander."
+    )
+    participants: list[str] = Field(default_factory=list, description="In the order they joined.")
+    action_items: dict[str, int] = Field(
+        default_factory=dict, description="How many action items are in each status."
+    )
+    postmortem_status: PostmortemStatus = PostmortemStatus.DRAFT
+    postmortem_revision: int = 1
     time_to_detect_seconds: float = Field(description="detected_at - started_at")
     time_to_acknowledge_seconds: float | None = Field(description="acknowledged_at - detected_at")
     time_to_resolve_seconds: float | None = Field(description="resolved_at - detected_at")
+    time_to_mitigate_seconds: float | None = Field(
+        default=None, description="mitigated_at - detected_at"
+    )
     duration_seconds: float | None = Field(description="resolved_at - started_at")
     version: int
     last_position: int
@@ -139,14 +168,22 @@ class IncidentSummary(BaseModel):
         def seconds(end: datetime | None, start: datetime | None) -> float | None:
             return (end - start).total_seconds() if end and start else None
 
+        counts = {k: v for k, v in row.items() if k.startswith(ACTION_ITEMS_PREFIX)}
+        roles = row.get("roles") or {}
+        special = {"incident_id", "services", "roles", "participants", *counts}
         return cls(
             id=row["incident_id"],
             services=[s for s in row["services"].split(",") if s],
+            # In Role order: JSONB keeps object keys in an order of its own.
+            roles={r.value: roles[r.value] for r in Role if r.value in roles},
+            participants=row.get("participants") or [],
+            action_items={k.removeprefix(ACTION_ITEMS_PREFIX): v for k, v in counts.items()},
             time_to_detect_seconds=(row["detected_at"] - row["started_at"]).total_seconds(),
             time_to_acknowledge_seconds=seconds(row["acknowledged_at"], row["detected_at"]),
+            time_to_mitigate_seconds=seconds(row.get("mitigated_at"), row["detected_at"]),
             time_to_resolve_seconds=seconds(row["resolved_at"], row["detected_at"]),
             duration_seconds=seconds(row["resolved_at"], row["started_at"]),
-            **{k: v for k, v in row.items() if k not in {"incident_id", "services"}},
+            **{k: v for k, v in row.items() if k not in special},
         )
 
 

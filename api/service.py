@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -47,8 +49,12 @@ class IncidentService:
         *,
         retries: int = 5,
         clock: Callable[[], datetime] | None = None,
+        cache_size: int = 10_000,
     ) -> None:
         self.store = store
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, Incident] = OrderedDict()
+        self._cache_lock = threading.Lock()
         self.runner = runner
         self.retries = retries
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -57,9 +63,29 @@ class IncidentService:
         return self.clock()
 
     def load(self, incident_id: UUID) -> Incident:
-        """The incident's current state, folded from its stream."""
-        recorded = self.store.read_stream(stream_id_for(incident_id))
-        return fold(decode(r.type, r.schema_version, r.data, r.occurred_at) for r in recorded)
+        """The incident's current state: a cached state folded forward with newer events.
+
+        A state at version N is a pure function of the stream's first N events, which
+        never change, so a cached state is always right for its version; only the events
+        after it are read. Another process's appends are simply newer events.
+        """
+        stream_id = stream_id_for(incident_id)
+        with self._cache_lock:
+            cached = self._cache.get(stream_id)
+        base = cached or Incident()
+        recorded = self.store.read_stream(stream_id, after_version=base.version)
+        state = fold(
+            (decode(r.type, r.schema_version, r.data, r.occurred_at) for r in recorded), base
+        )
+        if state.exists:
+            with self._cache_lock:
+                current = self._cache.get(stream_id)
+                if current is None or current.version < state.version:
+                    self._cache[stream_id] = state
+                    self._cache.move_to_end(stream_id)
+                    while len(self._cache) > self.cache_size:
+                        self._cache.popitem(last=False)
+        return state
 
     def execute(
         self,

@@ -19,3 +19,9 @@ class Settings(BaseSettings):
     """NORMAL in WAL mode survives a crash of the process, not always a power loss."""
     command_retries: int = 5
     """How often a command without If-Match is retried after losing a race for its stream."""
+    projection_mode: Literal["inline", "worker"] = "inline"
+    """inline: read models change in the append transaction; worker: `incidents project` does it."""
+    read_wait_seconds: float = 5.0
+    """How long a read with ?min_position= waits for the read models to reach that position."""
+    ready_max_lag: int = 1000
+    """/readyz fails while any projection is further behind the log than this many positions."""

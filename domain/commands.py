@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.values import NoteText, Reason, ServiceName, Severity, Status, Title, UtcDatetime
+from domain.values import (
+    ActionKind,
+    ActionStatus,
+    LongText,
+    NoteText,
+    Person,
+    Priority,
+    Reason,
+    Role,
+    Section,
+    SectionText,
+    ServiceName,
+    Severity,
+    Status,
+    TicketUrl,
+    Title,
+    UtcDatetime,
+)
 
 
 class Command(BaseModel):
@@ -54,3 +72,78 @@ class AmendNote(Command):
 class RedactNote(Command):
     note_id: UUID
     reason: Reason
+
+
+class UpdateImpact(Command):
+    impact: LongText
+
+
+class UpdateRootCause(Command):
+    root_cause: LongText
+
+
+class UpdateResolution(Command):
+    resolution: LongText
+
+
+class MarkMitigated(Command):
+    occurred_at: UtcDatetime | None = None
+
+
+class AssignRole(Command):
+    role: Role
+    person: Person
+
+
+class AddParticipant(Command):
+    person: Person
+
+
+class ChangeServices(Command):
+    services: tuple[ServiceName, ...]
+
+
+class EditPostmortemSection(Command):
+    section: Section
+    text: SectionText
+
+
+class RequestPostmortemReview(Command):
+    pass
+
+
+class PublishPostmortem(Command):
+    pass
+
+
+class AddActionItem(Command):
+    item_id: UUID
+    title: Title
+    kind: ActionKind
+    owner: Person
+    due_date: date
+    priority: Priority = Priority.P3
+    ticket_url: TicketUrl | None = None
+
+
+class ReassignActionItem(Command):
+    item_id: UUID
+    owner: Person
+
+
+class RescheduleActionItem(Command):
+    item_id: UUID
+    due_date: date
+
+
+class ChangeActionItemStatus(Command):
+    """Also reopens a done or abandoned item (status ``open``)."""
+
+    item_id: UUID
+    status: ActionStatus
+    reason: Reason | None = None
+
+
+class LinkTicket(Command):
+    item_id: UUID
+    ticket_url: TicketUrl

@@ -8,13 +8,30 @@ can move freely. ``data`` holds every field but ``type``, ``schema_version`` and
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from domain.values import NoteText, Reason, ServiceName, Severity, Status, Title, UtcDatetime
+from domain.values import (
+    ActionKind,
+    ActionStatus,
+    LongText,
+    NoteText,
+    Person,
+    Priority,
+    Reason,
+    Role,
+    Section,
+    SectionText,
+    ServiceName,
+    Severity,
+    Status,
+    TicketUrl,
+    Title,
+    UtcDatetime,
+)
 
 
 class DomainEvent(BaseModel):
@@ -81,6 +98,126 @@ class NoteRedacted(DomainEvent):
     reason: Reason
 
 
+# --- incident facts (issue summary) ---------------------------------------------------------
+
+
+class ImpactUpdated(DomainEvent):
+    type: Literal["incident.impact_updated"] = "incident.impact_updated"
+    schema_version: Literal[1] = 1
+    impact: LongText
+
+
+class RootCauseUpdated(DomainEvent):
+    type: Literal["incident.root_cause_updated"] = "incident.root_cause_updated"
+    schema_version: Literal[1] = 1
+    root_cause: LongText
+
+
+class ResolutionUpdated(DomainEvent):
+    type: Literal["incident.resolution_updated"] = "incident.resolution_updated"
+    schema_version: Literal[1] = 1
+    resolution: LongText
+
+
+class IncidentMitigated(DomainEvent):
+    """The impact stopped (``occurred_at``), possibly before the cause was fixed."""
+
+    type: Literal["incident.mitigated"] = "incident.mitigated"
+    schema_version: Literal[1] = 1
+
+
+class RoleAssigned(DomainEvent):
+    type: Literal["incident.role_assigned"] = "incident.role_assigned"
+    schema_version: Literal[1] = 1
+    role: Role
+    person: Person
+    previous: Person | None = None
+
+
+class ParticipantAdded(DomainEvent):
+    type: Literal["incident.participant_added"] = "incident.participant_added"
+    schema_version: Literal[1] = 1
+    person: Person
+
+
+class ServicesChanged(DomainEvent):
+    type: Literal["incident.services_changed"] = "incident.services_changed"
+    schema_version: Literal[1] = 1
+    services: tuple[ServiceName, ...]
+
+
+# --- postmortem --------------------------------------------------------------------------
+
+
+class PostmortemSectionEdited(DomainEvent):
+    """The full new text of one section, in the revision being written."""
+
+    type: Literal["postmortem.section_edited"] = "postmortem.section_edited"
+    schema_version: Literal[1] = 1
+    revision: int = Field(ge=1)
+    section: Section
+    text: SectionText
+
+
+class PostmortemReviewRequested(DomainEvent):
+    type: Literal["postmortem.review_requested"] = "postmortem.review_requested"
+    schema_version: Literal[1] = 1
+    revision: int = Field(ge=1)
+
+
+class PostmortemPublished(DomainEvent):
+    type: Literal["postmortem.published"] = "postmortem.published"
+    schema_version: Literal[1] = 1
+    revision: int = Field(ge=1)
+
+
+# --- action items ------------------------------------------------------------------------
+
+
+class ActionItemAdded(DomainEvent):
+    type: Literal["action_item.added"] = "action_item.added"
+    schema_version: Literal[1] = 1
+    item_id: UUID
+    title: Title
+    kind: ActionKind
+    owner: Person
+    due_date: date
+    priority: Priority
+    ticket_url: TicketUrl | None = None
+
+
+class ActionItemReassigned(DomainEvent):
+    type: Literal["action_item.reassigned"] = "action_item.reassigned"
+    schema_version: Literal[1] = 1
+    item_id: UUID
+    owner: Person
+    previous_owner: Person
+
+
+class ActionItemRescheduled(DomainEvent):
+    type: Literal["action_item.rescheduled"] = "action_item.rescheduled"
+    schema_version: Literal[1] = 1
+    item_id: UUID
+    due_date: date
+    previous_due_date: date
+
+
+class ActionItemStatusChanged(DomainEvent):
+    type: Literal["action_item.status_changed"] = "action_item.status_changed"
+    schema_version: Literal[1] = 1
+    item_id: UUID
+    from_status: ActionStatus
+    to_status: ActionStatus
+    reason: Reason | None = None
+
+
+class ActionItemTicketLinked(DomainEvent):
+    type: Literal["action_item.ticket_linked"] = "action_item.ticket_linked"
+    schema_version: Literal[1] = 1
+    item_id: UUID
+    ticket_url: TicketUrl
+
+
 Event = Annotated[
     IncidentDeclared
     | IncidentAcknowledged
@@ -88,7 +225,22 @@ Event = Annotated[
     | IncidentSeverityChanged
     | NoteAdded
     | NoteAmended
-    | NoteRedacted,
+    | NoteRedacted
+    | ImpactUpdated
+    | RootCauseUpdated
+    | ResolutionUpdated
+    | IncidentMitigated
+    | RoleAssigned
+    | ParticipantAdded
+    | ServicesChanged
+    | PostmortemSectionEdited
+    | PostmortemReviewRequested
+    | PostmortemPublished
+    | ActionItemAdded
+    | ActionItemReassigned
+    | ActionItemRescheduled
+    | ActionItemStatusChanged
+    | ActionItemTicketLinked,
     Field(discriminator="type"),
 ]
 

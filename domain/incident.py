@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
+from domain import action_items, facts, postmortem
 from domain import commands as c
 from domain import events as e
 from domain.errors import (
     EntryNotFound,
     IncidentAlreadyExists,
-    IncidentNotFound,
     InvalidTransition,
     RuleViolation,
 )
-from domain.values import Severity, Status
+from domain.state import CLOCK_SKEW, Incident, not_in_future, require_incident
+from domain.values import Status
 
-CLOCK_SKEW = timedelta(minutes=5)
-"""How far in the future a reported time may lie before it is refused as a typo."""
+__all__ = ["CLOCK_SKEW", "NEXT_STATUSES", "Incident", "decide", "evolve", "fold"]
 
 NEXT_STATUSES: dict[Status, frozenset[Status]] = {
     # Forward along the lifecycle, skipping allowed (a false alarm is resolved at once).
@@ -31,27 +30,6 @@ NEXT_STATUSES: dict[Status, frozenset[Status]] = {
     Status.RESOLVED: frozenset({Status.INVESTIGATING, Status.CLOSED}),
     Status.CLOSED: frozenset(),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Incident:
-    """What the rules need to know about one incident; ``version`` counts its events."""
-
-    version: int = 0
-    id: UUID | None = None
-    title: str = ""
-    severity: Severity = Severity.SEV5
-    status: Status = Status.INVESTIGATING
-    started_at: datetime | None = None
-    detected_at: datetime | None = None
-    acknowledged_at: datetime | None = None
-    resolved_at: datetime | None = None
-    notes: frozenset[UUID] = frozenset()
-    redacted_notes: frozenset[UUID] = frozenset()
-
-    @property
-    def exists(self) -> bool:
-        return self.id is not None
 
 
 def fold(events: Iterable[e.DomainEvent], state: Incident | None = None) -> Incident:
@@ -65,25 +43,13 @@ def fold(events: Iterable[e.DomainEvent], state: Incident | None = None) -> Inci
 # --- decide -------------------------------------------------------------------------------
 
 
-def _require(state: Incident, command: c.Command) -> datetime:
-    if not state.exists:
-        raise IncidentNotFound(f"incident {command.incident_id} does not exist")
-    assert state.started_at is not None
-    return state.started_at
-
-
-def _not_in_future(name: str, value: datetime, now: datetime) -> None:
-    if value > now + CLOCK_SKEW:
-        raise RuleViolation(f"{name} {value.isoformat()} lies in the future")
-
-
 def _declare(state: Incident, cmd: c.DeclareIncident) -> list[e.DomainEvent]:
     if state.exists:
         raise IncidentAlreadyExists(f"incident {cmd.incident_id} already exists")
     started = cmd.started_at or cmd.detected_at or cmd.at
     detected = cmd.detected_at if cmd.detected_at is not None else max(started, cmd.at)
-    _not_in_future("started_at", started, cmd.at)
-    _not_in_future("detected_at", detected, cmd.at)
+    not_in_future("started_at", started, cmd.at)
+    not_in_future("detected_at", detected, cmd.at)
     if detected < started:
         raise RuleViolation(
             f"detected_at {detected.isoformat()} is before started_at {started.isoformat()}"
@@ -103,7 +69,7 @@ def _declare(state: Incident, cmd: c.DeclareIncident) -> list[e.DomainEvent]:
 
 
 def _acknowledge(state: Incident, cmd: c.AcknowledgeIncident) -> list[e.DomainEvent]:
-    _require(state, cmd)
+    require_incident(state, cmd)
     if state.status is Status.CLOSED:
         raise InvalidTransition("a closed incident cannot be acknowledged")
     if state.acknowledged_at is not None:
@@ -111,7 +77,7 @@ def _acknowledge(state: Incident, cmd: c.AcknowledgeIncident) -> list[e.DomainEv
             f"incident was already acknowledged at {state.acknowledged_at.isoformat()}"
         )
     when = cmd.occurred_at or cmd.at
-    _not_in_future("occurred_at", when, cmd.at)
+    not_in_future("occurred_at", when, cmd.at)
     assert state.detected_at is not None
     if when < state.detected_at:
         raise RuleViolation(
@@ -121,7 +87,7 @@ def _acknowledge(state: Incident, cmd: c.AcknowledgeIncident) -> list[e.DomainEv
 
 
 def _change_status(state: Incident, cmd: c.ChangeStatus) -> list[e.DomainEvent]:
-    started = _require(state, cmd)
+    started = require_incident(state, cmd)
     if cmd.status is state.status:
         raise InvalidTransition(f"incident is already {state.status.value}")
     if cmd.status not in NEXT_STATUSES[state.status]:
@@ -131,7 +97,7 @@ def _change_status(state: Incident, cmd: c.ChangeStatus) -> list[e.DomainEvent]:
             f" (allowed: {allowed})"
         )
     when = cmd.occurred_at or cmd.at
-    _not_in_future("occurred_at", when, cmd.at)
+    not_in_future("occurred_at", when, cmd.at)
     if cmd.status is Status.RESOLVED and when < started:
         raise RuleViolation(
             f"resolved at {when.isoformat()} is before started_at {started.isoformat()}"
@@ -142,7 +108,7 @@ def _change_status(state: Incident, cmd: c.ChangeStatus) -> list[e.DomainEvent]:
 
 
 def _change_severity(state: Incident, cmd: c.ChangeSeverity) -> list[e.DomainEvent]:
-    _require(state, cmd)
+    require_incident(state, cmd)
     if state.status is Status.CLOSED:
         raise InvalidTransition("a closed incident cannot change severity")
     if cmd.severity is state.severity:
@@ -158,11 +124,11 @@ def _change_severity(state: Incident, cmd: c.ChangeSeverity) -> list[e.DomainEve
 
 
 def _add_note(state: Incident, cmd: c.AddNote) -> list[e.DomainEvent]:
-    _require(state, cmd)
+    require_incident(state, cmd)
     if cmd.note_id in state.notes:
         raise RuleViolation(f"timeline entry {cmd.note_id} already exists")
     when = cmd.occurred_at or cmd.at
-    _not_in_future("occurred_at", when, cmd.at)
+    not_in_future("occurred_at", when, cmd.at)
     return [e.NoteAdded(occurred_at=when, note_id=cmd.note_id, text=cmd.text)]
 
 
@@ -174,12 +140,12 @@ def _live_note(state: Incident, note_id: UUID) -> None:
 
 
 def _amend_note(state: Incident, cmd: c.AmendNote) -> list[e.DomainEvent]:
-    _require(state, cmd)
+    require_incident(state, cmd)
     _live_note(state, cmd.note_id)
     if cmd.text is None and cmd.occurred_at is None:
         raise RuleViolation("an amendment needs a new text, a new occurred_at, or both")
     if cmd.occurred_at is not None:
-        _not_in_future("occurred_at", cmd.occurred_at, cmd.at)
+        not_in_future("occurred_at", cmd.occurred_at, cmd.at)
     return [
         e.NoteAmended(
             occurred_at=cmd.at,
@@ -191,12 +157,15 @@ def _amend_note(state: Incident, cmd: c.AmendNote) -> list[e.DomainEvent]:
 
 
 def _redact_note(state: Incident, cmd: c.RedactNote) -> list[e.DomainEvent]:
-    _require(state, cmd)
+    require_incident(state, cmd)
     _live_note(state, cmd.note_id)
     return [e.NoteRedacted(occurred_at=cmd.at, note_id=cmd.note_id, reason=cmd.reason)]
 
 
 DECIDERS: dict[type[c.Command], Callable[[Incident, Any], list[e.DomainEvent]]] = {
+    **facts.DECIDERS,
+    **postmortem.DECIDERS,
+    **action_items.DECIDERS,
     c.DeclareIncident: _declare,
     c.AcknowledgeIncident: _acknowledge,
     c.ChangeStatus: _change_status,
@@ -224,6 +193,7 @@ def _evolve_declared(state: Incident, ev: e.IncidentDeclared) -> Incident:
         status=Status.INVESTIGATING,
         started_at=ev.started_at,
         detected_at=ev.detected_at,
+        services=ev.services,
     )
 
 
@@ -237,6 +207,9 @@ def _evolve_status(state: Incident, ev: e.IncidentStatusChanged) -> Incident:
 
 
 EVOLVERS: dict[type[e.DomainEvent], Callable[[Incident, Any], Incident]] = {
+    **facts.EVOLVERS,
+    **postmortem.EVOLVERS,
+    **action_items.EVOLVERS,
     e.IncidentDeclared: _evolve_declared,
     e.IncidentAcknowledged: lambda s, ev: replace(s, acknowledged_at=ev.occurred_at),
     e.IncidentStatusChanged: _evolve_status,

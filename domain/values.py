@@ -28,6 +28,53 @@ class Status(StrEnum):
     CLOSED = "closed"
 
 
+class Role(StrEnum):
+    INCIDENT_COMMANDER = "incident_commander"
+    COMMUNICATIONS_LEAD = "communications_lead"
+    SCRIBE = "scribe"
+
+
+class Section(StrEnum):
+    """Postmortem sections, in the order a postmortem reads."""
+
+    SUMMARY = "summary"
+    IMPACT = "impact"
+    DETECTION = "detection"
+    ROOT_CAUSE = "root_cause"
+    RESOLUTION = "resolution"
+    LESSONS_LEARNED = "lessons_learned"
+
+
+REQUIRED_TO_PUBLISH = (Section.SUMMARY, Section.ROOT_CAUSE, Section.RESOLUTION)
+
+
+class PostmortemStatus(StrEnum):
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    PUBLISHED = "published"
+
+
+class ActionKind(StrEnum):
+    CORRECTIVE = "corrective"
+    """Fixes this failure."""
+    PREVENTATIVE = "preventative"
+    """Stops the class of failure from happening again."""
+
+
+class ActionStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    WONT_DO = "wont_do"
+
+
+class Priority(StrEnum):
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+    P4 = "P4"
+
+
 def _to_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
@@ -40,6 +87,13 @@ NoteText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 ServiceName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\s,]+$"),
+]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+SectionText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=50_000)]
+"""A postmortem section's full text; empty clears the section."""
+Person = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+TicketUrl = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=2_000, pattern=r"^https?://[^\s]+$")
 ]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from eventstore.engine import WRITE
 from eventstore.errors import ConcurrencyError, EventIdConflict, InvalidEventData
+from eventstore.notify import notify_appended
 from eventstore.records import AppendResult, NewEvent, RecordedEvent
 from eventstore.schema import events
 
@@ -140,6 +141,7 @@ class EventStore:
             for offset, event in enumerate(new_events, start=1)
         ]
         positions = _insert(conn, rows)
+        notify_appended(conn, positions[-1])
         recorded = [
             RecordedEvent(
                 position=position,

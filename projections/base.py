@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -47,6 +47,10 @@ class Projection(Protocol):
     @property
     def tables(self) -> Sequence[Table]:
         """The tables it owns and nobody else writes."""
+        ...
+
+    def using(self, tables: Mapping[str, Table]) -> Projection:
+        """The same projection writing into other tables (by canonical name): for rebuilds."""
         ...
 
     def apply(self, conn: Connection, batch: Sequence[Envelope]) -> None:

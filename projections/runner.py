@@ -1,20 +1,20 @@
-"""Runs projections: inline inside the append transaction, or as a full rebuild."""
+"""Runs projections inline, inside the append transaction (the default on SQLite)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, delete, func, select
+from sqlalchemy import Connection, Engine, func, select
 
-from eventstore.engine import WRITE
 from eventstore.records import RecordedEvent
 from eventstore.schema import events
-from eventstore.store import lock_log_for_append, read_all_in
+from eventstore.store import read_all_in
+from projections import rebuild as rebuilding
+from projections.action_items import ActionItemProjection
 from projections.base import Projection, envelope
-from projections.sql import upsert
+from projections.checkpoints import load_checkpoints, save_checkpoint
+from projections.postmortem import PostmortemProjection
 from projections.summary import SummaryProjection
-from projections.tables import checkpoints
 from projections.timeline import TimelineProjection
 
 BATCH_SIZE = 1000
@@ -25,22 +25,12 @@ Progress = Callable[[int], None]
 
 def default_projections() -> list[Projection]:
     """Every read model of the service, in the order they are applied."""
-    return [SummaryProjection(), TimelineProjection()]
-
-
-def load_checkpoints(conn: Connection) -> dict[str, int]:
-    """Last applied position of every projection that has one."""
-    return {row.name: row.position for row in conn.execute(select(checkpoints))}
-
-
-def _save_checkpoint(conn: Connection, projection: Projection, position: int) -> None:
-    row = {
-        "name": projection.name,
-        "version": projection.version,
-        "position": position,
-        "updated_at": datetime.now(UTC),
-    }
-    upsert(conn, checkpoints, [row])
+    return [
+        SummaryProjection(),
+        TimelineProjection(),
+        ActionItemProjection(),
+        PostmortemProjection(),
+    ]
 
 
 class ProjectionRunner:
@@ -52,21 +42,23 @@ class ProjectionRunner:
     def apply_inline(self, conn: Connection, recorded: list[RecordedEvent]) -> None:
         """Bring every projection up to the events just appended, in the same transaction.
 
-        A projection whose checkpoint is behind the log (new, or rebuilt) catches up from
-        the log first, so inline mode never applies an event twice or skips one.
+        A projection whose checkpoint is behind the log (new, or being caught up by a
+        worker) catches up from the log first, so no event is applied twice or skipped.
         """
         first = recorded[0].position
         before = conn.execute(
             select(func.coalesce(func.max(events.c.position), 0)).where(events.c.position < first)
         ).scalar_one()
-        positions = load_checkpoints(conn)
+        stored = load_checkpoints(conn, for_update=True)
         fresh = [envelope(r) for r in recorded]
         for projection in self.projections:
-            if positions.get(projection.name, 0) == before:
+            checkpoint = stored.get(projection.name)
+            position = checkpoint.position if checkpoint is not None else 0
+            if position == before:
                 projection.apply(conn, fresh)
-                _save_checkpoint(conn, projection, recorded[-1].position)
+                save_checkpoint(conn, projection, recorded[-1].position)
             else:
-                self.catch_up(conn, projection, positions.get(projection.name, 0))
+                self.catch_up(conn, projection, position)
 
     def catch_up(
         self,
@@ -80,31 +72,17 @@ class ProjectionRunner:
         while batch := read_all_in(conn, position, BATCH_SIZE):
             projection.apply(conn, [envelope(r) for r in batch])
             position = batch[-1].position
-            _save_checkpoint(conn, projection, position)
+            save_checkpoint(conn, projection, position)
             if progress is not None:
                 progress(len(batch))
         return position
 
-    def rebuild(self, engine: Engine, progress: Progress | None = None) -> int:
-        """Empty every read model and replay the whole log into it, in one transaction.
-
-        Appends wait meanwhile (the rebuild holds the append lock), so no event can land
-        between the replay and the commit.
-        """
-        with engine.connect().execution_options(**WRITE) as conn, conn.begin():
-            lock_log_for_append(conn)
-            for projection in self.projections:
-                for table in projection.tables:
-                    conn.execute(delete(table))
-            conn.execute(delete(checkpoints))
-            position = 0
-            while batch := read_all_in(conn, position, BATCH_SIZE):
-                envelopes = [envelope(r) for r in batch]
-                for projection in self.projections:
-                    projection.apply(conn, envelopes)
-                position = batch[-1].position
-                if progress is not None:
-                    progress(len(batch))
-            for projection in self.projections:
-                _save_checkpoint(conn, projection, position)
-            return position
+    def rebuild(
+        self,
+        engine: Engine,
+        progress: Progress | None = None,
+        names: Sequence[str] | None = None,
+    ) -> int:
+        """Rebuild projections (all, or those named) into fresh tables and swap them in."""
+        chosen = [p for p in self.projections if not names or p.name in names]
+        return rebuilding.rebuild(engine, chosen, progress, batch_size=BATCH_SIZE)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Table, select
 
 from domain import events as e
 from projections.base import Envelope
@@ -14,6 +14,18 @@ from projections.sql import upsert
 from projections.tables import incident_summaries
 
 Row = dict[str, Any]
+
+ACTION_ITEM_COUNTS = {
+    "open": "action_items_open",
+    "in_progress": "action_items_in_progress",
+    "done": "action_items_done",
+    "wont_do": "action_items_wont_do",
+}
+"""Action item status -> the summary column counting the incident's items in it."""
+
+
+def _services(services: Sequence[str]) -> str:
+    return "," + ",".join(services) + "," if services else ""
 
 
 def _incident_id(env: Envelope) -> UUID:
@@ -26,7 +38,7 @@ def _declared(row: Row, env: Envelope, ev: e.IncidentDeclared) -> None:
         title=ev.title,
         status="investigating",
         severity=ev.severity.value,
-        services="," + ",".join(ev.services) + "," if ev.services else "",
+        services=_services(ev.services),
         summary=ev.summary,
         declared_by=env.actor,
         declared_at=env.recorded.recorded_at,
@@ -35,6 +47,15 @@ def _declared(row: Row, env: Envelope, ev: e.IncidentDeclared) -> None:
         acknowledged_at=None,
         resolved_at=None,
         closed_at=None,
+        impact=None,
+        root_cause=None,
+        resolution=None,
+        mitigated_at=None,
+        roles={},
+        participants=[],
+        postmortem_status="draft",
+        postmortem_revision=1,
+        **dict.fromkeys(ACTION_ITEM_COUNTS.values(), 0),
     )
 
 
@@ -52,6 +73,32 @@ def _ignore(row: Row, env: Envelope, ev: Any) -> None:
     return None
 
 
+def _role(row: Row, env: Envelope, ev: e.RoleAssigned) -> None:
+    # New containers rather than in-place changes: rows loaded from the database stay as read.
+    row["roles"] = {**(row["roles"] or {}), ev.role.value: ev.person}
+
+
+def _participant(row: Row, env: Envelope, ev: e.ParticipantAdded) -> None:
+    participants = list(row["participants"] or [])
+    if ev.person not in participants:
+        participants.append(ev.person)
+    row["participants"] = participants
+
+
+def _item_added(row: Row, env: Envelope, ev: e.ActionItemAdded) -> None:
+    row[ACTION_ITEM_COUNTS["open"]] += 1
+
+
+def _item_status(row: Row, env: Envelope, ev: e.ActionItemStatusChanged) -> None:
+    row[ACTION_ITEM_COUNTS[ev.from_status.value]] -= 1
+    row[ACTION_ITEM_COUNTS[ev.to_status.value]] += 1
+
+
+def _section_edited(row: Row, env: Envelope, ev: e.PostmortemSectionEdited) -> None:
+    if ev.revision != row["postmortem_revision"]:
+        row.update(postmortem_revision=ev.revision, postmortem_status="draft")
+
+
 APPLIERS: dict[type[e.DomainEvent], Callable[[Row, Envelope, Any], None]] = {
     e.IncidentDeclared: _declared,
     e.IncidentAcknowledged: lambda row, env, ev: row.update(acknowledged_at=ev.occurred_at),
@@ -60,6 +107,21 @@ APPLIERS: dict[type[e.DomainEvent], Callable[[Row, Envelope, Any], None]] = {
     e.NoteAdded: _ignore,
     e.NoteAmended: _ignore,
     e.NoteRedacted: _ignore,
+    e.ImpactUpdated: lambda row, env, ev: row.update(impact=ev.impact),
+    e.RootCauseUpdated: lambda row, env, ev: row.update(root_cause=ev.root_cause),
+    e.ResolutionUpdated: lambda row, env, ev: row.update(resolution=ev.resolution),
+    e.IncidentMitigated: lambda row, env, ev: row.update(mitigated_at=ev.occurred_at),
+    e.RoleAssigned: _role,
+    e.ParticipantAdded: _participant,
+    e.ServicesChanged: lambda row, env, ev: row.update(services=_services(ev.services)),
+    e.PostmortemSectionEdited: _section_edited,
+    e.PostmortemReviewRequested: lambda row, env, ev: row.update(postmortem_status="in_review"),
+    e.PostmortemPublished: lambda row, env, ev: row.update(postmortem_status="published"),
+    e.ActionItemAdded: _item_added,
+    e.ActionItemReassigned: _ignore,
+    e.ActionItemRescheduled: _ignore,
+    e.ActionItemStatusChanged: _item_status,
+    e.ActionItemTicketLinked: _ignore,
 }
 
 
@@ -75,18 +137,26 @@ def apply_to_rows(rows: dict[UUID, Row], env: Envelope) -> None:
 
 class SummaryProjection:
     name = "incident_summary"
-    version = 1
-    tables = (incident_summaries,)
+    version = 2
+
+    def __init__(self, table: Table = incident_summaries) -> None:
+        self.table = table
+
+    @property
+    def tables(self) -> tuple[Table, ...]:
+        return (self.table,)
+
+    def using(self, tables: Mapping[str, Table]) -> SummaryProjection:
+        return SummaryProjection(tables[incident_summaries.name])
 
     def apply(self, conn: Connection, batch: Sequence[Envelope]) -> None:
+        table = self.table
         ids = {_incident_id(env) for env in batch}
-        query = select(incident_summaries).where(incident_summaries.c.incident_id.in_(ids))
+        query = select(table).where(table.c.incident_id.in_(ids))
         rows: dict[UUID, Row] = {row.incident_id: dict(row._mapping) for row in conn.execute(query)}
-        touched: set[UUID] = set()
         for env in batch:
             apply_to_rows(rows, env)
-            touched.add(_incident_id(env))
-        upsert(conn, incident_summaries, [rows[i] for i in sorted(touched)])
+        upsert(conn, table, [rows[i] for i in sorted(ids)])
 
 
 def get_summary(conn: Connection, incident_id: UUID) -> Row | None:

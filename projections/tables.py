@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text, Uuid
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    Uuid,
+)
 
 from eventstore.schema import metadata
 from eventstore.types import UtcDateTime, json_document
@@ -36,6 +47,18 @@ incident_summaries = Table(
     Column("resolved_at", UtcDateTime()),
     Column("closed_at", UtcDateTime()),
     Column("updated_at", UtcDateTime(), nullable=False),
+    Column("impact", Text),
+    Column("root_cause", Text),
+    Column("resolution", Text),
+    Column("mitigated_at", UtcDateTime()),
+    Column("roles", json_document()),  # {"incident_commander": "alice", ...}
+    Column("participants", json_document()),  # ["alice", "bob"], in the order they joined
+    Column("action_items_open", Integer, nullable=False, server_default="0"),
+    Column("action_items_in_progress", Integer, nullable=False, server_default="0"),
+    Column("action_items_done", Integer, nullable=False, server_default="0"),
+    Column("action_items_wont_do", Integer, nullable=False, server_default="0"),
+    Column("postmortem_status", String(20), nullable=False, server_default="draft"),
+    Column("postmortem_revision", Integer, nullable=False, server_default="1"),
     Index("ix_incident_summaries_declared_at", "declared_at", "incident_id"),
 )
 
@@ -53,4 +76,66 @@ timeline_entries = Table(
     Column("recorded_at", UtcDateTime(), nullable=False),
     Column("amended_at", UtcDateTime()),
     Index("ix_timeline_entries_incident", "incident_id", "occurred_at", "position"),
+)
+
+action_items = Table(
+    "action_items",
+    metadata,
+    Column("item_id", Uuid(), primary_key=True),
+    Column("incident_id", Uuid(), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("priority", String(2), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("reason", Text),
+    Column("ticket_url", String(2000)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    # The log position that added the item: a stable tie-breaker for the board's order.
+    Column("position", BigInteger, nullable=False),
+    Index("ix_action_items_owner", "owner"),
+    Index("ix_action_items_incident_id", "incident_id"),
+    Index("ix_action_items_status", "status", "due_date"),
+)
+
+postmortem_sections = Table(
+    "postmortem_sections",
+    metadata,
+    Column("incident_id", Uuid(), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("section", String(40), nullable=False),
+    Column("text", Text, nullable=False),
+    PrimaryKeyConstraint("incident_id", "revision", "section"),
+)
+
+postmortem_revisions = Table(
+    "postmortem_revisions",
+    metadata,
+    Column("incident_id", Uuid(), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("published_at", UtcDateTime()),
+    Column("published_by", String(200)),
+    Column("review_requested_at", UtcDateTime()),
+    PrimaryKeyConstraint("incident_id", "revision"),
+)
+
+postmortem_changes = Table(
+    "postmortem_changes",
+    metadata,
+    Column("change_id", Uuid(), primary_key=True),  # the event id of the edit
+    Column("incident_id", Uuid(), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("section", String(40), nullable=False),
+    Column("actor", String(200)),
+    Column("occurred_at", UtcDateTime(), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("before", Text),  # NULL: the section had no text
+    Column("after", Text),  # NULL: the edit cleared the section
+    Column("request_id", String(200)),
+    Column("correlation_id", String(200)),
+    Index("ix_postmortem_changes_incident_id", "incident_id", "position"),
 )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, Table, delete, select
 
 from domain import events as e
 from projections.base import Envelope
@@ -80,7 +80,143 @@ def _redacted(rows: dict[UUID, Row | None], env: Envelope, ev: e.NoteRedacted) -
     rows[ev.note_id] = None
 
 
+Described = tuple[str, str, dict[str, Any]]
+"""An entry's kind, human-readable text and details."""
+
+
+def _brief(text: str, limit: int = 200) -> str:
+    """The first line of a long text, cut to ``limit`` characters."""
+    lines = text.strip().splitlines() or [""]
+    brief = lines[0]
+    if len(brief) > limit:
+        return brief[: limit - 1] + "…"
+    return brief + " …" if len(lines) > 1 else brief
+
+
+def _label(value: str) -> str:
+    return value.replace("_", " ")
+
+
+def _role(ev: e.RoleAssigned) -> Described:
+    text = f"{ev.person} is now {_label(ev.role.value)}"
+    if ev.previous:
+        text += f" (was {ev.previous})"
+    return (
+        "role_assigned",
+        text,
+        {"role": ev.role.value, "person": ev.person, "previous": ev.previous},
+    )
+
+
+def _section(ev: e.PostmortemSectionEdited) -> Described:
+    verb = "edited" if ev.text else "cleared"
+    text = f"Postmortem section {_label(ev.section.value)} {verb} (revision {ev.revision})"
+    return "postmortem_section_edited", text, {"revision": ev.revision, "section": ev.section.value}
+
+
+def _item_added(ev: e.ActionItemAdded) -> Described:
+    text = (
+        f"{ev.kind.value.capitalize()} action item added: {ev.title}"
+        f" (owner {ev.owner}, due {ev.due_date.isoformat()}, {ev.priority.value})"
+    )
+    details = {
+        "item_id": str(ev.item_id),
+        "title": ev.title,
+        "kind": ev.kind.value,
+        "owner": ev.owner,
+        "due_date": ev.due_date.isoformat(),
+        "priority": ev.priority.value,
+        "ticket_url": ev.ticket_url,
+    }
+    return "action_item_added", text, details
+
+
+def _item_status(ev: e.ActionItemStatusChanged) -> Described:
+    text = f"Action item status changed from {_label(ev.from_status.value)} to {_label(ev.to_status.value)}"
+    if ev.reason:
+        text += f": {ev.reason}"
+    details = {
+        "item_id": str(ev.item_id),
+        "from": ev.from_status.value,
+        "to": ev.to_status.value,
+        "reason": ev.reason,
+    }
+    return "action_item_status_changed", text, details
+
+
+DESCRIBERS: dict[type[e.DomainEvent], Callable[[Any], Described]] = {
+    e.ImpactUpdated: lambda ev: (
+        "impact_updated",
+        f"Impact updated: {_brief(ev.impact)}",
+        {"impact": ev.impact},
+    ),
+    e.RootCauseUpdated: lambda ev: (
+        "root_cause_updated",
+        f"Root cause updated: {_brief(ev.root_cause)}",
+        {"root_cause": ev.root_cause},
+    ),
+    e.ResolutionUpdated: lambda ev: (
+        "resolution_updated",
+        f"Resolution updated: {_brief(ev.resolution)}",
+        {"resolution": ev.resolution},
+    ),
+    e.IncidentMitigated: lambda ev: ("mitigated", "Incident mitigated", {}),
+    e.RoleAssigned: _role,
+    e.ParticipantAdded: lambda ev: (
+        "participant_added",
+        f"{ev.person} joined the response",
+        {"person": ev.person},
+    ),
+    e.ServicesChanged: lambda ev: (
+        "services_changed",
+        "Affected services changed to " + (", ".join(ev.services) or "none"),
+        {"services": list(ev.services)},
+    ),
+    e.PostmortemSectionEdited: _section,
+    e.PostmortemReviewRequested: lambda ev: (
+        "postmortem_review_requested",
+        f"Postmortem revision {ev.revision} sent to review",
+        {"revision": ev.revision},
+    ),
+    e.PostmortemPublished: lambda ev: (
+        "postmortem_published",
+        f"Postmortem revision {ev.revision} published",
+        {"revision": ev.revision},
+    ),
+    e.ActionItemAdded: _item_added,
+    e.ActionItemReassigned: lambda ev: (
+        "action_item_reassigned",
+        f"Action item reassigned from {ev.previous_owner} to {ev.owner}",
+        {"item_id": str(ev.item_id), "owner": ev.owner, "previous_owner": ev.previous_owner},
+    ),
+    e.ActionItemRescheduled: lambda ev: (
+        "action_item_rescheduled",
+        f"Action item rescheduled from {ev.previous_due_date.isoformat()}"
+        f" to {ev.due_date.isoformat()}",
+        {
+            "item_id": str(ev.item_id),
+            "due_date": ev.due_date.isoformat(),
+            "previous_due_date": ev.previous_due_date.isoformat(),
+        },
+    ),
+    e.ActionItemStatusChanged: _item_status,
+    e.ActionItemTicketLinked: lambda ev: (
+        "action_item_ticket_linked",
+        f"Action item linked to {ev.ticket_url}",
+        {"item_id": str(ev.item_id), "ticket_url": ev.ticket_url},
+    ),
+}
+
+
+def _described(rows: dict[UUID, Row | None], env: Envelope, ev: e.DomainEvent) -> None:
+    kind, text, details = DESCRIBERS[type(ev)](ev)
+    row = _entry(env, kind, text)
+    row["details"] = details
+    rows[row["entry_id"]] = row
+
+
 APPLIERS: dict[type[e.DomainEvent], Callable[[dict[UUID, Row | None], Envelope, Any], None]] = {
+    **dict.fromkeys(DESCRIBERS, _described),
     e.IncidentDeclared: _declared,
     e.IncidentAcknowledged: _acknowledged,
     e.IncidentStatusChanged: _status,
@@ -98,31 +234,35 @@ def apply_to_rows(rows: dict[UUID, Row | None], env: Envelope) -> None:
     APPLIERS[type(env.event)](rows, env, env.event)
 
 
-def visible(rows: dict[UUID, Row | None]) -> list[Row]:
-    """Entries in timeline order: when they occurred, then log position."""
-    live = [row for row in rows.values() if row is not None]
-    return sorted(live, key=lambda row: (row["occurred_at"], row["position"]))
-
-
 class TimelineProjection:
     name = "timeline"
-    version = 1
-    tables = (timeline_entries,)
+    version = 2
+
+    def __init__(self, table: Table = timeline_entries) -> None:
+        self.table = table
+
+    @property
+    def tables(self) -> tuple[Table, ...]:
+        return (self.table,)
+
+    def using(self, tables: Mapping[str, Table]) -> TimelineProjection:
+        return TimelineProjection(tables[timeline_entries.name])
 
     def apply(self, conn: Connection, batch: Sequence[Envelope]) -> None:
+        table = self.table
         earlier = {
             env.event.note_id for env in batch if isinstance(env.event, CHANGES_EARLIER_ENTRY)
         }
         rows: dict[UUID, Row | None] = {}
         if earlier:
-            query = select(timeline_entries).where(timeline_entries.c.entry_id.in_(earlier))
+            query = select(table).where(table.c.entry_id.in_(earlier))
             rows.update({row.entry_id: dict(row._mapping) for row in conn.execute(query)})
         for env in batch:
             apply_to_rows(rows, env)
         removed = [entry_id for entry_id, row in rows.items() if row is None]
         if removed:
-            conn.execute(delete(timeline_entries).where(timeline_entries.c.entry_id.in_(removed)))
-        upsert(conn, timeline_entries, [row for row in rows.values() if row is not None])
+            conn.execute(delete(table).where(table.c.entry_id.in_(removed)))
+        upsert(conn, table, [row for row in rows.values() if row is not None])
 
 
 def get_timeline(conn: Connection, incident_id: UUID) -> list[Row]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, get_args
 from uuid import UUID
 
@@ -12,24 +12,48 @@ from pydantic import ValidationError
 
 from domain.events import (
     UPCASTERS,
+    ActionItemAdded,
+    ActionItemReassigned,
+    ActionItemRescheduled,
+    ActionItemStatusChanged,
+    ActionItemTicketLinked,
     DomainEvent,
     Event,
+    ImpactUpdated,
     IncidentAcknowledged,
     IncidentDeclared,
+    IncidentMitigated,
     IncidentSeverityChanged,
     IncidentStatusChanged,
     NoteAdded,
     NoteAmended,
     NoteRedacted,
+    ParticipantAdded,
+    PostmortemPublished,
+    PostmortemReviewRequested,
+    PostmortemSectionEdited,
+    ResolutionUpdated,
+    RoleAssigned,
+    RootCauseUpdated,
+    ServicesChanged,
     decode,
     encode,
     event_type,
     schema_version,
 )
-from domain.values import Severity, Status
+from domain.values import (
+    ActionKind,
+    ActionStatus,
+    Priority,
+    Role,
+    Section,
+    Severity,
+    Status,
+)
 
 INCIDENT_ID = UUID("00000000-0000-4000-8000-000000000001")
 NOTE_ID = UUID("00000000-0000-4000-8000-0000000000a1")
+ITEM_ID = UUID("00000000-0000-4000-8000-0000000000b1")
 AT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 COLUMNS = {"type", "schema_version", "occurred_at"}
 
@@ -62,6 +86,52 @@ SAMPLES: list[DomainEvent] = [
     NoteAmended(occurred_at=AT, note_id=NOTE_ID, text="Rolled back deploy 41"),
     NoteAmended(occurred_at=AT, note_id=NOTE_ID, note_occurred_at=AT - timedelta(minutes=7)),
     NoteRedacted(occurred_at=AT, note_id=NOTE_ID, reason="contained a customer email"),
+    ImpactUpdated(occurred_at=AT, impact="30% of checkouts failed with HTTP 502 for 42 minutes"),
+    RootCauseUpdated(occurred_at=AT, root_cause="Deploy 42 halved the payments connection pool"),
+    ResolutionUpdated(occurred_at=AT, resolution="Rolled back deploy 42 and restarted payments"),
+    IncidentMitigated(occurred_at=AT - timedelta(minutes=10)),
+    RoleAssigned(
+        occurred_at=AT, role=Role.INCIDENT_COMMANDER, person="bob@example.com", previous="alice"
+    ),
+    ParticipantAdded(occurred_at=AT, person="carol@example.com"),
+    ServicesChanged(occurred_at=AT, services=("checkout", "payments", "postgres-main")),
+    PostmortemSectionEdited(
+        occurred_at=AT,
+        revision=2,
+        section=Section.ROOT_CAUSE,
+        text="A config change halved the connection pool of the payments service.",
+    ),
+    PostmortemReviewRequested(occurred_at=AT, revision=1),
+    PostmortemPublished(occurred_at=AT, revision=1),
+    ActionItemAdded(
+        occurred_at=AT,
+        item_id=ITEM_ID,
+        title="Alert on payments connection pool saturation",
+        kind=ActionKind.PREVENTATIVE,
+        owner="alice@example.com",
+        due_date=date(2026, 1, 15),
+        priority=Priority.P2,
+        ticket_url="https://tracker.example.com/browse/OPS-1234",
+    ),
+    ActionItemReassigned(
+        occurred_at=AT, item_id=ITEM_ID, owner="bob@example.com", previous_owner="alice@example.com"
+    ),
+    ActionItemRescheduled(
+        occurred_at=AT,
+        item_id=ITEM_ID,
+        due_date=date(2026, 2, 1),
+        previous_due_date=date(2026, 1, 15),
+    ),
+    ActionItemStatusChanged(
+        occurred_at=AT,
+        item_id=ITEM_ID,
+        from_status=ActionStatus.OPEN,
+        to_status=ActionStatus.WONT_DO,
+        reason="superseded by the pool autoscaler",
+    ),
+    ActionItemTicketLinked(
+        occurred_at=AT, item_id=ITEM_ID, ticket_url="https://tracker.example.com/browse/OPS-1300"
+    ),
 ]
 
 

@@ -736,6 +736,7 @@ def test_fold_counts_every_event_and_sets_state_fields() -> None:
         resolved_at=None,
         notes=frozenset({NOTE_ID, OTHER_NOTE_ID}),
         redacted_notes=frozenset({NOTE_ID}),
+        services=("checkout",),
     )
     assert state.exists
 

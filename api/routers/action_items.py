@@ -1,0 +1,143 @@
+"""Corrective and preventative measures: per incident, and the board across incidents."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Query, Response, status
+
+from api.cursor import decode_board_cursor, encode_board_cursor
+from api.dependencies import ConnectionDep, MetadataDep, ServiceDep
+from api.routers.common import COMMAND_ERRORS, NOT_FOUND, execute_all, require_summary, result
+from api.schemas import CommandResult
+from api.schemas_postmortem import (
+    ActionItem,
+    ActionItemCreated,
+    ActionItemList,
+    ActionItemPage,
+    ActionItemPatch,
+    AddActionItemRequest,
+)
+from domain import commands as c
+from domain.values import ActionKind, ActionStatus
+from projections.action_items import list_action_items
+
+router = APIRouter(tags=["action items"])
+
+PER_INCIDENT_LIMIT = 10_000
+"""More than any incident has; the per-incident list is not paginated."""
+
+
+@router.post(
+    "/incidents/{incident_id}/action-items",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a corrective or preventative action item",
+    responses=COMMAND_ERRORS,
+)
+def add_action_item(
+    incident_id: UUID,
+    body: AddActionItemRequest,
+    service: ServiceDep,
+    metadata: MetadataDep,
+    response: Response,
+) -> ActionItemCreated:
+    item_id = body.id or uuid4()
+    command = c.AddActionItem(
+        incident_id=incident_id,
+        at=service.now(),
+        item_id=item_id,
+        title=body.title,
+        kind=body.kind,
+        owner=body.owner,
+        due_date=body.due_date,
+        priority=body.priority,
+        ticket_url=body.ticket_url,
+    )
+    outcome = service.execute(command, metadata)
+    response.headers["Location"] = f"/incidents/{incident_id}/action-items/{item_id}"
+    return ActionItemCreated(item_id=item_id, **result(outcome).model_dump())
+
+
+@router.patch(
+    "/incidents/{incident_id}/action-items/{item_id}",
+    summary="Reassign, reschedule, change the status of, or link a ticket to an action item",
+    description=(
+        "Each given field becomes one command, applied in the order owner, due_date, status,"
+        " ticket_url. The whole patch is checked first: if any part breaks a rule, nothing is"
+        " stored. The result is where the last command landed."
+    ),
+    responses=COMMAND_ERRORS,
+)
+def patch_action_item(
+    incident_id: UUID,
+    item_id: UUID,
+    body: ActionItemPatch,
+    service: ServiceDep,
+    metadata: MetadataDep,
+) -> CommandResult:
+    ids = {"incident_id": incident_id, "item_id": item_id}
+    commands: list[c.Command] = []
+    if body.owner is not None:
+        commands.append(c.ReassignActionItem(**ids, at=service.now(), owner=body.owner))
+    if body.due_date is not None:
+        commands.append(c.RescheduleActionItem(**ids, at=service.now(), due_date=body.due_date))
+    if body.status is not None:
+        commands.append(
+            c.ChangeActionItemStatus(
+                **ids, at=service.now(), status=body.status, reason=body.reason
+            )
+        )
+    if body.ticket_url is not None:
+        commands.append(c.LinkTicket(**ids, at=service.now(), ticket_url=body.ticket_url))
+    return result(execute_all(service, commands, metadata))
+
+
+@router.get(
+    "/incidents/{incident_id}/action-items",
+    summary="An incident's action items, soonest due first",
+    responses=NOT_FOUND,
+)
+def incident_action_items(
+    incident_id: UUID, conn: ConnectionDep, service: ServiceDep
+) -> ActionItemList:
+    require_summary(conn, incident_id)
+    today = service.now().date()
+    rows = list_action_items(conn, incident_id=incident_id, today=today, limit=PER_INCIDENT_LIMIT)
+    return ActionItemList(
+        incident_id=incident_id, items=[ActionItem.from_row(row, today) for row in rows]
+    )
+
+
+@router.get("/action-items", summary="The action-item board across incidents, soonest due first")
+def board(
+    conn: ConnectionDep,
+    service: ServiceDep,
+    owner: Annotated[str | None, Query(max_length=200)] = None,
+    status_: Annotated[ActionStatus | None, Query(alias="status")] = None,
+    kind: ActionKind | None = None,
+    incident_id: UUID | None = None,
+    overdue: Annotated[
+        bool | None,
+        Query(description="true: only items past due and not finished; false: only the others."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> ActionItemPage:
+    today = service.now().date()
+    rows = list_action_items(
+        conn,
+        owner=owner,
+        status=status_.value if status_ else None,
+        kind=kind.value if kind else None,
+        incident_id=incident_id,
+        overdue=overdue,
+        today=today,
+        limit=limit + 1,
+        cursor=decode_board_cursor(cursor) if cursor else None,
+    )
+    page = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        next_cursor = encode_board_cursor(page[-1]["due_date"], page[-1]["position"])
+    return ActionItemPage(items=[ActionItem.from_row(row, today) for row in page], next=next_cursor)

@@ -1,0 +1,92 @@
+"""The facts of an issue summary: impact, root cause, resolution, mitigation, people, services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from domain import commands as c
+from domain import events as e
+from domain.errors import RuleViolation
+from domain.state import Incident, frozen_map, not_in_future, require_incident
+
+
+def _unchanged(name: str, current: str | None, new: str) -> None:
+    if current == new:
+        raise RuleViolation(f"{name} already says exactly this")
+
+
+def _impact(state: Incident, cmd: c.UpdateImpact) -> list[e.DomainEvent]:
+    require_incident(state, cmd)
+    _unchanged("impact", state.impact, cmd.impact)
+    return [e.ImpactUpdated(occurred_at=cmd.at, impact=cmd.impact)]
+
+
+def _root_cause(state: Incident, cmd: c.UpdateRootCause) -> list[e.DomainEvent]:
+    require_incident(state, cmd)
+    _unchanged("root_cause", state.root_cause, cmd.root_cause)
+    return [e.RootCauseUpdated(occurred_at=cmd.at, root_cause=cmd.root_cause)]
+
+
+def _resolution(state: Incident, cmd: c.UpdateResolution) -> list[e.DomainEvent]:
+    require_incident(state, cmd)
+    _unchanged("resolution", state.resolution, cmd.resolution)
+    return [e.ResolutionUpdated(occurred_at=cmd.at, resolution=cmd.resolution)]
+
+
+def _mitigate(state: Incident, cmd: c.MarkMitigated) -> list[e.DomainEvent]:
+    started = require_incident(state, cmd)
+    if state.mitigated_at is not None:
+        raise RuleViolation(f"incident was already mitigated at {state.mitigated_at.isoformat()}")
+    when = cmd.occurred_at or cmd.at
+    not_in_future("occurred_at", when, cmd.at)
+    if when < started:
+        raise RuleViolation(
+            f"mitigated at {when.isoformat()} is before started_at {started.isoformat()}"
+        )
+    return [e.IncidentMitigated(occurred_at=when)]
+
+
+def _assign_role(state: Incident, cmd: c.AssignRole) -> list[e.DomainEvent]:
+    require_incident(state, cmd)
+    previous = state.roles.get(cmd.role)
+    if previous == cmd.person:
+        raise RuleViolation(f"{cmd.person} is already {cmd.role.value}")
+    return [e.RoleAssigned(occurred_at=cmd.at, role=cmd.role, person=cmd.person, previous=previous)]
+
+
+def _add_participant(state: Incident, cmd: c.AddParticipant) -> list[e.DomainEvent]:
+    require_incident(state, cmd)
+    if cmd.person in state.participants:
+        raise RuleViolation(f"{cmd.person} is already a participant")
+    return [e.ParticipantAdded(occurred_at=cmd.at, person=cmd.person)]
+
+
+def _change_services(state: Incident, cmd: c.ChangeServices) -> list[e.DomainEvent]:
+    require_incident(state, cmd)
+    services = tuple(dict.fromkeys(cmd.services))
+    if services == state.services:
+        raise RuleViolation("the incident already affects exactly these services")
+    return [e.ServicesChanged(occurred_at=cmd.at, services=services)]
+
+
+DECIDERS: dict[type[c.Command], Callable[[Incident, Any], list[e.DomainEvent]]] = {
+    c.UpdateImpact: _impact,
+    c.UpdateRootCause: _root_cause,
+    c.UpdateResolution: _resolution,
+    c.MarkMitigated: _mitigate,
+    c.AssignRole: _assign_role,
+    c.AddParticipant: _add_participant,
+    c.ChangeServices: _change_services,
+}
+
+EVOLVERS: dict[type[e.DomainEvent], Callable[[Incident, Any], Incident]] = {
+    e.ImpactUpdated: lambda s, ev: replace(s, impact=ev.impact),
+    e.RootCauseUpdated: lambda s, ev: replace(s, root_cause=ev.root_cause),
+    e.ResolutionUpdated: lambda s, ev: replace(s, resolution=ev.resolution),
+    e.IncidentMitigated: lambda s, ev: replace(s, mitigated_at=ev.occurred_at),
+    e.RoleAssigned: lambda s, ev: replace(s, roles=frozen_map({**s.roles, ev.role: ev.person})),
+    e.ParticipantAdded: lambda s, ev: replace(s, participants=s.participants | {ev.person}),
+    e.ServicesChanged: lambda s, ev: replace(s, services=ev.services),
+}

@@ -1,0 +1,87 @@
+"""The aggregate's frozen state and the checks every rule module shares."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from types import MappingProxyType
+from typing import TypeVar
+from uuid import UUID
+
+from domain.commands import Command
+from domain.errors import IncidentNotFound, RuleViolation
+from domain.values import ActionStatus, PostmortemStatus, Role, Section, Severity, Status
+
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far in the future a reported time may lie before it is refused as a typo."""
+
+
+@dataclass(frozen=True, slots=True)
+class Postmortem:
+    """The revision being written, its status, its sections, and what was published."""
+
+    revision: int = 1
+    status: PostmortemStatus = PostmortemStatus.DRAFT
+    sections: Mapping[Section, str] = field(default_factory=lambda: MappingProxyType({}))
+    published: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ActionItem:
+    owner: str
+    due_date: date
+    status: ActionStatus
+    ticket_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """What the rules need to know about one incident; ``version`` counts its events."""
+
+    version: int = 0
+    id: UUID | None = None
+    title: str = ""
+    severity: Severity = Severity.SEV5
+    status: Status = Status.INVESTIGATING
+    started_at: datetime | None = None
+    detected_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    mitigated_at: datetime | None = None
+    resolved_at: datetime | None = None
+    notes: frozenset[UUID] = frozenset()
+    redacted_notes: frozenset[UUID] = frozenset()
+    services: tuple[str, ...] = ()
+    impact: str | None = None
+    root_cause: str | None = None
+    resolution: str | None = None
+    roles: Mapping[Role, str] = field(default_factory=lambda: MappingProxyType({}))
+    participants: frozenset[str] = frozenset()
+    postmortem: Postmortem = Postmortem()
+    action_items: Mapping[UUID, ActionItem] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def exists(self) -> bool:
+        return self.id is not None
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def frozen_map(mapping: Mapping[K, V]) -> Mapping[K, V]:
+    """A read-only copy, so state handed out can never be changed in place."""
+    return MappingProxyType(dict(mapping))
+
+
+def require_incident(state: Incident, command: Command) -> datetime:
+    """The incident's start time; IncidentNotFound when it was never declared."""
+    if not state.exists:
+        raise IncidentNotFound(f"incident {command.incident_id} does not exist")
+    assert state.started_at is not None
+    return state.started_at
+
+
+def not_in_future(name: str, value: datetime, now: datetime) -> None:
+    if value > now + CLOCK_SKEW:
+        raise RuleViolation(f"{name} {value.isoformat()} lies in the future")

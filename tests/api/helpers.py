@@ -1,0 +1,72 @@
+"""What the API tests share: declaring incidents, problem checks, a fake clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from httpx import Response
+
+from api.service import IncidentService
+from eventstore import EventStore
+from projections.runner import ProjectionRunner
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def declare(client: TestClient, **fields: Any) -> str:
+    """Declare an incident through the API; its id."""
+    body = {"title": "Checkout returns 502", "severity": "SEV2", "services": ["checkout"]}
+    response = client.post("/incidents", json={**body, **fields})
+    assert response.status_code == 201, response.text
+    incident_id: str = response.json()["id"]
+    return incident_id
+
+
+def ok(response: Response, status: int = 200) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def assert_problem(response: Response, status: int, detail: str | None = None) -> dict[str, Any]:
+    """A problem+json answer with this status (and exactly this detail, when given)."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM_JSON
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    if detail is not None:
+        assert body["detail"] == detail
+    return body
+
+
+@contextmanager
+def nothing_stored(client: TestClient) -> Iterator[None]:
+    """The block leaves the log exactly as long as it was."""
+    store: EventStore = client.app.state.store  # type: ignore[attr-defined]
+    before = store.head_position()
+    yield
+    assert store.head_position() == before, "a refused request stored events"
+
+
+class FakeClock:
+    """Returns ``now`` and moves it on by ``step``; set ``now`` to jump."""
+
+    def __init__(self, start: datetime, step: timedelta = timedelta(seconds=1)) -> None:
+        self.now = start
+        self.step = step
+
+    def __call__(self) -> datetime:
+        current = self.now
+        self.now = current + self.step
+        return current
+
+
+def use_clock(client: TestClient, clock: Callable[[], datetime]) -> None:
+    """Make the application's commands, stored times and "today" follow ``clock``."""
+    state = client.app.state  # type: ignore[attr-defined]
+    state.store = EventStore(state.engine, clock=clock)
+    state.service = IncidentService(state.store, ProjectionRunner(), clock=clock)
