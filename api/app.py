@@ -6,14 +6,18 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api import problems
+from api.auth import require
+from api.limits import BodyLimits
 from api.logging import configure_logging
+from api.metrics import Metrics
 from api.middleware import RequestContext
 from api.routers import action_items, health, incidents, lifecycle, postmortem
 from api.service import IncidentService
 from api.settings import Settings
+from api.tokens import Scope, TokenStore
 from eventstore import EventStore
 from eventstore.engine import create_engine
 from projections.rebuild import rebuild_outdated
@@ -31,6 +35,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.admin_token:
+            tokens.ensure("admin", {Scope.ADMIN}, settings.admin_token)
         rebuilder = None
         if inline:
             # Read models whose code changed are rebuilt beside the live tables and
@@ -54,16 +60,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.store = EventStore(engine)
     app.state.projections = projections
+    metrics = Metrics(engine, projections)
+    app.state.metrics = metrics
+    tokens = TokenStore(engine)
+    app.state.tokens = tokens
     app.state.service = IncidentService(
         app.state.store,
         ProjectionRunner(projections) if inline else None,
         retries=settings.command_retries,
+        on_appended=metrics.events_appended.inc,
     )
     problems.install(app)
-    app.include_router(health.router)
-    app.include_router(incidents.router)
-    app.include_router(lifecycle.router)
-    app.include_router(action_items.router)
-    app.include_router(postmortem.router)
-    app.add_middleware(RequestContext)
+    app.include_router(health.public)
+    authenticated = [Depends(require())]
+    app.include_router(health.router, dependencies=authenticated)
+    app.include_router(incidents.router, dependencies=authenticated)
+    app.include_router(lifecycle.router, dependencies=authenticated)
+    app.include_router(action_items.router, dependencies=authenticated)
+    app.include_router(postmortem.router, dependencies=authenticated)
+    app.add_middleware(BodyLimits)
+    app.add_middleware(RequestContext, metrics=metrics)
     return app

@@ -17,11 +17,13 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.table import Table
 from sqlalchemy import Engine
 
 from api.database import migrate as run_migrations
 from api.logging import configure_logging
 from api.settings import Settings
+from api.tokens import Scope, TokenExists, TokenStore
 from eventstore.engine import create_engine
 from eventstore.store import EventStore
 from projections.base import Projection
@@ -69,6 +71,7 @@ def serve(
         update={"host": host or settings.host, "port": port or settings.port}
     )
     migrate(settings.database_url)
+    _first_admin_token(settings)
     from api.app import create_app
 
     url = f"http://{settings.host}:{settings.port}"
@@ -157,6 +160,70 @@ def project(
         worker.run(stop, once=once)
     finally:
         engine.dispose()
+
+
+tokens_app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
+app.add_typer(tokens_app, name="tokens")
+
+
+def _token_store(database_url: str | None) -> TokenStore:
+    return TokenStore(create_engine(_settings(database_url).database_url))
+
+
+def _first_admin_token(settings: Settings) -> None:
+    """On a database without tokens, create an admin token and show it this once."""
+    if settings.admin_token:
+        return
+    store = TokenStore(create_engine(settings.database_url))
+    if store.list():
+        return
+    token = store.create("admin", {Scope.ADMIN})
+    console.print(
+        "[bold yellow]Created the first admin token (shown only now; store it safely):[/]\n"
+        f"  {token}\n"
+        "Use it as: -H 'Authorization: Bearer <token>'. More: incidents tokens create --help",
+        soft_wrap=True,
+    )
+
+
+@tokens_app.command("create")
+def tokens_create(
+    name: Annotated[str, typer.Argument(help="Who or what uses it; recorded as the actor.")],
+    scope: Annotated[
+        list[Scope], typer.Option("--scope", "-s", help="read, write, ingest or admin; repeat.")
+    ],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Create a token; it is printed once and stored only as a hash."""
+    try:
+        token = _token_store(database_url).create(name, set(scope))
+    except TokenExists as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    typer.echo(token)
+
+
+@tokens_app.command("list")
+def tokens_list(database_url: DatabaseOption = None) -> None:
+    """List tokens (names, scopes, dates; never the tokens themselves)."""
+    table = Table("name", "scopes", "created", "revoked")
+    for info in _token_store(database_url).list():
+        table.add_row(
+            info.name,
+            ",".join(s.value for s in info.scopes),
+            info.created_at.isoformat(timespec="seconds"),
+            info.revoked_at.isoformat(timespec="seconds") if info.revoked_at else "",
+        )
+    Console().print(table)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(name: str, database_url: DatabaseOption = None) -> None:
+    """Revoke a token by name (takes effect within a few seconds on running servers)."""
+    if not _token_store(database_url).revoke(name):
+        console.print(f"[red]no live token named {name!r}[/]")
+        raise typer.Exit(1)
+    console.print(f"revoked {name}")
 
 
 def main() -> None:

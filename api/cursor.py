@@ -6,7 +6,7 @@ import base64
 from datetime import date, datetime
 from uuid import UUID
 
-from fastapi import HTTPException
+from fastapi import HTTPException, Request
 
 
 def encode_cursor(at: datetime, key: UUID) -> str:
@@ -41,3 +41,29 @@ def decode_board_cursor(cursor: str) -> tuple[date, int]:
         return date.fromisoformat(due), int(position)
     except ValueError as exc:
         raise HTTPException(400, f"cursor {cursor!r} is not valid") from exc
+
+
+def encode_timeline_cursor(occurred_at: datetime, position: int) -> str:
+    """A cursor after a timeline entry; the timeline is ordered by (occurred_at, position)."""
+    raw = f"{occurred_at.isoformat()}|{position}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_timeline_cursor(cursor: str) -> tuple[datetime, int]:
+    """The (occurred_at, position) a timeline cursor points after; 400 when it is not one."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, position = raw.split("|")
+        parsed = datetime.fromisoformat(at)
+        if parsed.tzinfo is None:
+            raise ValueError("naive time")
+        return parsed, int(position)
+    except ValueError as exc:
+        raise HTTPException(400, f"cursor {cursor!r} is not valid") from exc
+
+
+def next_link(request: Request, cursor: str | None) -> str | None:
+    """The URL of the next page: this request's URL with its cursor replaced."""
+    if cursor is None:
+        return None
+    return str(request.url.include_query_params(cursor=cursor))

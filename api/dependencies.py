@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Query, Request
+from fastapi import Depends, Header, HTTPException, Query, Request
 from sqlalchemy import Connection, Engine
 
-from api.service import IncidentService
+from api.idempotency import IdempotencyRequest
+from api.service import CommandContext, IncidentService
 from api.settings import Settings
+from api.tokens import Principal
 from projections.status import wait_for_position
 
 
@@ -50,16 +53,64 @@ def get_connection(
 
 
 def command_metadata(request: Request) -> dict[str, Any]:
-    """Who asked and through which request; recorded with every event the command writes."""
+    """Who asked and through which request; recorded with every event the command writes.
+
+    The actor is the authenticated token's name, never anything the body claims.
+    """
     request_id = getattr(request.state, "request_id", None)
+    principal: Principal | None = getattr(request.state, "principal", None)
     return {
-        "actor": "anonymous",
+        "actor": principal.name if principal is not None else "anonymous",
         "source": "api",
         "request_id": request_id,
         "correlation_id": request.headers.get("x-correlation-id", request_id),
     }
 
 
+def _if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    raw = value.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit():
+        raise HTTPException(400, f'If-Match must be an incident version such as "3", not {value!r}')
+    return int(raw)
+
+
+async def command_context(
+    request: Request,
+    metadata: Annotated[dict[str, Any], Depends(command_metadata)],
+    if_match: Annotated[
+        str | None,
+        Header(
+            description="Apply only if the incident is at this version (its ETag); else 412.",
+            examples=['"3"'],
+        ),
+    ] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=1,
+            max_length=200,
+            description=(
+                "Retrying with the same key and body returns the original answer and writes"
+                " nothing; the same key with another body is refused (422). Kept 24 hours."
+            ),
+        ),
+    ] = None,
+) -> CommandContext:
+    """Everything a command route passes to the service besides the command itself."""
+    key = None
+    if idempotency_key is not None:
+        body = await request.body()
+        digest = hashlib.sha256(
+            b"\x00".join([request.method.encode(), request.url.path.encode(), body])
+        ).hexdigest()
+        principal = metadata["actor"]
+        key = IdempotencyRequest(principal=principal, key=idempotency_key, request_hash=digest)
+    return CommandContext(metadata=metadata, if_match=_if_match(if_match), idempotency=key)
+
+
 ServiceDep = Annotated[IncidentService, Depends(get_service)]
 ConnectionDep = Annotated[Connection, Depends(get_connection)]
 MetadataDep = Annotated[dict[str, Any], Depends(command_metadata)]
+CommandDep = Annotated[CommandContext, Depends(command_context)]

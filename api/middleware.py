@@ -1,4 +1,7 @@
-"""Per-request context: a request id bound to every log line, and one access-log line."""
+"""Per-request context: a request id bound to every log line, one access-log line, metrics.
+
+The actor is bound by authentication (api/auth.py) and so appears on the access line too.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ import uuid
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.metrics import Metrics
+
 log = structlog.get_logger("access")
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -16,8 +21,9 @@ REQUEST_ID_HEADER = b"x-request-id"
 class RequestContext:
     """Pure ASGI middleware (cheaper than BaseHTTPMiddleware on every request)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -43,10 +49,14 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
             log.info(
                 "request",
                 method=scope["method"],
                 path=scope["path"],
                 status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                duration_ms=round(seconds * 1000, 2),
             )
+            if self.metrics is not None:
+                route = getattr(scope.get("route"), "path", None) or "unmatched"
+                self.metrics.observe(scope["method"], route, status, seconds)

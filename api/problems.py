@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from api.idempotency import IdempotencyMismatch
 from api.service import PreconditionFailed
 from domain.errors import (
     DomainError,
@@ -87,9 +88,15 @@ def install(app: FastAPI) -> None:
     async def _invalid_data(_: Request, exc: InvalidEventData) -> JSONResponse:
         return problem(422, str(exc))
 
+    @app.exception_handler(IdempotencyMismatch)
+    async def _idempotency(_: Request, exc: IdempotencyMismatch) -> JSONResponse:
+        return problem(422, str(exc))
+
     @app.exception_handler(PreconditionFailed)
     async def _precondition(_: Request, exc: PreconditionFailed) -> JSONResponse:
-        return problem(412, str(exc), current_version=exc.actual)
+        response = problem(412, str(exc), current_version=exc.actual)
+        response.headers["ETag"] = f'"{exc.actual}"'
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -190,6 +190,7 @@ class IncidentSummary(BaseModel):
 class IncidentPage(BaseModel):
     items: list[IncidentSummary]
     next: str | None = Field(description="Cursor for the next page; null on the last page.")
+    next_url: str | None = Field(default=None, description="The next page's URL; null on the last.")
 
 
 class TimelineEntry(BaseModel):
@@ -211,3 +212,5 @@ class TimelineEntry(BaseModel):
 class Timeline(BaseModel):
     incident_id: UUID
     entries: list[TimelineEntry]
+    next: str | None = Field(default=None, description="Cursor of the next page; null on the last.")
+    next_url: str | None = Field(default=None, description="The next page's URL; null on the last.")

@@ -201,6 +201,7 @@ class ActionItemList(BaseModel):
 class ActionItemPage(BaseModel):
     items: list[ActionItem]
     next: str | None = Field(description="Cursor for the next page; null on the last page.")
+    next_url: str | None = Field(default=None, description="The next page's URL; null on the last.")
 
 
 # --- postmortem ----------------------------------------------------------------------------

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID, uuid4, uuid5
 
 import structlog
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
+from api import idempotency
+from api.idempotency import IdempotencyRequest
 from domain.commands import Command
 from domain.events import decode, encode, event_type, schema_version
-from domain.incident import Incident, decide, fold
+from domain.incident import Incident, decide, evolve, fold
 from domain.values import stream_id_for
-from eventstore import AppendResult, ConcurrencyError, EventStore, NewEvent
+from eventstore import AppendResult, ConcurrencyError, EventStore, NewEvent, RecordedEvent
+from eventstore.store import InTransaction
 from projections.runner import ProjectionRunner
 
 log = structlog.get_logger()
@@ -33,10 +38,30 @@ class PreconditionFailed(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What a handled command produced."""
+    """What a handled command produced (``replayed``: an earlier identical request's result)."""
 
     incident_id: UUID
     result: AppendResult
+    replayed: bool = False
+
+
+ID_NAMESPACE = UUID("6f1c1f4e-3d8a-4c55-9a0e-2b7c5d9e8a11")
+
+
+@dataclass(frozen=True, slots=True)
+class CommandContext:
+    """Who asks, under which conditions: event metadata, If-Match, Idempotency-Key."""
+
+    metadata: dict[str, Any]
+    if_match: int | None = None
+    idempotency: IdempotencyRequest | None = None
+
+    def new_id(self, purpose: str) -> UUID:
+        """A fresh id, or with an Idempotency-Key the same id on every retry of the request."""
+        if self.idempotency is None:
+            return uuid4()
+        name = f"{self.idempotency.principal}\x00{self.idempotency.key}\x00{purpose}"
+        return uuid5(ID_NAMESPACE, name)
 
 
 class IncidentService:
@@ -50,7 +75,9 @@ class IncidentService:
         retries: int = 5,
         clock: Callable[[], datetime] | None = None,
         cache_size: int = 10_000,
+        on_appended: Callable[[int], object] | None = None,
     ) -> None:
+        self.on_appended = on_appended
         self.store = store
         self.cache_size = cache_size
         self._cache: OrderedDict[str, Incident] = OrderedDict()
@@ -89,39 +116,85 @@ class IncidentService:
 
     def execute(
         self,
-        command: Command,
-        metadata: dict[str, Any],
+        commands: Command | Sequence[Command],
+        context: CommandContext | dict[str, Any],
         *,
         if_match: int | None = None,
     ) -> Outcome:
-        """Decide and append; retry on a lost race unless the client pinned a version."""
-        stream_id = stream_id_for(command.incident_id)
-        in_transaction = self.runner.apply_inline if self.runner is not None else None
+        """Decide and append atomically; retry on a lost race unless the client pinned a version.
+
+        Several commands (for one incident) are decided one after the other on the
+        evolving state and appended together: all of them land, or none.
+        """
+        batch = [commands] if isinstance(commands, Command) else list(commands)
+        ctx = context if isinstance(context, CommandContext) else CommandContext(context)
+        if if_match is not None:
+            ctx = replace(ctx, if_match=if_match)
+        incident_id = batch[0].incident_id
+        stream_id = stream_id_for(incident_id)
+        if ctx.idempotency is not None:
+            with self.store.engine.connect() as conn:
+                original = idempotency.find(conn, ctx.idempotency)
+            if original is not None:
+                return Outcome(idempotency.incident_of(original), original, replayed=True)
         for attempt in range(1, self.retries + 1):
-            state = self.load(command.incident_id)
-            if if_match is not None and state.version != if_match:
-                raise PreconditionFailed(if_match, state.version)
-            new_events = [
-                NewEvent(
-                    event_id=uuid4(),
-                    type=event_type(event),
-                    schema_version=schema_version(event),
-                    data=encode(event),
-                    occurred_at=event.occurred_at,
-                    metadata=metadata,
-                )
-                for event in decide(state, command)
-            ]
+            state = self.load(incident_id)
+            if ctx.if_match is not None and state.version != ctx.if_match:
+                raise PreconditionFailed(ctx.if_match, state.version)
+            decided = state
+            new_events = []
+            for command in batch:
+                for event in decide(decided, command):
+                    decided = evolve(decided, event)
+                    new_events.append(
+                        NewEvent(
+                            event_id=uuid4(),
+                            type=event_type(event),
+                            schema_version=schema_version(event),
+                            data=encode(event),
+                            occurred_at=event.occurred_at,
+                            metadata=ctx.metadata,
+                        )
+                    )
             try:
                 result = self.store.append(
-                    stream_id, new_events, state.version, in_transaction=in_transaction
+                    stream_id,
+                    new_events,
+                    state.version,
+                    in_transaction=self._in_transaction(ctx),
                 )
             except ConcurrencyError as conflict:
-                if if_match is not None:
-                    raise PreconditionFailed(if_match, conflict.actual) from conflict
+                if ctx.if_match is not None:
+                    raise PreconditionFailed(ctx.if_match, conflict.actual) from conflict
                 if attempt == self.retries:
                     raise
                 log.info("command.retry", stream_id=stream_id, attempt=attempt)
                 continue
-            return Outcome(command.incident_id, result)
+            except IntegrityError:
+                # Lost a race for the idempotency key: the winner's result is the answer.
+                if ctx.idempotency is None:
+                    raise
+                with self.store.engine.connect() as conn:
+                    original = idempotency.find(conn, ctx.idempotency)
+                if original is None:
+                    raise
+                return Outcome(idempotency.incident_of(original), original, replayed=True)
+            if self.on_appended is not None:
+                self.on_appended(len(new_events))
+            return Outcome(incident_id, result)
         raise AssertionError("unreachable: the loop returns or raises")
+
+    def _in_transaction(self, ctx: CommandContext) -> InTransaction | None:
+        runner = self.runner
+        key = ctx.idempotency
+        if key is None:
+            return runner.apply_inline if runner is not None else None
+
+        def within(conn: Connection, recorded: list[RecordedEvent]) -> None:
+            if runner is not None:
+                runner.apply_inline(conn, recorded)
+            last = recorded[-1]
+            positions = tuple(r.position for r in recorded)
+            idempotency.remember(conn, key, AppendResult(last.stream_id, last.version, positions))
+
+        return within

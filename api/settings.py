@@ -23,5 +23,7 @@ class Settings(BaseSettings):
     """inline: read models change in the append transaction; worker: `incidents project` does it."""
     read_wait_seconds: float = 5.0
     """How long a read with ?min_position= waits for the read models to reach that position."""
+    admin_token: str | None = None
+    """Seeds an admin token with exactly this value at start-up (deployments, tests)."""
     ready_max_lag: int = 1000
     """/readyz fails while any projection is further behind the log than this many positions."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+import api.idempotency  # noqa: F401 - registers its table on the MetaData
+import api.tokens  # noqa: F401 - registers its table on the MetaData
 import projections.tables  # noqa: F401 - registers the read-model tables on the MetaData
 from eventstore.engine import create_engine
 from eventstore.schema import metadata

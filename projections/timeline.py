@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -265,8 +266,22 @@ class TimelineProjection:
         upsert(conn, table, [row for row in rows.values() if row is not None])
 
 
-def get_timeline(conn: Connection, incident_id: UUID) -> list[Row]:
-    """An incident's visible entries in timeline order."""
+def get_timeline(
+    conn: Connection,
+    incident_id: UUID,
+    *,
+    limit: int | None = None,
+    after: tuple[datetime, int] | None = None,
+) -> list[Row]:
+    """An incident's visible entries in timeline order; ``after`` is a keyset cursor."""
     t = timeline_entries
-    query = select(t).where(t.c.incident_id == incident_id).order_by(t.c.occurred_at, t.c.position)
+    query = select(t).where(t.c.incident_id == incident_id)
+    if after is not None:
+        at, position = after
+        query = query.where(
+            (t.c.occurred_at > at) | ((t.c.occurred_at == at) & (t.c.position > position))
+        )
+    query = query.order_by(t.c.occurred_at, t.c.position)
+    if limit is not None:
+        query = query.limit(limit)
     return [dict(row._mapping) for row in conn.execute(query)]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID, uuid4
+from uuid import UUID
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
-from api.cursor import decode_board_cursor, encode_board_cursor
-from api.dependencies import ConnectionDep, MetadataDep, ServiceDep
-from api.routers.common import COMMAND_ERRORS, NOT_FOUND, execute_all, require_summary, result
+from api.cursor import decode_board_cursor, encode_board_cursor, next_link
+from api.dependencies import CommandDep, ConnectionDep, ServiceDep
+from api.routers.common import COMMAND_ERRORS, NOT_FOUND, require_summary, result
 from api.schemas import CommandResult
 from api.schemas_postmortem import (
     ActionItem,
@@ -39,10 +39,10 @@ def add_action_item(
     incident_id: UUID,
     body: AddActionItemRequest,
     service: ServiceDep,
-    metadata: MetadataDep,
+    ctx: CommandDep,
     response: Response,
 ) -> ActionItemCreated:
-    item_id = body.id or uuid4()
+    item_id = body.id or ctx.new_id("action_item")
     command = c.AddActionItem(
         incident_id=incident_id,
         at=service.now(),
@@ -54,9 +54,9 @@ def add_action_item(
         priority=body.priority,
         ticket_url=body.ticket_url,
     )
-    outcome = service.execute(command, metadata)
+    outcome = service.execute(command, ctx)
     response.headers["Location"] = f"/incidents/{incident_id}/action-items/{item_id}"
-    return ActionItemCreated(item_id=item_id, **result(outcome).model_dump())
+    return ActionItemCreated(item_id=item_id, **result(outcome, response).model_dump())
 
 
 @router.patch(
@@ -74,7 +74,8 @@ def patch_action_item(
     item_id: UUID,
     body: ActionItemPatch,
     service: ServiceDep,
-    metadata: MetadataDep,
+    ctx: CommandDep,
+    response: Response,
 ) -> CommandResult:
     ids = {"incident_id": incident_id, "item_id": item_id}
     commands: list[c.Command] = []
@@ -90,7 +91,7 @@ def patch_action_item(
         )
     if body.ticket_url is not None:
         commands.append(c.LinkTicket(**ids, at=service.now(), ticket_url=body.ticket_url))
-    return result(execute_all(service, commands, metadata))
+    return result(service.execute(commands, ctx), response)
 
 
 @router.get(
@@ -113,6 +114,7 @@ def incident_action_items(
 def board(
     conn: ConnectionDep,
     service: ServiceDep,
+    request: Request,
     owner: Annotated[str | None, Query(max_length=200)] = None,
     status_: Annotated[ActionStatus | None, Query(alias="status")] = None,
     kind: ActionKind | None = None,
@@ -140,4 +142,8 @@ def board(
     next_cursor = None
     if len(rows) > limit:
         next_cursor = encode_board_cursor(page[-1]["due_date"], page[-1]["position"])
-    return ActionItemPage(items=[ActionItem.from_row(row, today) for row in page], next=next_cursor)
+    return ActionItemPage(
+        items=[ActionItem.from_row(row, today) for row in page],
+        next=next_cursor,
+        next_url=next_link(request, next_cursor),
+    )

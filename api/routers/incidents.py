@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
-from fastapi import APIRouter, Body, HTTPException, Query, Response, status
+from fastapi import APIRouter, Body, HTTPException, Query, Request, Response, status
 
-from api.cursor import decode_cursor, encode_cursor
-from api.dependencies import ConnectionDep, MetadataDep, ServiceDep
+from api.cursor import (
+    decode_cursor,
+    decode_timeline_cursor,
+    encode_cursor,
+    encode_timeline_cursor,
+    next_link,
+)
+from api.dependencies import CommandDep, ConnectionDep, ServiceDep
+from api.routers.common import result
 from api.schemas import (
     AcknowledgeRequest,
     CommandResult,
@@ -22,7 +29,6 @@ from api.schemas import (
     TimelineEntry,
     TimelinePatch,
 )
-from api.service import Outcome
 from domain import commands as c
 from domain.values import Severity, Status, UtcDatetime
 from projections.summary import get_summary, list_summaries
@@ -38,12 +44,6 @@ COMMAND_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _result(outcome: Outcome) -> CommandResult:
-    return CommandResult(
-        id=outcome.incident_id, version=outcome.result.version, position=outcome.result.position
-    )
-
-
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
@@ -51,10 +51,10 @@ def _result(outcome: Outcome) -> CommandResult:
     responses={409: {"description": "An incident with this id exists"}, 422: {}},
 )
 def declare(
-    body: DeclareIncidentRequest, service: ServiceDep, metadata: MetadataDep, response: Response
+    body: DeclareIncidentRequest, service: ServiceDep, ctx: CommandDep, response: Response
 ) -> CommandResult:
     command = c.DeclareIncident(
-        incident_id=body.id or uuid4(),
+        incident_id=body.id or ctx.new_id("incident"),
         at=service.now(),
         title=body.title,
         severity=body.severity,
@@ -63,14 +63,15 @@ def declare(
         started_at=body.started_at,
         detected_at=body.detected_at,
     )
-    outcome = service.execute(command, metadata)
+    outcome = service.execute(command, ctx)
     response.headers["Location"] = f"/incidents/{outcome.incident_id}"
-    return _result(outcome)
+    return result(outcome, response)
 
 
 @router.get("", summary="List incident summaries, newest first")
 def list_incidents(
     conn: ConnectionDep,
+    request: Request,
     status_: Annotated[Status | None, Query(alias="status")] = None,
     severity: Severity | None = None,
     service: Annotated[str | None, Query(max_length=100)] = None,
@@ -94,14 +95,20 @@ def list_incidents(
     if len(rows) > limit:
         last = page[-1]
         next_cursor = encode_cursor(last["declared_at"], last["incident_id"])
-    return IncidentPage(items=[IncidentSummary.from_row(r) for r in page], next=next_cursor)
+    return IncidentPage(
+        items=[IncidentSummary.from_row(r) for r in page],
+        next=next_cursor,
+        next_url=next_link(request, next_cursor),
+    )
 
 
 @router.get("/{incident_id}", summary="The incident's summary", responses=NOT_FOUND)
-def get_incident(incident_id: UUID, conn: ConnectionDep) -> IncidentSummary:
+def get_incident(incident_id: UUID, conn: ConnectionDep, response: Response) -> IncidentSummary:
     row = get_summary(conn, incident_id)
     if row is None:
         raise HTTPException(404, f"incident {incident_id} does not exist")
+    # The version the summary reflects: send it back as If-Match to change this state only.
+    response.headers["ETag"] = f'"{row["version"]}"'
     return IncidentSummary.from_row(row)
 
 
@@ -111,33 +118,38 @@ def get_incident(incident_id: UUID, conn: ConnectionDep) -> IncidentSummary:
 def acknowledge(
     incident_id: UUID,
     service: ServiceDep,
-    metadata: MetadataDep,
+    ctx: CommandDep,
+    response: Response,
     body: Annotated[AcknowledgeRequest | None, Body()] = None,
 ) -> CommandResult:
     command = c.AcknowledgeIncident(
         incident_id=incident_id, at=service.now(), occurred_at=body.occurred_at if body else None
     )
-    return _result(service.execute(command, metadata))
+    return result(service.execute(command, ctx), response)
 
 
 @router.post("/{incident_id}/status", summary="Change the status", responses=COMMAND_ERRORS)
 def change_status(
-    incident_id: UUID, body: StatusRequest, service: ServiceDep, metadata: MetadataDep
+    incident_id: UUID, body: StatusRequest, service: ServiceDep, ctx: CommandDep, response: Response
 ) -> CommandResult:
     command = c.ChangeStatus(
         incident_id=incident_id, at=service.now(), status=body.status, occurred_at=body.occurred_at
     )
-    return _result(service.execute(command, metadata))
+    return result(service.execute(command, ctx), response)
 
 
 @router.post("/{incident_id}/severity", summary="Change the severity", responses=COMMAND_ERRORS)
 def change_severity(
-    incident_id: UUID, body: SeverityRequest, service: ServiceDep, metadata: MetadataDep
+    incident_id: UUID,
+    body: SeverityRequest,
+    service: ServiceDep,
+    ctx: CommandDep,
+    response: Response,
 ) -> CommandResult:
     command = c.ChangeSeverity(
         incident_id=incident_id, at=service.now(), severity=body.severity, reason=body.reason
     )
-    return _result(service.execute(command, metadata))
+    return result(service.execute(command, ctx), response)
 
 
 @router.post(
@@ -150,10 +162,10 @@ def add_note(
     incident_id: UUID,
     body: NoteRequest,
     service: ServiceDep,
-    metadata: MetadataDep,
+    ctx: CommandDep,
     response: Response,
 ) -> CommandResult:
-    note_id = uuid4()
+    note_id = ctx.new_id("note")
     command = c.AddNote(
         incident_id=incident_id,
         at=service.now(),
@@ -161,9 +173,9 @@ def add_note(
         text=body.text,
         occurred_at=body.occurred_at,
     )
-    outcome = service.execute(command, metadata)
+    outcome = service.execute(command, ctx)
     response.headers["Location"] = f"/incidents/{incident_id}/timeline/{note_id}"
-    return _result(outcome)
+    return result(outcome, response)
 
 
 @router.patch(
@@ -176,7 +188,8 @@ def patch_entry(
     entry_id: UUID,
     body: TimelinePatch,
     service: ServiceDep,
-    metadata: MetadataDep,
+    ctx: CommandDep,
+    response: Response,
 ) -> CommandResult:
     command: c.Command
     if body.redacted:
@@ -192,12 +205,28 @@ def patch_entry(
             text=body.text,
             occurred_at=body.occurred_at,
         )
-    return _result(service.execute(command, metadata))
+    return result(service.execute(command, ctx), response)
 
 
 @router.get("/{incident_id}/timeline", summary="The reconstructed timeline", responses=NOT_FOUND)
-def timeline(incident_id: UUID, conn: ConnectionDep) -> Timeline:
-    rows = get_timeline(conn, incident_id)
+def timeline(
+    incident_id: UUID,
+    conn: ConnectionDep,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=500)] = 500,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Timeline:
+    after = decode_timeline_cursor(cursor) if cursor else None
+    rows = get_timeline(conn, incident_id, limit=limit + 1, after=after)
     if not rows and get_summary(conn, incident_id) is None:
         raise HTTPException(404, f"incident {incident_id} does not exist")
-    return Timeline(incident_id=incident_id, entries=[TimelineEntry.from_row(r) for r in rows])
+    page = rows[:limit]
+    token = None
+    if len(rows) > limit:
+        token = encode_timeline_cursor(page[-1]["occurred_at"], page[-1]["position"])
+    return Timeline(
+        incident_id=incident_id,
+        entries=[TimelineEntry.from_row(r) for r in page],
+        next=token,
+        next_url=next_link(request, token),
+    )

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Response
 
-from api.dependencies import MetadataDep, ServiceDep
+from api.dependencies import CommandDep, ServiceDep
 from api.routers.common import COMMAND_ERRORS, result
 from api.schemas import CommandResult
 from api.schemas_postmortem import (
@@ -26,68 +26,85 @@ router = APIRouter(prefix="/incidents/{incident_id}", tags=["lifecycle"], respon
 
 @router.post("/impact", summary="Describe the impact")
 def update_impact(
-    incident_id: UUID, body: ImpactRequest, service: ServiceDep, metadata: MetadataDep
+    incident_id: UUID, body: ImpactRequest, service: ServiceDep, ctx: CommandDep, response: Response
 ) -> CommandResult:
     command = c.UpdateImpact(incident_id=incident_id, at=service.now(), impact=body.impact)
-    return result(service.execute(command, metadata))
+    return result(service.execute(command, ctx), response)
 
 
 @router.post("/root-cause", summary="Describe the root cause")
 def update_root_cause(
-    incident_id: UUID, body: RootCauseRequest, service: ServiceDep, metadata: MetadataDep
+    incident_id: UUID,
+    body: RootCauseRequest,
+    service: ServiceDep,
+    ctx: CommandDep,
+    response: Response,
 ) -> CommandResult:
     command = c.UpdateRootCause(
         incident_id=incident_id, at=service.now(), root_cause=body.root_cause
     )
-    return result(service.execute(command, metadata))
+    return result(service.execute(command, ctx), response)
 
 
 @router.post("/resolution", summary="Describe how it was resolved")
 def update_resolution(
-    incident_id: UUID, body: ResolutionRequest, service: ServiceDep, metadata: MetadataDep
+    incident_id: UUID,
+    body: ResolutionRequest,
+    service: ServiceDep,
+    ctx: CommandDep,
+    response: Response,
 ) -> CommandResult:
     command = c.UpdateResolution(
         incident_id=incident_id, at=service.now(), resolution=body.resolution
     )
-    return result(service.execute(command, metadata))
+    return result(service.execute(command, ctx), response)
 
 
 @router.post("/mitigate", summary="Record that the impact stopped")
 def mitigate(
     incident_id: UUID,
     service: ServiceDep,
-    metadata: MetadataDep,
+    ctx: CommandDep,
+    response: Response,
     body: Annotated[MitigateRequest | None, Body()] = None,
 ) -> CommandResult:
     command = c.MarkMitigated(
         incident_id=incident_id, at=service.now(), occurred_at=body.occurred_at if body else None
     )
-    return result(service.execute(command, metadata))
+    return result(service.execute(command, ctx), response)
 
 
 @router.post("/roles", summary="Assign a role (incident commander, communications lead, scribe)")
 def assign_role(
-    incident_id: UUID, body: RoleRequest, service: ServiceDep, metadata: MetadataDep
+    incident_id: UUID, body: RoleRequest, service: ServiceDep, ctx: CommandDep, response: Response
 ) -> CommandResult:
     command = c.AssignRole(
         incident_id=incident_id, at=service.now(), role=body.role, person=body.person
     )
-    return result(service.execute(command, metadata))
+    return result(service.execute(command, ctx), response)
 
 
 @router.post("/participants", summary="Add a participant to the response")
 def add_participant(
-    incident_id: UUID, body: ParticipantRequest, service: ServiceDep, metadata: MetadataDep
+    incident_id: UUID,
+    body: ParticipantRequest,
+    service: ServiceDep,
+    ctx: CommandDep,
+    response: Response,
 ) -> CommandResult:
     command = c.AddParticipant(incident_id=incident_id, at=service.now(), person=body.person)
-    return result(service.execute(command, metadata))
+    return result(service.execute(command, ctx), response)
 
 
 @router.put("/services", summary="Replace the affected services")
 def change_services(
-    incident_id: UUID, body: ServicesRequest, service: ServiceDep, metadata: MetadataDep
+    incident_id: UUID,
+    body: ServicesRequest,
+    service: ServiceDep,
+    ctx: CommandDep,
+    response: Response,
 ) -> CommandResult:
     command = c.ChangeServices(
         incident_id=incident_id, at=service.now(), services=tuple(body.services)
     )
-    return result(service.execute(command, metadata))
+    return result(service.execute(command, ctx), response)

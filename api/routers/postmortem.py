@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.responses import Response
 
-from api.dependencies import ConnectionDep, MetadataDep, ServiceDep
+from api.dependencies import CommandDep, ConnectionDep, ServiceDep
 from api.markdown import render_postmortem
 from api.routers.common import COMMAND_ERRORS, NOT_FOUND, require_summary, result
 from api.schemas import CommandResult, IncidentSummary, TimelineEntry
@@ -42,24 +42,29 @@ def edit_section(
     section: Section,
     body: SectionRequest,
     service: ServiceDep,
-    metadata: MetadataDep,
+    ctx: CommandDep,
+    response: Response,
 ) -> CommandResult:
     command = c.EditPostmortemSection(
         incident_id=incident_id, at=service.now(), section=section, text=body.text
     )
-    return result(service.execute(command, metadata))
+    return result(service.execute(command, ctx), response)
 
 
 @router.post("/review", summary="Send the draft to review", responses=COMMAND_ERRORS)
-def request_review(incident_id: UUID, service: ServiceDep, metadata: MetadataDep) -> CommandResult:
+def request_review(
+    incident_id: UUID, service: ServiceDep, ctx: CommandDep, response: Response
+) -> CommandResult:
     command = c.RequestPostmortemReview(incident_id=incident_id, at=service.now())
-    return result(service.execute(command, metadata))
+    return result(service.execute(command, ctx), response)
 
 
 @router.post("/publish", summary="Publish the reviewed revision", responses=COMMAND_ERRORS)
-def publish(incident_id: UUID, service: ServiceDep, metadata: MetadataDep) -> CommandResult:
+def publish(
+    incident_id: UUID, service: ServiceDep, ctx: CommandDep, response: Response
+) -> CommandResult:
     command = c.PublishPostmortem(incident_id=incident_id, at=service.now())
-    return result(service.execute(command, metadata))
+    return result(service.execute(command, ctx), response)
 
 
 def _empty_draft(incident_id: UUID) -> dict[str, Any]:

@@ -10,9 +10,18 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.settings import Settings
 
+ADMIN_TOKEN = "il_test-admin-token"
+"""Seeded through INCIDENTS_ADMIN_TOKEN's setting; its name, the actor, is "admin"."""
+
 
 @pytest.fixture
-def client(database_url: str) -> Iterator[TestClient]:
-    """A client of the whole application; the context manager runs its lifespan."""
-    with TestClient(create_app(Settings(database_url=database_url))) as client:
+def app_settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN)
+
+
+@pytest.fixture
+def client(app_settings: Settings) -> Iterator[TestClient]:
+    """A client of the whole application, as the admin; the context manager runs its lifespan."""
+    with TestClient(create_app(app_settings)) as client:
+        client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
         yield client

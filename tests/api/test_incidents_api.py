@@ -136,7 +136,7 @@ def test_a_user_walks_an_incident_from_declaration_to_resolution(
         "services": ["checkout", "payments"],
         "summary": "Error rate above 20% since the 14:00 deploy",
     }
-    assert got["declared_by"] == "anonymous"
+    assert got["declared_by"] == "admin"
     assert parse(got["started_at"]) == started
     assert parse(got["detected_at"]) == detected
     assert parse(got["acknowledged_at"]) == acknowledged
@@ -165,7 +165,7 @@ def test_a_user_walks_an_incident_from_declaration_to_resolution(
     assert entries[0]["id"] == note_id
     assert parse(entries[0]["occurred_at"]) == started
     assert parse(entries[2]["occurred_at"]) == resolved
-    assert {e["actor"] for e in entries} == {"anonymous"}
+    assert {e["actor"] for e in entries} == {"admin"}
     assert all(e["amended_at"] is None for e in entries)
 
 
@@ -201,7 +201,7 @@ def test_request_id_is_returned_and_recorded_with_the_events(
     assert response.headers["x-request-id"] == "req-4812"
     [event] = store.read_stream(stream_id_for(UUID(response.json()["id"])))
     assert event.metadata == {
-        "actor": "anonymous",
+        "actor": "admin",
         "source": "api",
         "request_id": "req-4812",
         "correlation_id": "alert-77",

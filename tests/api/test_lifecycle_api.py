@@ -78,7 +78,7 @@ def test_a_responder_records_the_facts_of_an_issue_summary(
     assert datetime.fromisoformat(mitigated["occurred_at"]) == minutes(-5)
     role = [entry for entry in entries if entry["kind"] == "role_assigned"][1]
     assert role["details"] == {"role": "incident_commander", "person": "bob", "previous": "alice"}
-    assert role["actor"] == "anonymous"
+    assert role["actor"] == "admin"
 
 
 def test_mitigate_without_a_body_means_now(client: TestClient, clock: FakeClock) -> None:

@@ -83,7 +83,7 @@ def test_write_review_and_publish(client: TestClient, clock: FakeClock) -> None:
     document = postmortem(client, incident_id)
     assert (document["status"], document["published_revisions"]) == ("published", [1])
     assert datetime.fromisoformat(document["published_at"]) == T0 + timedelta(hours=2)
-    assert document["published_by"] == "anonymous"
+    assert document["published_by"] == "admin"
     summary = ok(client.get(f"/incidents/{incident_id}"))
     assert (summary["postmortem_status"], summary["postmortem_revision"]) == ("published", 1)
     kinds = [e["kind"] for e in ok(client.get(f"/incidents/{incident_id}/timeline"))["entries"]]
@@ -200,7 +200,7 @@ def test_history_shows_every_change_with_before_after_and_actor(
         (2, "root_cause", "Pool.", "The pool limit was removed."),
         (2, "summary", "Better summary.", None),
     ]
-    assert {c["actor"] for c in changes} == {"anonymous"}
+    assert {c["actor"] for c in changes} == {"admin"}
     assert changes[0]["request_id"] == "req-summary-First"
     assert [c["position"] for c in changes] == sorted(c["position"] for c in changes)
     edited = datetime.fromisoformat(changes[4]["occurred_at"])

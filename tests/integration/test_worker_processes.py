@@ -63,6 +63,9 @@ pytestmark = [
 
 INCIDENTS = Path(sys.executable).with_name("incidents")
 
+ADMIN_TOKEN = "il_integration-admin"
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
 
 @pytest.fixture
 def pg_url(backend: str, request: pytest.FixtureRequest) -> str:
@@ -180,6 +183,7 @@ class Processes:
             "--database-url",
             named(url, name),
             INCIDENTS_PROJECTION_MODE="worker",
+            INCIDENTS_ADMIN_TOKEN=ADMIN_TOKEN,
         )
 
 
@@ -516,7 +520,7 @@ class Client(threading.Thread):
 
     def run(self) -> None:
         try:
-            with httpx.Client(timeout=30) as http:
+            with httpx.Client(timeout=30, headers=AUTH) as http:
                 turn = self.index
                 while time.monotonic() < self.until:
                     node, other = self.bases[turn % 2], self.bases[(turn + 1) % 2]
@@ -615,7 +619,7 @@ def test_two_api_nodes_and_two_workers_serve_concurrent_clients(
 ) -> None:
     ports = [free_port(), free_port()]
     bases = [f"http://127.0.0.1:{port}" for port in ports]
-    with Processes(tmp_path) as processes, httpx.Client(timeout=30) as http:
+    with Processes(tmp_path) as processes, httpx.Client(timeout=30, headers=AUTH) as http:
         apis = [processes.api(pg_url, f"api-{i}", port) for i, port in enumerate(ports)]
         processes.worker(pg_url, "worker-a", batch_size=20)
         processes.worker(pg_url, "worker-b", batch_size=20)

@@ -16,6 +16,9 @@ from uuid import UUID, uuid4
 
 import pytest
 from alembic.autogenerate import compare_metadata
+
+import api.idempotency  # noqa: F401 - the tables the migrations create include these
+import api.tokens  # noqa: F401
 from alembic.migration import MigrationContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
