@@ -12,7 +12,6 @@ from uuid import UUID, uuid4, uuid5
 
 import structlog
 from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError
 
 from api import idempotency
 from api.idempotency import IdempotencyRequest
@@ -21,7 +20,13 @@ from domain.events import decode, encode, event_type, schema_version
 from domain.incident import Incident, decide, evolve, fold
 from domain.values import stream_id_for
 from eventstore import AppendResult, ConcurrencyError, EventStore, NewEvent, RecordedEvent
-from eventstore.store import InTransaction
+from eventstore.engine import WRITE
+from eventstore.store import (
+    InTransaction,
+    lock_log_for_append,
+    read_stream_in,
+    stream_position_in,
+)
 from projections.runner import ProjectionRunner
 
 log = structlog.get_logger()
@@ -38,11 +43,17 @@ class PreconditionFailed(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What a handled command produced (``replayed``: an earlier identical request's result)."""
+    """What a handled command produced.
+
+    ``replayed``: an earlier identical request's result; ``unchanged``: the command was
+    already fulfilled (a redelivered alert), nothing was appended and ``result`` holds
+    the incident's current version and the position of its newest event.
+    """
 
     incident_id: UUID
     result: AppendResult
     replayed: bool = False
+    unchanged: bool = False
 
 
 ID_NAMESPACE = UUID("6f1c1f4e-3d8a-4c55-9a0e-2b7c5d9e8a11")
@@ -96,11 +107,15 @@ class IncidentService:
         never change, so a cached state is always right for its version; only the events
         after it are read. Another process's appends are simply newer events.
         """
+        with self.store.engine.connect() as conn:
+            return self._load_in(conn, incident_id)
+
+    def _load_in(self, conn: Connection, incident_id: UUID) -> Incident:
         stream_id = stream_id_for(incident_id)
         with self._cache_lock:
             cached = self._cache.get(stream_id)
         base = cached or Incident()
-        recorded = self.store.read_stream(stream_id, after_version=base.version)
+        recorded = read_stream_in(conn, stream_id, after_version=base.version)
         state = fold(
             (decode(r.type, r.schema_version, r.data, r.occurred_at) for r in recorded), base
         )
@@ -121,7 +136,7 @@ class IncidentService:
         *,
         if_match: int | None = None,
     ) -> Outcome:
-        """Decide and append atomically; retry on a lost race unless the client pinned a version.
+        """Decide under the append lock and append atomically; If-Match pins the version.
 
         Several commands (for one incident) are decided one after the other on the
         evolving state and appended together: all of them land, or none.
@@ -132,13 +147,30 @@ class IncidentService:
             ctx = replace(ctx, if_match=if_match)
         incident_id = batch[0].incident_id
         stream_id = stream_id_for(incident_id)
-        if ctx.idempotency is not None:
-            with self.store.engine.connect() as conn:
-                original = idempotency.find(conn, ctx.idempotency)
-            if original is not None:
-                return Outcome(idempotency.incident_of(original), original, replayed=True)
         for attempt in range(1, self.retries + 1):
-            state = self.load(incident_id)
+            try:
+                return self._decide_and_append(incident_id, batch, ctx)
+            except ConcurrencyError:
+                # Only a writer that bypasses the append lock can get here.
+                if attempt == self.retries:
+                    raise
+                log.info("command.retry", stream_id=stream_id, attempt=attempt)
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    def _decide_and_append(
+        self, incident_id: UUID, batch: list[Command], ctx: CommandContext
+    ) -> Outcome:
+        # The state is read and the command decided while holding the append lock (SQLite:
+        # the write lock), so no other writer can move the stream in between: commands
+        # never lose a race, and If-Match is checked against the state that is appended to.
+        stream_id = stream_id_for(incident_id)
+        with self.store.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            lock_log_for_append(conn)
+            if ctx.idempotency is not None:
+                original = idempotency.find(conn, ctx.idempotency)
+                if original is not None:
+                    return Outcome(idempotency.incident_of(original), original, replayed=True)
+            state = self._load_in(conn, incident_id)
             if ctx.if_match is not None and state.version != ctx.if_match:
                 raise PreconditionFailed(ctx.if_match, state.version)
             decided = state
@@ -156,33 +188,16 @@ class IncidentService:
                             metadata=ctx.metadata,
                         )
                     )
-            try:
-                result = self.store.append(
-                    stream_id,
-                    new_events,
-                    state.version,
-                    in_transaction=self._in_transaction(ctx),
-                )
-            except ConcurrencyError as conflict:
-                if ctx.if_match is not None:
-                    raise PreconditionFailed(ctx.if_match, conflict.actual) from conflict
-                if attempt == self.retries:
-                    raise
-                log.info("command.retry", stream_id=stream_id, attempt=attempt)
-                continue
-            except IntegrityError:
-                # Lost a race for the idempotency key: the winner's result is the answer.
-                if ctx.idempotency is None:
-                    raise
-                with self.store.engine.connect() as conn:
-                    original = idempotency.find(conn, ctx.idempotency)
-                if original is None:
-                    raise
-                return Outcome(idempotency.incident_of(original), original, replayed=True)
-            if self.on_appended is not None:
-                self.on_appended(len(new_events))
-            return Outcome(incident_id, result)
-        raise AssertionError("unreachable: the loop returns or raises")
+            if not new_events:
+                position = stream_position_in(conn, stream_id)
+                current = AppendResult(stream_id, state.version, (position,))
+                return Outcome(incident_id, current, unchanged=True)
+            result = self.store.append_in(
+                conn, stream_id, new_events, state.version, in_transaction=self._in_transaction(ctx)
+            )
+        if self.on_appended is not None:
+            self.on_appended(len(new_events))
+        return Outcome(incident_id, result)
 
     def _in_transaction(self, ctx: CommandContext) -> InTransaction | None:
         runner = self.runner

@@ -177,17 +177,15 @@ class EventStore:
         recorded_until: datetime | None = None,
     ) -> list[RecordedEvent]:
         """One stream's events in version order, optionally cut at a version, position or time."""
-        query = select(*_COLUMNS).where(
-            events.c.stream_id == stream_id, events.c.version > after_version
-        )
-        if to_version is not None:
-            query = query.where(events.c.version <= to_version)
-        if to_position is not None:
-            query = query.where(events.c.position <= to_position)
-        if recorded_until is not None:
-            query = query.where(events.c.recorded_at <= recorded_until)
         with self.engine.connect() as conn:
-            return [_recorded(row) for row in conn.execute(query.order_by(events.c.version))]
+            return read_stream_in(
+                conn,
+                stream_id,
+                after_version=after_version,
+                to_version=to_version,
+                to_position=to_position,
+                recorded_until=recorded_until,
+            )
 
     def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
         """The log in position order, after a position; never skips a committed event."""
@@ -203,6 +201,28 @@ class EventStore:
         """The position of the newest event in the log (0 when empty)."""
         with self.engine.connect() as conn:
             return head_position_in(conn)
+
+
+def read_stream_in(
+    conn: Connection,
+    stream_id: str,
+    *,
+    after_version: int = 0,
+    to_version: int | None = None,
+    to_position: int | None = None,
+    recorded_until: datetime | None = None,
+) -> list[RecordedEvent]:
+    """``read_stream`` on a connection the caller owns."""
+    query = select(*_COLUMNS).where(
+        events.c.stream_id == stream_id, events.c.version > after_version
+    )
+    if to_version is not None:
+        query = query.where(events.c.version <= to_version)
+    if to_position is not None:
+        query = query.where(events.c.position <= to_position)
+    if recorded_until is not None:
+        query = query.where(events.c.recorded_at <= recorded_until)
+    return [_recorded(row) for row in conn.execute(query.order_by(events.c.version))]
 
 
 def read_all_in(conn: Connection, after_position: int, limit: int) -> list[RecordedEvent]:
@@ -305,3 +325,11 @@ def _same_event(original: RecordedEvent, stream_id: str, event: NewEvent) -> boo
         and original.data == event.data
         and original.occurred_at == event.occurred_at
     )
+
+
+def stream_position_in(conn: Connection, stream_id: str) -> int:
+    """The log position of a stream's newest event (0 when the stream does not exist)."""
+    query = select(func.coalesce(func.max(events.c.position), 0)).where(
+        events.c.stream_id == stream_id
+    )
+    return int(conn.execute(query).scalar_one())

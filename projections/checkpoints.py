@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -64,3 +65,13 @@ def save_checkpoint(conn: Connection, projection: Projection, position: int) -> 
         "updated_at": datetime.now(UTC),
     }
     upsert(conn, checkpoints, [row])
+
+
+def save_checkpoints(conn: Connection, projections: Sequence[Projection], position: int) -> None:
+    """Record several projections at one position in a single statement."""
+    now = datetime.now(UTC)
+    rows = [
+        {"name": p.name, "version": p.version, "position": position, "updated_at": now}
+        for p in projections
+    ]
+    upsert(conn, checkpoints, rows)

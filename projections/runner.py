@@ -12,7 +12,7 @@ from eventstore.store import read_all_in
 from projections import rebuild as rebuilding
 from projections.action_items import ActionItemProjection
 from projections.base import Projection, envelope
-from projections.checkpoints import load_checkpoints, save_checkpoint
+from projections.checkpoints import load_checkpoints, save_checkpoint, save_checkpoints
 from projections.postmortem import PostmortemProjection
 from projections.summary import SummaryProjection
 from projections.timeline import TimelineProjection
@@ -51,14 +51,17 @@ class ProjectionRunner:
         ).scalar_one()
         stored = load_checkpoints(conn, for_update=True)
         fresh = [envelope(r) for r in recorded]
+        current = []
         for projection in self.projections:
             checkpoint = stored.get(projection.name)
             position = checkpoint.position if checkpoint is not None else 0
             if position == before:
                 projection.apply(conn, fresh)
-                save_checkpoint(conn, projection, recorded[-1].position)
+                current.append(projection)
             else:
                 self.catch_up(conn, projection, position)
+        if current:
+            save_checkpoints(conn, current, recorded[-1].position)
 
     def catch_up(
         self,
