@@ -7,12 +7,14 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import Connection, Engine
 
 from api.idempotency import IdempotencyRequest
 from api.service import CommandContext, IncidentService
 from api.settings import Settings
 from api.tokens import Principal
+from eventstore.store import head_position_in
 from projections.status import wait_for_position
 
 
@@ -36,6 +38,20 @@ def get_connection(
 ) -> Iterator[Connection]:
     engine: Engine = request.app.state.engine
     if min_position is not None:
+        with engine.connect() as conn:
+            head = head_position_in(conn)
+        if min_position > head:
+            # No command returned this position: waiting for it could only end in a 503.
+            raise RequestValidationError(
+                [
+                    {
+                        "loc": ("query", "min_position"),
+                        "msg": f"position {min_position} is beyond the end of the log ({head})",
+                        "type": "value_error",
+                        "input": min_position,
+                    }
+                ]
+            )
         settings: Settings = request.app.state.settings
         behind = wait_for_position(
             engine, request.app.state.projections, min_position, settings.read_wait_seconds
@@ -71,7 +87,7 @@ def _if_match(value: str | None) -> int | None:
     if value is None:
         return None
     raw = value.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise HTTPException(400, f'If-Match must be an incident version such as "3", not {value!r}')
     return int(raw)
 

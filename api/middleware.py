@@ -1,7 +1,4 @@
-"""Per-request context: a request id bound to every log line, one access-log line, metrics.
-
-The actor is bound by authentication (api/auth.py) and so appears on the access line too.
-"""
+"""Per-request context: a request id bound to every log line, one access-log line, metrics."""
 
 from __future__ import annotations
 
@@ -50,8 +47,12 @@ class RequestContext:
             await self.app(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started
+            # Authentication runs in a worker thread on a copy of the context, so the
+            # actor is read from the request state it leaves behind.
+            principal = scope.get("state", {}).get("principal")
             log.info(
                 "request",
+                actor=getattr(principal, "name", None),
                 method=scope["method"],
                 path=scope["path"],
                 status=status,

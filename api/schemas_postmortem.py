@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas import Body, CommandResult, IncidentSummary, TimelineEntry
+from api.schemas_examples import INCIDENT_SUMMARY
 from domain.values import (
     ActionKind,
     ActionStatus,
@@ -237,7 +238,7 @@ class PostmortemDocument(BaseModel):
                         "root_cause": "Deploy 4812 halved the payments connection pool.",
                         "resolution": "Rolled back deploy 4812.",
                     },
-                    "incident": {"...": "the incident summary, as GET /incidents/{id}"},
+                    "incident": INCIDENT_SUMMARY,
                     "timeline": [],
                     "action_items": [],
                 }

@@ -16,11 +16,11 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import zlib
-from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -30,10 +30,11 @@ import httpx
 import pytest
 from sqlalchemy import Engine, delete, text, update
 
+from api.database import migrate
 from api.service import IncidentService
 from domain.incident import NEXT_STATUSES
 from domain.values import Status
-from eventstore import AppendResult, ConcurrencyError, EventStore, NewEvent
+from eventstore import EventStore, NewEvent
 from eventstore.engine import create_engine
 from eventstore.records import RecordedEvent
 from projections.ownership import LOCK_NAMESPACE
@@ -203,62 +204,21 @@ def seed(url: str, events: int, seed: int, writers: int = 3) -> list[CommandWrit
         engine.dispose()
 
 
-class StagingStore:
-    """An in-memory stand-in for EventStore: IncidentService decides against it, fast.
-
-    Three thousand commands straight into PostgreSQL take 20-40 s on a small machine
-    (a dozen round trips each); deciding them here and appending the resulting events
-    with the real EventStore, a few per append, takes a few seconds.
-    """
-
-    def __init__(self) -> None:
-        self.log: list[RecordedEvent] = []
-        self.streams: dict[str, list[RecordedEvent]] = {}
-
-    def read_stream(self, stream_id: str, *, after_version: int = 0) -> list[RecordedEvent]:
-        return self.streams.get(stream_id, [])[after_version:]
-
-    def append(
-        self,
-        stream_id: str,
-        new_events: Sequence[NewEvent],
-        expected_version: int | None,
-        *,
-        in_transaction: object = None,
-    ) -> AppendResult:
-        assert in_transaction is None, "worker mode: nothing is projected inline"
-        stream = self.streams.setdefault(stream_id, [])
-        if expected_version is not None and expected_version != len(stream):
-            raise ConcurrencyError(stream_id, expected_version, len(stream))
-        now = datetime.now(UTC)
-        for event in new_events:
-            recorded = RecordedEvent(
-                position=len(self.log) + 1,
-                stream_id=stream_id,
-                version=len(stream) + 1,
-                event_id=event.event_id,
-                type=event.type,
-                schema_version=event.schema_version,
-                data=event.data,
-                metadata=event.metadata,
-                occurred_at=event.occurred_at,
-                recorded_at=now,
-            )
-            stream.append(recorded)
-            self.log.append(recorded)
-        positions = tuple(r.position for r in self.log[-len(new_events) :])
-        return AppendResult(stream_id, len(stream), positions)
-
-
 def seed_bulk(url: str, events: int, seed: int) -> None:
     """``events`` events decided by IncidentService(store, None), appended 1-8 per stream.
 
     Appends of different incidents interleave in the log as the commands did, and
     every append goes through EventStore.append under its expected version.
     """
-    staging = StagingStore()
-    service = IncidentService(staging, None)  # type: ignore[arg-type]
-    CommandWriter(service, random.Random(seed)).write(events)
+    with tempfile.TemporaryDirectory() as scratch:
+        # Deciding thousands of commands straight into PostgreSQL takes 20-40 s here (a
+        # dozen round trips each); a scratch SQLite log decides them in a few seconds.
+        staging_engine = create_engine(f"sqlite:///{scratch}/staging.db")
+        migrate(staging_engine)
+        service = IncidentService(EventStore(staging_engine), None)
+        CommandWriter(service, random.Random(seed)).write(events)
+        staged = EventStore(staging_engine).read_all(0, 10**9)
+        staging_engine.dispose()
     engine = create_engine(url, connect_args={"options": "-c synchronous_commit=off"})
     store = EventStore(engine)
     rng = random.Random(seed)
@@ -282,7 +242,7 @@ def seed_bulk(url: str, events: int, seed: int) -> None:
         store.append(stream_id, new_events, chunk[0].version - 1)
 
     try:
-        for recorded in staging.log:
+        for recorded in staged:
             pending.setdefault(recorded.stream_id, []).append(recorded)
             if len(pending[recorded.stream_id]) >= sizes.setdefault(
                 recorded.stream_id, rng.randint(1, 8)
