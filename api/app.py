@@ -9,12 +9,24 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from api import problems
-from api.auth import require
+from api.auth import require, require_ingest
+from api.hooks.ingest import Generations
+from api.hooks.mapping import SeverityMap
+from api.integrations import IntegrationStore
 from api.limits import BodyLimits
 from api.logging import configure_logging
 from api.metrics import Metrics
 from api.middleware import RequestContext
-from api.routers import action_items, health, incidents, lifecycle, postmortem
+from api.routers import (
+    action_items,
+    health,
+    hooks,
+    incidents,
+    integrations,
+    lifecycle,
+    pagerduty,
+    postmortem,
+)
 from api.service import IncidentService
 from api.settings import Settings
 from api.tokens import Scope, TokenStore
@@ -70,6 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         retries=settings.command_retries,
         on_appended=metrics.events_appended.inc,
     )
+    app.state.integrations = IntegrationStore(engine)
+    app.state.alert_generations = Generations()
+    app.state.severities = SeverityMap(settings.severity_map)
     problems.install(app)
     app.include_router(health.public)
     authenticated = [Depends(require())]
@@ -78,6 +93,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(lifecycle.router, dependencies=authenticated)
     app.include_router(action_items.router, dependencies=authenticated)
     app.include_router(postmortem.router, dependencies=authenticated)
-    app.add_middleware(BodyLimits)
+    app.include_router(hooks.router, dependencies=[Depends(require_ingest())])
+    app.include_router(hooks.signed)  # authenticated by the request's HMAC signature
+    app.include_router(pagerduty.router)  # authenticated by the event's routing key
+    app.include_router(integrations.router, dependencies=[Depends(require(Scope.ADMIN))])
+    # PagerDuty's route limits its body itself, and refuses in PagerDuty's own words.
+    app.add_middleware(BodyLimits, exempt=(pagerduty.PATH,))
     app.add_middleware(RequestContext, metrics=metrics)
     return app

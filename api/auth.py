@@ -1,13 +1,26 @@
-"""Bearer-token authentication and scopes for every route but /healthz."""
+"""Bearer-token authentication and scopes for every route but /healthz.
+
+Monitoring senders that cannot send a bearer token (Grafana, Alertmanager's
+``basic_auth``) may use HTTP basic authentication on the ingest routes instead: any user
+name, and an API token with the ``ingest`` scope as the password.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable
 from typing import Annotated
 
 import structlog
 from fastapi import Depends, HTTPException, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import (
+    HTTPAuthorizationCredentials,
+    HTTPBasic,
+    HTTPBasicCredentials,
+    HTTPBearer,
+)
+from starlette.requests import HTTPConnection
 
 from api.tokens import Principal, Scope, TokenStore
 
@@ -19,10 +32,48 @@ bearer = HTTPBearer(
 UNAUTHORIZED = {"WWW-Authenticate": 'Bearer realm="incident-ledger"'}
 
 
+class _LenientBasic(HTTPBasic):
+    """Basic credentials or None: a malformed header is refused by ``require_ingest``."""
+
+    # HTTPBasic narrows HTTPBase's return type the same way (and ignores it the same way).
+    async def __call__(self, request: HTTPConnection) -> HTTPBasicCredentials | None:  # type: ignore[override]
+        scheme, _, param = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        try:
+            decoded = base64.b64decode(param.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return HTTPBasicCredentials(username="", password="")
+        username, _, password = decoded.partition(":")
+        return HTTPBasicCredentials(username=username, password=password)
+
+
+basic = _LenientBasic(
+    auto_error=False,
+    description="Ingest routes only: any user name, an API token with the ingest scope as password.",
+)
+
+
 def _token_from(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str | None:
     if credentials is not None:
         return credentials.credentials
     return None
+
+
+def _principal(request: Request, token: str | None, needed: Scope, invalid: str) -> Principal:
+    if not token:
+        raise HTTPException(401, "a bearer token is required", headers=UNAUTHORIZED)
+    tokens: TokenStore = request.app.state.tokens
+    principal = tokens.authenticate(token)
+    if principal is None:
+        raise HTTPException(401, invalid, headers=UNAUTHORIZED)
+    if not principal.allows(needed):
+        raise HTTPException(
+            403, f"token {principal.name!r} lacks the {needed.value!r} scope for this route"
+        )
+    request.state.principal = principal
+    structlog.contextvars.bind_contextvars(actor=principal.name)
+    return principal
 
 
 def require(scope: Scope | None = None) -> Callable[..., Principal]:
@@ -37,19 +88,28 @@ def require(scope: Scope | None = None) -> Callable[..., Principal]:
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Principal:
         token = _token_from(request, credentials)
-        if not token:
-            raise HTTPException(401, "a bearer token is required", headers=UNAUTHORIZED)
-        tokens: TokenStore = request.app.state.tokens
-        principal = tokens.authenticate(token)
-        if principal is None:
-            raise HTTPException(401, "the bearer token is not valid", headers=UNAUTHORIZED)
         needed = scope or (Scope.READ if request.method in {"GET", "HEAD"} else Scope.WRITE)
-        if not principal.allows(needed):
-            raise HTTPException(
-                403, f"token {principal.name!r} lacks the {needed.value!r} scope for this route"
+        return _principal(request, token, needed, "the bearer token is not valid")
+
+    return authenticate
+
+
+def require_ingest() -> Callable[..., Principal]:
+    """A dependency for the monitoring hooks: ``ingest`` scope, by bearer token or basic auth."""
+
+    def authenticate(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+        basic_credentials: Annotated[HTTPBasicCredentials | None, Depends(basic)],
+    ) -> Principal:
+        if credentials is None and basic_credentials is not None:
+            return _principal(
+                request,
+                basic_credentials.password or None,
+                Scope.INGEST,
+                "the basic-auth password is not a valid token",
             )
-        request.state.principal = principal
-        structlog.contextvars.bind_contextvars(actor=principal.name)
-        return principal
+        token = _token_from(request, credentials)
+        return _principal(request, token, Scope.INGEST, "the bearer token is not valid")
 
     return authenticate

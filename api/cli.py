@@ -20,6 +20,7 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy import Engine
 
+from api.cli_integrations import integrations_app
 from api.database import migrate as run_migrations
 from api.logging import configure_logging
 from api.settings import Settings
@@ -164,6 +165,7 @@ def project(
 
 tokens_app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(integrations_app, name="integrations")
 
 
 def _token_store(database_url: str | None) -> TokenStore:

@@ -152,6 +152,15 @@ class IncidentSummary(BaseModel):
     )
     postmortem_status: PostmortemStatus = PostmortemStatus.DRAFT
     postmortem_revision: int = 1
+    alerts: dict[str, int] = Field(
+        default_factory=dict, description="How many of its alerts fire and have resolved."
+    )
+    source: str | None = Field(
+        default=None, description="The monitoring system of its first alert, if any."
+    )
+    previous_incident_id: UUID | None = Field(
+        default=None, description="The incident this one follows (its alert group fired again)."
+    )
     time_to_detect_seconds: float = Field(description="detected_at - started_at")
     time_to_acknowledge_seconds: float | None = Field(description="acknowledged_at - detected_at")
     time_to_resolve_seconds: float | None = Field(description="resolved_at - detected_at")
@@ -170,9 +179,15 @@ class IncidentSummary(BaseModel):
 
         counts = {k: v for k, v in row.items() if k.startswith(ACTION_ITEMS_PREFIX)}
         roles = row.get("roles") or {}
-        special = {"incident_id", "services", "roles", "participants", *counts}
+        alerts = {"alerts_firing", "alerts_resolved", "alert_source"}
+        special = {"incident_id", "services", "roles", "participants", *counts, *alerts}
         return cls(
             id=row["incident_id"],
+            alerts={
+                "firing": row.get("alerts_firing") or 0,
+                "resolved": row.get("alerts_resolved") or 0,
+            },
+            source=row.get("alert_source"),
             services=[s for s in row["services"].split(",") if s],
             # In Role order: JSONB keeps object keys in an order of its own.
             roles={r.value: roles[r.value] for r in Role if r.value in roles},

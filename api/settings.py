@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.values import Severity
 
 
 class Settings(BaseSettings):
@@ -27,3 +30,11 @@ class Settings(BaseSettings):
     """Seeds an admin token with exactly this value at start-up (deployments, tests)."""
     ready_max_lag: int = 1000
     """/readyz fails while any projection is further behind the log than this many positions."""
+    severity_map: dict[str, Severity] = Field(default_factory=dict)
+    """INCIDENTS_SEVERITY_MAP: a JSON object from an alert's ``severity`` label to SEV1..SEV5,
+    over the defaults (critical SEV1, error and high SEV2, warning SEV3, info SEV4, and
+    ``none``, for alerts without a known severity, SEV3)."""
+    auto_resolve: bool = False
+    """Resolve an incident when the last of its alerts resolves (always recorded either way)."""
+    hook_signature_max_age_seconds: int = 300
+    """How old (or how far ahead) a signed generic webhook's timestamp may be."""

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.values import (
     ActionKind,
     ActionStatus,
+    AlertKey,
+    AlertName,
+    AlertSource,
+    AlertStatus,
+    AlertText,
+    LinkUrl,
     LongText,
     NoteText,
     Person,
@@ -147,3 +154,62 @@ class ChangeActionItemStatus(Command):
 class LinkTicket(Command):
     item_id: UUID
     ticket_url: TicketUrl
+
+
+# --- monitoring ----------------------------------------------------------------------------
+
+
+class AlertReport(BaseModel):
+    """One alert as a monitoring system reported it, in a firing or resolved state.
+
+    ``key`` identifies the alert within its incident (Alertmanager's fingerprint, a
+    PagerDuty dedup key). ``starts_at`` tells two firings of one key apart; a resolved
+    report without it resolves whichever firing of the key is open.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: AlertKey
+    status: AlertStatus
+    name: AlertName
+    starts_at: UtcDatetime | None = None
+    ends_at: UtcDatetime | None = None
+    fingerprint: str | None = Field(default=None, max_length=100)
+    summary: AlertText | None = None
+    severity: str | None = Field(default=None, max_length=100)
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    generator_url: LinkUrl | None = None
+    dashboard_url: LinkUrl | None = None
+    panel_url: LinkUrl | None = None
+    silence_url: LinkUrl | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class RecordAlerts(Command):
+    """Record what a notification says about its alerts; declares the incident if need be.
+
+    Alerts already recorded are skipped, so a redelivered notification records nothing.
+    ``title``, ``severity``, ``services`` and ``summary`` are used only to declare.
+    """
+
+    source: AlertSource
+    alerts: tuple[AlertReport, ...] = Field(min_length=1)
+    title: Title | None = None
+    severity: Severity | None = None
+    services: tuple[ServiceName, ...] = ()
+    summary: AlertText | None = None
+    previous_incident_id: UUID | None = None
+    """Declaring: the incident this one follows (the same alert group, firing again)."""
+    auto_resolve: bool = False
+    """Resolve the incident when its last alert resolves."""
+
+
+class AcknowledgeAlert(Command):
+    alert_key: AlertKey
+    occurred_at: UtcDatetime | None = None
+
+
+class LinkIncident(Command):
+    previous_incident_id: UUID
+    reason: AlertText | None = None

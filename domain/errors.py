@@ -29,3 +29,7 @@ class InvalidTransition(DomainError):
 
 class RuleViolation(DomainError):
     """The command breaks a rule of the domain (time order, duplicate change, ...)."""
+
+
+class IncidentEnded(DomainError):
+    """New alerts arrived for a resolved or closed incident: they belong to a new one."""

@@ -12,8 +12,15 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import Field, TypeAdapter
 
+# Re-exported: every event class is reachable from this module.
+from domain.alert_events import AlertAcknowledged as AlertAcknowledged
+from domain.alert_events import AlertFired as AlertFired
+from domain.alert_events import AlertResolved as AlertResolved
+from domain.alert_events import AlertsCleared as AlertsCleared
+from domain.alert_events import IncidentLinked as IncidentLinked
+from domain.event_base import DomainEvent as DomainEvent
 from domain.values import (
     ActionKind,
     ActionStatus,
@@ -32,15 +39,6 @@ from domain.values import (
     Title,
     UtcDatetime,
 )
-
-
-class DomainEvent(BaseModel):
-    """Base of every event: immutable, strict about unknown fields."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    occurred_at: UtcDatetime
-    """When the fact happened in the world, as far as the recorder knows."""
 
 
 class IncidentDeclared(DomainEvent):
@@ -240,7 +238,12 @@ Event = Annotated[
     | ActionItemReassigned
     | ActionItemRescheduled
     | ActionItemStatusChanged
-    | ActionItemTicketLinked,
+    | ActionItemTicketLinked
+    | AlertFired
+    | AlertResolved
+    | AlertAcknowledged
+    | AlertsCleared
+    | IncidentLinked,
     Field(discriminator="type"),
 ]
 

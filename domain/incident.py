@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
-from domain import action_items, facts, postmortem
+from domain import action_items, alerts, facts, postmortem
 from domain import commands as c
 from domain import events as e
 from domain.errors import (
@@ -166,6 +166,7 @@ DECIDERS: dict[type[c.Command], Callable[[Incident, Any], list[e.DomainEvent]]] 
     **facts.DECIDERS,
     **postmortem.DECIDERS,
     **action_items.DECIDERS,
+    **alerts.DECIDERS,
     c.DeclareIncident: _declare,
     c.AcknowledgeIncident: _acknowledge,
     c.ChangeStatus: _change_status,
@@ -210,6 +211,7 @@ EVOLVERS: dict[type[e.DomainEvent], Callable[[Incident, Any], Incident]] = {
     **facts.EVOLVERS,
     **postmortem.EVOLVERS,
     **action_items.EVOLVERS,
+    **alerts.EVOLVERS,
     e.IncidentDeclared: _evolve_declared,
     e.IncidentAcknowledged: lambda s, ev: replace(s, acknowledged_at=ev.occurred_at),
     e.IncidentStatusChanged: _evolve_status,

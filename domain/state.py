@@ -36,6 +36,20 @@ class ActionItem:
 
 
 @dataclass(frozen=True, slots=True)
+class Alert:
+    """One alert of the incident: its latest firing, and whether it resolved since."""
+
+    name: str
+    starts_at: datetime
+    resolved_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.resolved_at is None
+
+
+@dataclass(frozen=True, slots=True)
 class Incident:
     """What the rules need to know about one incident; ``version`` counts its events."""
 
@@ -59,10 +73,18 @@ class Incident:
     participants: frozenset[str] = frozenset()
     postmortem: Postmortem = Postmortem()
     action_items: Mapping[UUID, ActionItem] = field(default_factory=lambda: MappingProxyType({}))
+    alerts: Mapping[str, Alert] = field(default_factory=lambda: MappingProxyType({}))
+    alerts_resolved: int = 0
+    previous_incident_id: UUID | None = None
 
     @property
     def exists(self) -> bool:
         return self.id is not None
+
+    @property
+    def ended(self) -> bool:
+        """Resolved or closed: new alerts belong to a new incident."""
+        return self.status in (Status.RESOLVED, Status.CLOSED)
 
 
 K = TypeVar("K")

@@ -68,6 +68,20 @@ class ActionStatus(StrEnum):
     WONT_DO = "wont_do"
 
 
+class AlertSource(StrEnum):
+    """The monitoring system an alert came from."""
+
+    ALERTMANAGER = "alertmanager"
+    GRAFANA = "grafana"
+    PAGERDUTY = "pagerduty"
+    GENERIC = "generic"
+
+
+class AlertStatus(StrEnum):
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
 class Priority(StrEnum):
     P1 = "P1"
     P2 = "P2"
@@ -76,7 +90,10 @@ class Priority(StrEnum):
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:  # year 1 with a positive offset, year 9999 with a negative one
+        raise ValueError("datetime is out of range once converted to UTC") from exc
 
 
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
@@ -96,6 +113,11 @@ TicketUrl = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=2_000, pattern=r"^https?://[^\s]+$")
 ]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
+AlertKey = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+"""Identifies an alert within its incident: a fingerprint, a dedup key."""
+AlertName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+AlertText = Annotated[str, StringConstraints(max_length=10_000)]
+LinkUrl = Annotated[str, StringConstraints(max_length=2_000)]
 
 
 def stream_id_for(incident_id: UUID) -> str:

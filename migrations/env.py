@@ -5,11 +5,15 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-import api.idempotency  # noqa: F401 - registers its table on the MetaData
-import api.tokens  # noqa: F401 - registers its table on the MetaData
-import projections.tables  # noqa: F401 - registers the read-model tables on the MetaData
+import api.idempotency
+import api.integrations
+import api.tokens
+import projections.tables
 from eventstore.engine import create_engine
 from eventstore.schema import metadata
+
+TABLE_MODULES = (api.idempotency, api.integrations, api.tokens, projections.tables)
+"""Imported for their tables, which they register on the MetaData."""
 
 config = context.config
 target_metadata = metadata

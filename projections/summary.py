@@ -55,6 +55,10 @@ def _declared(row: Row, env: Envelope, ev: e.IncidentDeclared) -> None:
         participants=[],
         postmortem_status="draft",
         postmortem_revision=1,
+        alerts_firing=0,
+        alerts_resolved=0,
+        alert_source=None,
+        previous_incident_id=None,
         **dict.fromkeys(ACTION_ITEM_COUNTS.values(), 0),
     )
 
@@ -99,6 +103,17 @@ def _section_edited(row: Row, env: Envelope, ev: e.PostmortemSectionEdited) -> N
         row.update(postmortem_revision=ev.revision, postmortem_status="draft")
 
 
+def _alert_fired(row: Row, env: Envelope, ev: e.AlertFired) -> None:
+    row["alerts_firing"] += 1
+    if row["alert_source"] is None:
+        row["alert_source"] = ev.source.value
+
+
+def _alert_resolved(row: Row, env: Envelope, ev: e.AlertResolved) -> None:
+    row["alerts_firing"] -= 1
+    row["alerts_resolved"] += 1
+
+
 APPLIERS: dict[type[e.DomainEvent], Callable[[Row, Envelope, Any], None]] = {
     e.IncidentDeclared: _declared,
     e.IncidentAcknowledged: lambda row, env, ev: row.update(acknowledged_at=ev.occurred_at),
@@ -122,6 +137,11 @@ APPLIERS: dict[type[e.DomainEvent], Callable[[Row, Envelope, Any], None]] = {
     e.ActionItemRescheduled: _ignore,
     e.ActionItemStatusChanged: _item_status,
     e.ActionItemTicketLinked: _ignore,
+    e.AlertFired: _alert_fired,
+    e.AlertResolved: _alert_resolved,
+    e.AlertAcknowledged: _ignore,
+    e.AlertsCleared: _ignore,
+    e.IncidentLinked: lambda row, env, ev: row.update(previous_incident_id=ev.previous_incident_id),
 }
 
 
@@ -137,7 +157,7 @@ def apply_to_rows(rows: dict[UUID, Row], env: Envelope) -> None:
 
 class SummaryProjection:
     name = "incident_summary"
-    version = 2
+    version = 3
 
     def __init__(self, table: Table = incident_summaries) -> None:
         self.table = table

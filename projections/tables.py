@@ -59,6 +59,10 @@ incident_summaries = Table(
     Column("action_items_wont_do", Integer, nullable=False, server_default="0"),
     Column("postmortem_status", String(20), nullable=False, server_default="draft"),
     Column("postmortem_revision", Integer, nullable=False, server_default="1"),
+    Column("alerts_firing", Integer, nullable=False, server_default="0"),
+    Column("alerts_resolved", Integer, nullable=False, server_default="0"),
+    Column("alert_source", String(20)),  # the monitoring system of its first alert
+    Column("previous_incident_id", Uuid()),  # the incident this one follows
     Index("ix_incident_summaries_declared_at", "declared_at", "incident_id"),
 )
 

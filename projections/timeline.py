@@ -13,6 +13,7 @@ from domain import events as e
 from projections.base import Envelope
 from projections.sql import upsert
 from projections.tables import timeline_entries
+from projections.timeline_alerts import ALERT_DESCRIBERS
 
 Row = dict[str, Any]
 
@@ -206,6 +207,7 @@ DESCRIBERS: dict[type[e.DomainEvent], Callable[[Any], Described]] = {
         f"Action item linked to {ev.ticket_url}",
         {"item_id": str(ev.item_id), "ticket_url": ev.ticket_url},
     ),
+    **ALERT_DESCRIBERS,
 }
 
 
@@ -237,7 +239,7 @@ def apply_to_rows(rows: dict[UUID, Row | None], env: Envelope) -> None:
 
 class TimelineProjection:
     name = "timeline"
-    version = 2
+    version = 3
 
     def __init__(self, table: Table = timeline_entries) -> None:
         self.table = table

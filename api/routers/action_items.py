@@ -11,6 +11,7 @@ from api.cursor import decode_board_cursor, encode_board_cursor, next_link
 from api.dependencies import CommandDep, ConnectionDep, ServiceDep
 from api.routers.common import COMMAND_ERRORS, NOT_FOUND, require_summary, result
 from api.schemas import CommandResult
+from api.schemas_examples import ACTION_ITEM_LIST, ACTION_ITEM_PAGE, answers
 from api.schemas_postmortem import (
     ActionItem,
     ActionItemCreated,
@@ -97,7 +98,7 @@ def patch_action_item(
 @router.get(
     "/incidents/{incident_id}/action-items",
     summary="An incident's action items, soonest due first",
-    responses=NOT_FOUND,
+    responses={**NOT_FOUND, **answers(ACTION_ITEM_LIST)},
 )
 def incident_action_items(
     incident_id: UUID, conn: ConnectionDep, service: ServiceDep
@@ -110,7 +111,11 @@ def incident_action_items(
     )
 
 
-@router.get("/action-items", summary="The action-item board across incidents, soonest due first")
+@router.get(
+    "/action-items",
+    summary="The action-item board across incidents, soonest due first",
+    responses=answers(ACTION_ITEM_PAGE),
+)
 def board(
     conn: ConnectionDep,
     service: ServiceDep,

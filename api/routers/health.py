@@ -11,6 +11,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.problems import PROBLEM_JSON
+from api.schemas_examples import HEALTHZ, METRICS, READYZ, answers
 from api.settings import Settings
 from projections.status import statuses
 
@@ -20,7 +21,7 @@ public = APIRouter(tags=["health"])
 router = APIRouter(tags=["health"])
 
 
-@public.get("/healthz", summary="Liveness: the process answers")
+@public.get("/healthz", summary="Liveness: the process answers", responses=answers(HEALTHZ))
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -28,7 +29,10 @@ def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     summary="Readiness: the database answers and the read models are caught up",
-    responses={503: {"description": "Not ready", "content": {PROBLEM_JSON: {}}}},
+    responses={
+        **answers(READYZ),
+        503: {"description": "Not ready", "content": {PROBLEM_JSON: {}}},
+    },
 )
 def readyz(request: Request) -> Any:
     engine: Engine = request.app.state.engine
@@ -84,7 +88,7 @@ def readyz(request: Request) -> Any:
     "/metrics",
     summary="Prometheus metrics",
     response_class=PlainTextResponse,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
+    responses=answers(METRICS, CONTENT_TYPE_LATEST),
 )
 def metrics(request: Request) -> Response:
     registry = request.app.state.metrics.registry

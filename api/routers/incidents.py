@@ -29,6 +29,7 @@ from api.schemas import (
     TimelineEntry,
     TimelinePatch,
 )
+from api.schemas_examples import INCIDENT_PAGE, INCIDENT_SUMMARY, TIMELINE, answers
 from domain import commands as c
 from domain.values import Severity, Status, UtcDatetime
 from projections.summary import get_summary, list_summaries
@@ -68,7 +69,7 @@ def declare(
     return result(outcome, response)
 
 
-@router.get("", summary="List incident summaries, newest first")
+@router.get("", summary="List incident summaries, newest first", responses=answers(INCIDENT_PAGE))
 def list_incidents(
     conn: ConnectionDep,
     request: Request,
@@ -102,7 +103,11 @@ def list_incidents(
     )
 
 
-@router.get("/{incident_id}", summary="The incident's summary", responses=NOT_FOUND)
+@router.get(
+    "/{incident_id}",
+    summary="The incident's summary",
+    responses={**NOT_FOUND, **answers(INCIDENT_SUMMARY)},
+)
 def get_incident(incident_id: UUID, conn: ConnectionDep, response: Response) -> IncidentSummary:
     row = get_summary(conn, incident_id)
     if row is None:
@@ -208,7 +213,11 @@ def patch_entry(
     return result(service.execute(command, ctx), response)
 
 
-@router.get("/{incident_id}/timeline", summary="The reconstructed timeline", responses=NOT_FOUND)
+@router.get(
+    "/{incident_id}/timeline",
+    summary="The reconstructed timeline",
+    responses={**NOT_FOUND, **answers(TIMELINE)},
+)
 def timeline(
     incident_id: UUID,
     conn: ConnectionDep,

@@ -12,6 +12,7 @@ from api.dependencies import CommandDep, ConnectionDep, ServiceDep
 from api.markdown import render_postmortem
 from api.routers.common import COMMAND_ERRORS, NOT_FOUND, require_summary, result
 from api.schemas import CommandResult, IncidentSummary, TimelineEntry
+from api.schemas_examples import POSTMORTEM_HISTORY, answers
 from api.schemas_postmortem import (
     ActionItem,
     PostmortemDocument,
@@ -161,7 +162,9 @@ def read_postmortem(
 
 
 @router.get(
-    "/history", summary="Every section change: who, when, before and after", responses=NOT_FOUND
+    "/history",
+    summary="Every section change: who, when, before and after",
+    responses={**NOT_FOUND, **answers(POSTMORTEM_HISTORY)},
 )
 def history(incident_id: UUID, conn: ConnectionDep) -> PostmortemHistory:
     require_summary(conn, incident_id)

@@ -16,15 +16,15 @@ from uuid import UUID, uuid4
 
 import pytest
 from alembic.autogenerate import compare_metadata
-
-import api.idempotency  # noqa: F401 - the tables the migrations create include these
-import api.tokens  # noqa: F401
 from alembic.migration import MigrationContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
-import projections.tables  # noqa: F401 - registers the read-model tables on the MetaData
+import api.idempotency
+import api.integrations
+import api.tokens
+import projections.tables
 from api.service import IncidentService
 from domain import commands as c
 from domain.errors import DomainError
@@ -48,6 +48,9 @@ from projections.checkpoints import load_checkpoints
 from projections.postmortem import get_postmortem
 from projections.runner import ProjectionRunner, default_projections
 from projections.summary import get_summary
+
+TABLE_MODULES = (api.idempotency, api.integrations, api.tokens, projections.tables)
+"""The migrations create these modules' tables too: importing them registers the tables."""
 
 BASE = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

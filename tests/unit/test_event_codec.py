@@ -17,11 +17,16 @@ from domain.events import (
     ActionItemRescheduled,
     ActionItemStatusChanged,
     ActionItemTicketLinked,
+    AlertAcknowledged,
+    AlertFired,
+    AlertResolved,
+    AlertsCleared,
     DomainEvent,
     Event,
     ImpactUpdated,
     IncidentAcknowledged,
     IncidentDeclared,
+    IncidentLinked,
     IncidentMitigated,
     IncidentSeverityChanged,
     IncidentStatusChanged,
@@ -44,6 +49,7 @@ from domain.events import (
 from domain.values import (
     ActionKind,
     ActionStatus,
+    AlertSource,
     Priority,
     Role,
     Section,
@@ -131,6 +137,31 @@ SAMPLES: list[DomainEvent] = [
     ),
     ActionItemTicketLinked(
         occurred_at=AT, item_id=ITEM_ID, ticket_url="https://tracker.example.com/browse/OPS-1300"
+    ),
+    AlertFired(
+        occurred_at=AT - timedelta(minutes=3),
+        source=AlertSource.GRAFANA,
+        alert_key="43e5a0e0ea2e10f5",
+        fingerprint="43e5a0e0ea2e10f5",
+        name="HighErrorRate",
+        summary="Error rate above 5% on payments-api",
+        severity="critical",
+        labels={"alertname": "HighErrorRate", "service": "payments-api"},
+        annotations={"summary": "Error rate above 5% on payments-api"},
+        generator_url="http://prometheus:9090/graph",
+        dashboard_url="http://grafana:3000/d/payments",
+        panel_url="http://grafana:3000/d/payments?viewPanel=2",
+        silence_url="http://grafana:3000/alerting/silence/new",
+        details={"values": {"A": 0.07, "B": None}},
+    ),
+    AlertFired(
+        occurred_at=AT, source=AlertSource.PAGERDUTY, alert_key="disk-db-01", name="Disk full"
+    ),
+    AlertResolved(occurred_at=AT, alert_key="disk-db-01", name="Disk full"),
+    AlertAcknowledged(occurred_at=AT, alert_key="disk-db-01", name="Disk full"),
+    AlertsCleared(occurred_at=AT, resolved=2),
+    IncidentLinked(
+        occurred_at=AT, previous_incident_id=INCIDENT_ID, reason="the alert group fired again"
     ),
 ]
 

@@ -1,0 +1,1 @@
+"""Monitoring webhooks: each format is translated into alert reports for the domain."""

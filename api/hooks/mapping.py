@@ -1,0 +1,171 @@
+"""Senders' documents to alert batches: titles, severities, services and alert reports.
+
+- title: ``commonAnnotations.summary``, else the ``alertname``;
+- severity: the ``severity`` label through INCIDENTS_SEVERITY_MAP (the most severe of
+  the alerts' when they differ; ``none`` when no alert has a known one);
+- services: the ``service`` label (common to the group, else every alert's).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from api.hooks.ingest import AlertBatch
+from api.hooks.payloads import (
+    AlertmanagerAlert,
+    AlertmanagerPayload,
+    GenericEvent,
+    GrafanaAlert,
+    GrafanaPayload,
+)
+from api.integrations import Integration
+from domain.commands import AlertReport
+from domain.values import AlertSource, AlertStatus, Severity
+
+DEFAULT_SEVERITIES: dict[str, Severity] = {
+    "critical": Severity.SEV1,
+    "error": Severity.SEV2,
+    "high": Severity.SEV2,
+    "warning": Severity.SEV3,
+    "info": Severity.SEV4,
+    "none": Severity.SEV3,
+}
+NO_END_YEAR = 1
+"""Alertmanager's ``endsAt`` of an alert that is still firing: 0001-01-01T00:00:00Z."""
+
+
+class SeverityMap:
+    """An alert's severity label to SEV1..SEV5; ``SEV2`` and ``sev2`` name themselves."""
+
+    def __init__(self, overrides: Mapping[str, Severity] | None = None) -> None:
+        self.mapping = {**DEFAULT_SEVERITIES}
+        self.mapping.update({k.strip().lower(): v for k, v in (overrides or {}).items()})
+
+    def known(self, label: str | None) -> Severity | None:
+        key = (label or "").strip().lower()
+        if key in self.mapping:
+            return self.mapping[key]
+        return Severity(key.upper()) if key.upper() in Severity.__members__ else None
+
+    def __call__(self, *labels: str | None) -> Severity:
+        """The most severe of the labels' severities; ``none``'s when none is known."""
+        found = [s for s in (self.known(label) for label in labels) if s is not None]
+        return min(found) if found else self.mapping.get("none", Severity.SEV3)
+
+
+def clip(text: str | None, limit: int) -> str | None:
+    """The text stripped and cut to ``limit`` characters (None when empty)."""
+    if text is None or not text.strip():
+        return None
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def service_names(values: Iterable[str | None]) -> tuple[str, ...]:
+    """Valid service names (no spaces or commas, at most 100 characters), in order, once."""
+    names = (re.sub(r"[\s,]+", "-", (value or "").strip())[:100] for value in values)
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
+def _report(alert: AlertmanagerAlert, **extra: Any) -> AlertReport:
+    resolved = alert.status is AlertStatus.RESOLVED
+    ended = (
+        alert.ends_at if alert.ends_at is not None and alert.ends_at.year > NO_END_YEAR else None
+    )
+    return AlertReport(
+        key=alert.fingerprint,
+        status=alert.status,
+        name=clip(alert.labels.get("alertname"), 200) or "alert",
+        starts_at=alert.starts_at,
+        ends_at=ended if resolved else None,
+        fingerprint=alert.fingerprint,
+        summary=clip(alert.annotations.get("summary"), 10_000),
+        severity=clip(alert.labels.get("severity"), 100),
+        labels=alert.labels,
+        annotations=alert.annotations,
+        generator_url=alert.generator_url or None,
+        **extra,
+    )
+
+
+def _grafana_report(alert: GrafanaAlert) -> AlertReport:
+    details: dict[str, Any] = {
+        "values": alert.values,
+        "value_string": alert.value_string or None,
+        "image_url": alert.image_url or None,
+    }
+    return _report(
+        alert,
+        dashboard_url=alert.dashboard_url or None,
+        panel_url=alert.panel_url or None,
+        silence_url=alert.silence_url or None,
+        details={k: v for k, v in details.items() if v is not None},
+    )
+
+
+def _group_facts(
+    payload: AlertmanagerPayload | GrafanaPayload, severities: SeverityMap, fallback_title: str
+) -> dict[str, Any]:
+    common = payload.common_labels
+    alerts = payload.alerts
+    name = (
+        common.get("alertname")
+        or payload.group_labels.get("alertname")
+        or alerts[0].labels.get("alertname")
+    )
+    firing = [a for a in alerts if a.status is AlertStatus.FIRING] or alerts
+    severity = severities(common.get("severity"), *(a.labels.get("severity") for a in firing))
+    services = service_names(
+        [common["service"]] if "service" in common else [a.labels.get("service") for a in alerts]
+    )
+    title = clip(payload.common_annotations.get("summary"), 200) or clip(name, 200)
+    return {
+        "title": title or clip(fallback_title, 200) or "Alerts",
+        "severity": severity,
+        "services": services,
+        "summary": clip(payload.common_annotations.get("description"), 10_000),
+    }
+
+
+def from_alertmanager(payload: AlertmanagerPayload, severities: SeverityMap) -> AlertBatch:
+    return AlertBatch(
+        source=AlertSource.ALERTMANAGER,
+        group=f"alertmanager:{payload.receiver}:{payload.group_key}",
+        alerts=tuple(_report(alert) for alert in payload.alerts),
+        **_group_facts(payload, severities, f"Alerts for {payload.receiver}"),
+    )
+
+
+def from_grafana(payload: GrafanaPayload, severities: SeverityMap) -> AlertBatch:
+    return AlertBatch(
+        source=AlertSource.GRAFANA,
+        group=f"grafana:{payload.org_id}:{payload.receiver}:{payload.group_key}",
+        alerts=tuple(_grafana_report(alert) for alert in payload.alerts),
+        **_group_facts(payload, severities, payload.title),
+    )
+
+
+def from_generic(
+    event: GenericEvent, integration: Integration, severities: SeverityMap
+) -> AlertBatch:
+    firing = event.status is AlertStatus.FIRING
+    name = clip(event.title, 200) or clip(event.dedup_key, 200) or "alert"
+    report = AlertReport(
+        key=event.dedup_key,
+        status=event.status,
+        name=name,
+        starts_at=event.occurred_at if firing else None,
+        ends_at=None if firing else event.occurred_at,
+        severity=event.severity,
+        details=event.details,
+    )
+    return AlertBatch(
+        source=AlertSource.GENERIC,
+        group=f"generic:{integration.integration_id}:{event.dedup_key}",
+        alerts=(report,),
+        title=name,
+        severity=severities(event.severity),
+        services=service_names([integration.service]),
+    )

@@ -1,0 +1,161 @@
+"""What monitoring systems send: Alertmanager (v4), Grafana (v1) and the signed generic shape.
+
+The senders' models ignore fields they do not know (new versions add some) but insist
+on the fields the service uses, with their types: a notification that lacks one is
+refused with the path of every problem, and nothing is stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
+from pydantic.config import JsonDict
+
+from domain.values import AlertStatus, UtcDatetime
+
+Labels = dict[str, str]
+
+_ALERT: JsonDict = {
+    "status": "firing",
+    "labels": {"alertname": "HighErrorRate", "service": "payments-api", "severity": "critical"},
+    "annotations": {"summary": "Error rate above 5% on payments-api"},
+    "startsAt": "2026-11-27T01:57:56.045467338Z",
+    "endsAt": "0001-01-01T00:00:00Z",
+    "generatorURL": "http://prometheus:9090/graph",
+    "fingerprint": "43e5a0e0ea2e10f5",
+}
+_GROUP: JsonDict = {
+    "groupKey": '{}:{alertname="HighErrorRate"}',
+    "truncatedAlerts": 0,
+    "status": "firing",
+    "receiver": "incident-ledger",
+    "groupLabels": {"alertname": "HighErrorRate"},
+    "commonLabels": {"alertname": "HighErrorRate", "severity": "critical"},
+    "commonAnnotations": {"summary": "Error rate above 5% on payments-api"},
+    "externalURL": "http://alertmanager:9093",
+}
+ALERTMANAGER_EXAMPLE: JsonDict = {"version": "4", **_GROUP, "alerts": [_ALERT]}
+GRAFANA_EXAMPLE: JsonDict = {
+    "version": "1",
+    **_GROUP,
+    "orgId": 1,
+    "title": "[FIRING:1] HighErrorRate",
+    "state": "alerting",
+    "message": "Error rate above 5% on payments-api",
+    "alerts": [
+        {
+            **_ALERT,
+            "dashboardURL": "http://grafana:3000/d/payments",
+            "panelURL": "http://grafana:3000/d/payments?viewPanel=2",
+            "silenceURL": "http://grafana:3000/alerting/silence/new",
+            "values": {"A": 0.07},
+        }
+    ],
+}
+
+
+class Sent(BaseModel):
+    """A sender's document: camelCase names, unknown fields ignored."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, alias_generator=to_camel)
+
+
+class AlertmanagerAlert(Sent):
+    status: AlertStatus
+    labels: Labels
+    annotations: Labels = Field(default_factory=dict)
+    starts_at: UtcDatetime
+    ends_at: UtcDatetime | None = Field(
+        default=None, description='"0001-01-01T00:00:00Z" while the alert fires.'
+    )
+    generator_url: str = Field(default="", alias="generatorURL", max_length=2_000)
+    fingerprint: str = Field(min_length=1, max_length=100)
+
+
+class AlertmanagerPayload(Sent):
+    """Alertmanager's webhook notification (``version: "4"``): one alert group's snapshot."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ALERTMANAGER_EXAMPLE]})
+
+    version: Literal["4"]
+    group_key: str = Field(min_length=1, max_length=4_000)
+    truncated_alerts: int = Field(default=0, ge=0)
+    status: AlertStatus
+    receiver: str = Field(min_length=1, max_length=500)
+    group_labels: Labels = Field(default_factory=dict)
+    common_labels: Labels = Field(default_factory=dict)
+    common_annotations: Labels = Field(default_factory=dict)
+    external_url: str = Field(default="", alias="externalURL", max_length=2_000)
+    alerts: list[AlertmanagerAlert] = Field(min_length=1, max_length=10_000)
+
+
+class GrafanaAlert(AlertmanagerAlert):
+    dashboard_url: str = Field(default="", alias="dashboardURL", max_length=2_000)
+    panel_url: str = Field(default="", alias="panelURL", max_length=2_000)
+    silence_url: str = Field(default="", alias="silenceURL", max_length=2_000)
+    image_url: str = Field(default="", alias="imageURL", max_length=2_000)
+    values: dict[str, float | None] | None = None
+    value_string: str = Field(default="", max_length=10_000)
+
+
+class GrafanaPayload(Sent):
+    """Grafana's webhook contact point (``version: "1"``): Alertmanager's shape and more."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [GRAFANA_EXAMPLE]})
+
+    version: Literal["1"]
+    group_key: str = Field(min_length=1, max_length=4_000)
+    truncated_alerts: int = Field(default=0, ge=0)
+    status: AlertStatus
+    receiver: str = Field(default="", max_length=500)
+    org_id: int = Field(ge=0)
+    title: str = Field(default="", max_length=10_000)
+    state: str = Field(default="", max_length=100)
+    message: str = Field(default="", max_length=100_000)
+    group_labels: Labels = Field(default_factory=dict)
+    common_labels: Labels = Field(default_factory=dict)
+    common_annotations: Labels = Field(default_factory=dict)
+    external_url: str = Field(default="", alias="externalURL", max_length=2_000)
+    alerts: list[GrafanaAlert] = Field(min_length=1, max_length=10_000)
+
+
+class GenericEvent(BaseModel):
+    """The signed generic webhook: one alert, firing or resolved, known by its dedup key."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Checkout latency above 2s",
+                    "severity": "critical",
+                    "dedup_key": "checkout-latency",
+                    "status": "firing",
+                    "details": {"p99_ms": 2300},
+                    "occurred_at": "2026-11-27T14:00:00Z",
+                }
+            ]
+        },
+    )
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    severity: str | None = Field(
+        default=None,
+        max_length=100,
+        description="critical, error, high, warning, info (INCIDENTS_SEVERITY_MAP) or SEV1..SEV5.",
+    )
+    dedup_key: str = Field(min_length=1, max_length=255)
+    status: AlertStatus
+    details: dict[str, Any] = Field(default_factory=dict)
+    occurred_at: UtcDatetime | None = Field(
+        default=None, description="When it fired or resolved (defaults to when it is received)."
+    )
+
+    @model_validator(mode="after")
+    def _title_to_fire(self) -> GenericEvent:
+        if self.status is AlertStatus.FIRING and self.title is None:
+            raise ValueError("a firing alert needs a title")
+        return self

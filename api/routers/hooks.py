@@ -1,0 +1,110 @@
+"""Monitoring webhooks: Alertmanager and Grafana (ingest token), generic (HMAC-signed).
+
+Each notification is recorded in its alert group's incident, declared by the first one;
+a redelivery, or a duplicate delivered concurrently, records nothing more. The body is
+read only after the sender is authenticated.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Request
+
+from api.hooks.http import (
+    HookResult,
+    RawBody,
+    documented_body,
+    hook_context,
+    hook_result,
+    ingestor,
+    parse,
+    severities,
+)
+from api.hooks.mapping import from_alertmanager, from_generic, from_grafana
+from api.hooks.payloads import AlertmanagerPayload, GenericEvent, GrafanaPayload
+from api.hooks.signing import SignatureRefused, verify
+from api.integrations import IntegrationStore
+from api.settings import Settings
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body is not JSON"},
+    401: {"description": "No valid credentials"},
+    413: {"description": "The body is larger than 1 MiB"},
+    422: {"description": "The document lacks a field, or a field has the wrong type"},
+}
+
+router = APIRouter(prefix="/hooks", tags=["monitoring"], responses=ERRORS)
+"""Routes for senders with an API token (ingest scope): bearer, or as a basic-auth password."""
+
+signed = APIRouter(prefix="/hooks", tags=["monitoring"], responses=ERRORS)
+"""Routes whose requests are signed with an integration's secret instead."""
+
+SIGNATURE_CHALLENGE = {"WWW-Authenticate": 'HMAC-SHA256 realm="incident-ledger"'}
+
+
+@router.post(
+    "/alertmanager",
+    summary="Prometheus Alertmanager webhook (payload version 4)",
+    openapi_extra=documented_body(AlertmanagerPayload),
+)
+def alertmanager(request: Request, body: RawBody) -> HookResult:
+    """One alert group per incident: ``(receiver, groupKey)``, and a new, linked incident
+    when the group fires again after its incident was resolved or closed."""
+    batch = from_alertmanager(parse(body, AlertmanagerPayload), severities(request))
+    return hook_result(ingestor(request).record(batch, hook_context(request, "alertmanager")))
+
+
+@router.post(
+    "/grafana",
+    summary="Grafana alerting webhook contact point (payload version 1)",
+    openapi_extra=documented_body(GrafanaPayload),
+)
+def grafana(request: Request, body: RawBody) -> HookResult:
+    batch = from_grafana(parse(body, GrafanaPayload), severities(request))
+    return hook_result(ingestor(request).record(batch, hook_context(request, "grafana")))
+
+
+@signed.post(
+    "/generic",
+    summary="Generic webhook, signed with an integration's secret (HMAC-SHA256)",
+    openapi_extra=documented_body(GenericEvent),
+)
+def generic(
+    request: Request,
+    body: RawBody,
+    x_incidents_integration: Annotated[
+        str | None, Header(description="The integration's id or name.")
+    ] = None,
+    x_incidents_timestamp: Annotated[
+        str | None, Header(description="Unix time in seconds; at most 5 minutes old.")
+    ] = None,
+    x_incidents_signature: Annotated[
+        str | None,
+        Header(description='"sha256=" and the hex HMAC-SHA256 of f"{timestamp}.{body}".'),
+    ] = None,
+) -> HookResult:
+    if not (x_incidents_integration and x_incidents_timestamp and x_incidents_signature):
+        raise HTTPException(
+            401,
+            "X-Incidents-Integration, X-Incidents-Timestamp and X-Incidents-Signature are required",
+            headers=SIGNATURE_CHALLENGE,
+        )
+    store: IntegrationStore = request.app.state.integrations
+    settings: Settings = request.app.state.settings
+    try:
+        integration = verify(
+            store.by_reference(x_incidents_integration),
+            x_incidents_integration,
+            x_incidents_timestamp,
+            x_incidents_signature,
+            body,
+            now=time.time(),
+            max_age=settings.hook_signature_max_age_seconds,
+        )
+    except SignatureRefused as refused:
+        raise HTTPException(401, refused.detail, headers=SIGNATURE_CHALLENGE) from refused
+    batch = from_generic(parse(body, GenericEvent), integration, severities(request))
+    context = hook_context(request, "generic", actor=integration.actor)
+    return hook_result(ingestor(request).record(batch, context))
