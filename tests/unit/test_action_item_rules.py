@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -27,43 +27,20 @@ from domain.events import (
     ActionItemStatusChanged,
     ActionItemTicketLinked,
     DomainEvent,
-    IncidentDeclared,
 )
-from domain.incident import Incident, decide, evolve, fold
+from domain.incident import decide, evolve
 from domain.state import ActionItem
-from domain.values import ActionKind, ActionStatus, Priority, Severity
+from domain.values import ActionKind, ActionStatus, Priority
+from tests.unit.scenario import DECLARED, INCIDENT_ID, NOW, STARTED, declared, given
 
-INCIDENT_ID = UUID("00000000-0000-4000-8000-000000000001")
 ITEM_ID = UUID("00000000-0000-4000-8000-0000000000b1")
 OTHER_ITEM_ID = UUID("00000000-0000-4000-8000-0000000000b2")
 
-NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-STARTED = NOW - timedelta(hours=1)
-DETECTED = NOW - timedelta(minutes=30)
-DECLARED = NOW - timedelta(minutes=25)
 START_DAY = STARTED.date()
 DAY_BEFORE_START = START_DAY - timedelta(days=1)
 DUE = date(2026, 1, 15)
 TICKET = "https://tracker.example.com/browse/OPS-1234"
 OTHER_TICKET = "https://tracker.example.com/browse/OPS-1300"
-
-
-def given(*events: DomainEvent) -> Incident:
-    return fold(events)
-
-
-def declared(**overrides: Any) -> IncidentDeclared:
-    fields: dict[str, Any] = {
-        "occurred_at": DECLARED,
-        "incident_id": INCIDENT_ID,
-        "title": "Checkout is down",
-        "severity": Severity.SEV2,
-        "services": ("checkout",),
-        "started_at": STARTED,
-        "detected_at": DETECTED,
-    }
-    fields.update(overrides)
-    return IncidentDeclared(**fields)
 
 
 def item_added(item_id: UUID = ITEM_ID, **overrides: Any) -> ActionItemAdded:

@@ -40,38 +40,20 @@ from domain.events import (
 )
 from domain.incident import CLOCK_SKEW, NEXT_STATUSES, Incident, decide, evolve, fold
 from domain.values import Severity, Status
+from tests.unit.scenario import (
+    DECLARED,
+    DETECTED,
+    INCIDENT_ID,
+    NOW,
+    STARTED,
+    TOO_FAR_AHEAD,
+    declared,
+    given,
+    iso,
+)
 
-INCIDENT_ID = UUID("00000000-0000-4000-8000-000000000001")
 NOTE_ID = UUID("00000000-0000-4000-8000-0000000000a1")
 OTHER_NOTE_ID = UUID("00000000-0000-4000-8000-0000000000a2")
-
-NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-STARTED = NOW - timedelta(hours=1)
-DETECTED = NOW - timedelta(minutes=30)
-DECLARED = NOW - timedelta(minutes=25)
-TOO_FAR_AHEAD = NOW + CLOCK_SKEW + timedelta(seconds=1)
-
-
-def given(*events: DomainEvent) -> Incident:
-    return fold(events)
-
-
-def iso(value: datetime) -> str:
-    return value.isoformat()
-
-
-def declared(**overrides: Any) -> IncidentDeclared:
-    fields: dict[str, Any] = {
-        "occurred_at": DECLARED,
-        "incident_id": INCIDENT_ID,
-        "title": "Checkout is down",
-        "severity": Severity.SEV2,
-        "services": ("checkout",),
-        "started_at": STARTED,
-        "detected_at": DETECTED,
-    }
-    fields.update(overrides)
-    return IncidentDeclared(**fields)
 
 
 def acknowledged(at: datetime = DECLARED) -> IncidentAcknowledged:

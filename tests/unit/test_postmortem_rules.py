@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
-from typing import Any
-from uuid import UUID
+from datetime import timedelta
 
 import pytest
 
@@ -18,22 +16,16 @@ from domain.commands import (
 from domain.errors import IncidentNotFound, InvalidTransition, RuleViolation
 from domain.events import (
     DomainEvent,
-    IncidentDeclared,
     IncidentStatusChanged,
     PostmortemPublished,
     PostmortemReviewRequested,
     PostmortemSectionEdited,
 )
-from domain.incident import Incident, decide, evolve, fold
+from domain.incident import decide, evolve, fold
 from domain.state import Postmortem
-from domain.values import REQUIRED_TO_PUBLISH, PostmortemStatus, Section, Severity, Status
+from domain.values import REQUIRED_TO_PUBLISH, PostmortemStatus, Section, Status
+from tests.unit.scenario import INCIDENT_ID, NOW, declared, given
 
-INCIDENT_ID = UUID("00000000-0000-4000-8000-000000000001")
-
-NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-STARTED = NOW - timedelta(hours=1)
-DETECTED = NOW - timedelta(minutes=30)
-DECLARED = NOW - timedelta(minutes=25)
 RESOLVED = NOW - timedelta(minutes=20)
 WRITTEN = NOW - timedelta(minutes=10)
 
@@ -45,24 +37,6 @@ TEXTS: dict[Section, str] = {
     Section.RESOLUTION: "Rolled back deploy 42.",
     Section.LESSONS_LEARNED: "Config changes need the same canary as code.",
 }
-
-
-def given(*events: DomainEvent) -> Incident:
-    return fold(events)
-
-
-def declared(**overrides: Any) -> IncidentDeclared:
-    fields: dict[str, Any] = {
-        "occurred_at": DECLARED,
-        "incident_id": INCIDENT_ID,
-        "title": "Checkout is down",
-        "severity": Severity.SEV2,
-        "services": ("checkout",),
-        "started_at": STARTED,
-        "detected_at": DETECTED,
-    }
-    fields.update(overrides)
-    return IncidentDeclared(**fields)
 
 
 def status_changed(from_status: Status, to_status: Status) -> IncidentStatusChanged:
