@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -50,19 +50,6 @@ def nothing_stored(client: TestClient) -> Iterator[None]:
     before = store.head_position()
     yield
     assert store.head_position() == before, "a refused request stored events"
-
-
-class FakeClock:
-    """Returns ``now`` and moves it on by ``step``; set ``now`` to jump."""
-
-    def __init__(self, start: datetime, step: timedelta = timedelta(seconds=1)) -> None:
-        self.now = start
-        self.step = step
-
-    def __call__(self) -> datetime:
-        current = self.now
-        self.now = current + self.step
-        return current
 
 
 def use_clock(client: TestClient, clock: Callable[[], datetime]) -> None:

@@ -13,7 +13,8 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.helpers import FakeClock, assert_problem, declare, nothing_stored, ok, use_clock
+from tests.api.helpers import assert_problem, declare, nothing_stored, ok, use_clock
+from tests.clocks import FakeClock
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 TODAY = T0.date()

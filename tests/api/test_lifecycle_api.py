@@ -12,7 +12,8 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.helpers import FakeClock, assert_problem, declare, nothing_stored, ok, use_clock
+from tests.api.helpers import assert_problem, declare, nothing_stored, ok, use_clock
+from tests.clocks import FakeClock
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 MISSING = UUID("00000000-0000-4000-8000-00000000dead")

@@ -29,7 +29,8 @@ from domain.values import (
     Severity,
     Status,
 )
-from tests.api.helpers import FakeClock, use_clock
+from tests.api.helpers import use_clock
+from tests.clocks import FakeClock
 
 GOLDEN = Path(__file__).parent.parent / "fixtures" / "postmortem_golden.md"
 

@@ -48,6 +48,7 @@ from projections.checkpoints import load_checkpoints
 from projections.postmortem import get_postmortem
 from projections.runner import ProjectionRunner, default_projections
 from projections.summary import get_summary
+from tests.clocks import FakeClock
 
 TABLE_MODULES = (api.idempotency, api.integrations, api.tokens, projections.tables)
 """The migrations create these modules' tables too: importing them registers the tables."""
@@ -77,17 +78,6 @@ ACTORS: tuple[dict[str, Any], ...] = (
 )
 
 Snapshot = dict[str, list[dict[str, Any]]]
-
-
-class FakeClock:
-    def __init__(self, start: datetime, step: Callable[[], timedelta]) -> None:
-        self.now = start
-        self._step = step
-
-    def __call__(self) -> datetime:
-        current = self.now
-        self.now = current + self._step()
-        return current
 
 
 def make_service(engine: Engine, clock: FakeClock) -> IncidentService:

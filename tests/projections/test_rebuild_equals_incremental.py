@@ -30,6 +30,7 @@ from projections.runner import ProjectionRunner, default_projections
 from projections.summary import get_summary
 from projections.tables import checkpoints, incident_summaries, timeline_entries
 from projections.timeline import get_timeline
+from tests.clocks import FakeClock
 
 BASE = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -50,19 +51,6 @@ ACTORS: tuple[dict[str, Any], ...] = (
 )
 
 Rows = dict[str, list[dict[str, Any]]]
-
-
-class FakeClock:
-    """Returns ``now`` and then moves it on by ``step()``; settable for exact scenarios."""
-
-    def __init__(self, start: datetime, step: Callable[[], timedelta]) -> None:
-        self.now = start
-        self._step = step
-
-    def __call__(self) -> datetime:
-        current = self.now
-        self.now = current + self._step()
-        return current
 
 
 def make_service(engine: Engine, clock: FakeClock) -> IncidentService:
