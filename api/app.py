@@ -40,7 +40,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the engine, store, projections and routes; nothing connects until first use."""
     settings = settings or Settings()
     configure_logging(settings)
-    engine = create_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    engine = create_engine(
+        settings.database_url,
+        sqlite_synchronous=settings.sqlite_synchronous,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+    )
 
     projections = default_projections()
     inline = settings.projection_mode == "inline"

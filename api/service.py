@@ -193,7 +193,12 @@ class IncidentService:
                 current = AppendResult(stream_id, state.version, (position,))
                 return Outcome(incident_id, current, unchanged=True)
             result = self.store.append_in(
-                conn, stream_id, new_events, state.version, in_transaction=self._in_transaction(ctx)
+                conn,
+                stream_id,
+                new_events,
+                state.version,
+                in_transaction=self._in_transaction(ctx),
+                decided_under_lock=True,
             )
         if self.on_appended is not None:
             self.on_appended(len(new_events))

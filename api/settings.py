@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     """NORMAL in WAL mode survives a crash of the process, not always a power loss."""
     command_retries: int = 5
     """How often a command without If-Match is retried after losing a race for its stream."""
+    db_pool_size: int = Field(default=20, ge=1, le=200)
+    """Connections kept open; requests run on up to 40 threads, and a thread that finds
+    the pool empty opens and later closes a connection of its own, which costs more
+    than the query it runs."""
     projection_mode: Literal["inline", "worker"] = "inline"
     """inline: read models change in the append transaction; worker: `incidents project` does it."""
     read_wait_seconds: float = 5.0

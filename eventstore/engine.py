@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -61,14 +62,34 @@ def _sqlite_engine(url: URL, synchronous: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
+    # SQLite's busy handler waits for the write lock by sleeping in growing steps (up
+    # to 100 ms), so threads of one process queueing for it see long, random stalls.
+    # Writers of this process queue on a lock of their own instead and start the moment
+    # the previous one commits; other processes still meet SQLite's busy handler.
+    writers = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # A writer takes SQLite's write lock when it begins (IMMEDIATE). A deferred
         # transaction that reads first and writes later cannot wait for the lock: it
         # fails with "database is locked" instead, whatever the busy timeout.
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if mode == "IMMEDIATE":
+            # A plain lock with a timeout: a thread that nests two writers gets SQLite's
+            # own "database is locked" after the timeout rather than waiting forever.
+            conn.info["holds_writer_lock"] = writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        try:
+            conn.exec_driver_sql(f"BEGIN {mode}")
+        except BaseException:
+            _release_writer(conn)
+            raise
 
+    def _release_writer(conn: Any) -> None:
+        if conn.info.pop("holds_writer_lock", False):
+            writers.release()
+
+    event.listen(engine, "commit", _release_writer)
+    event.listen(engine, "rollback", _release_writer)
     return engine
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from eventstore.engine import WRITE
@@ -115,16 +116,26 @@ class EventStore:
         expected_version: int | None,
         *,
         in_transaction: InTransaction | None = None,
+        decided_under_lock: bool = False,
     ) -> AppendResult:
-        """Append inside a transaction the caller owns (it must be a writing one)."""
+        """Append inside a transaction the caller owns (it must be a writing one).
+
+        ``decided_under_lock``: the caller holds the append lock (lock_log_for_append),
+        has read the stream to its end under it and minted the event ids itself, so the
+        stream is at ``expected_version`` and the ids are new; neither is looked up
+        again. The unique constraints on (stream, version) and event id still back both.
+        """
         _check_new_events(new_events)
-        lock_log_for_append(conn)
-        original = _original_result(conn, stream_id, new_events)
-        if original is not None:
-            return original
-        current = _stream_version(conn, stream_id)
-        if expected_version is not None and current != expected_version:
-            raise ConcurrencyError(stream_id, expected_version, current)
+        if decided_under_lock and expected_version is not None:
+            current = expected_version
+        else:
+            lock_log_for_append(conn)
+            original = _original_result(conn, stream_id, new_events)
+            if original is not None:
+                return original
+            current = _stream_version(conn, stream_id)
+            if expected_version is not None and current != expected_version:
+                raise ConcurrencyError(stream_id, expected_version, current)
         recorded_at = self._clock()
         rows: list[dict[str, Any]] = [
             {
@@ -140,7 +151,13 @@ class EventStore:
             }
             for offset, event in enumerate(new_events, start=1)
         ]
-        positions = _insert(conn, rows)
+        try:
+            positions = _insert(conn, rows)
+        except IntegrityError as exc:
+            if decided_under_lock and _violated_constraint(exc) == "uq_events_stream_version":
+                # Only a writer that bypassed the append lock can have taken the version.
+                raise ConcurrencyError(stream_id, current, current + 1) from exc
+            raise
         notify_appended(conn, positions[-1])
         recorded = [
             RecordedEvent(
@@ -213,16 +230,32 @@ def read_stream_in(
     recorded_until: datetime | None = None,
 ) -> list[RecordedEvent]:
     """``read_stream`` on a connection the caller owns."""
-    query = select(*_COLUMNS).where(
-        events.c.stream_id == stream_id, events.c.version > after_version
-    )
+    query = _stream_query(to_version is not None, to_position is not None, recorded_until is not None)
+    params: dict[str, Any] = {"stream_id": stream_id, "after_version": after_version}
     if to_version is not None:
-        query = query.where(events.c.version <= to_version)
+        params["to_version"] = to_version
     if to_position is not None:
-        query = query.where(events.c.position <= to_position)
+        params["to_position"] = to_position
     if recorded_until is not None:
-        query = query.where(events.c.recorded_at <= recorded_until)
-    return [_recorded(row) for row in conn.execute(query.order_by(events.c.version))]
+        params["recorded_until"] = recorded_until
+    return [_recorded(row) for row in conn.execute(query, params)]
+
+
+@lru_cache(maxsize=8)
+def _stream_query(to_version: bool, to_position: bool, recorded_until: bool) -> Select[Any]:
+    # Built once per combination of cuts: constructing a select costs more than running
+    # it on SQLite, and every command reads its stream.
+    query = select(*_COLUMNS).where(
+        events.c.stream_id == bindparam("stream_id"),
+        events.c.version > bindparam("after_version"),
+    )
+    if to_version:
+        query = query.where(events.c.version <= bindparam("to_version"))
+    if to_position:
+        query = query.where(events.c.position <= bindparam("to_position"))
+    if recorded_until:
+        query = query.where(events.c.recorded_at <= bindparam("recorded_until"))
+    return query.order_by(events.c.version)
 
 
 def read_all_in(conn: Connection, after_position: int, limit: int) -> list[RecordedEvent]:

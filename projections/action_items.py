@@ -23,7 +23,7 @@ FINISHED = ("done", "wont_do")
 def _added(rows: dict[UUID, Row], env: Envelope, ev: e.ActionItemAdded) -> None:
     rows[ev.item_id] = {
         "item_id": ev.item_id,
-        "incident_id": UUID(env.recorded.stream_id.removeprefix("incident-")),
+        "incident_id": env.incident_id,
         "title": ev.title,
         "kind": ev.kind.value,
         "owner": ev.owner,

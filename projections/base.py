@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
+from uuid import UUID
 
 from sqlalchemy import Connection, Table
 
@@ -20,9 +22,19 @@ class Envelope:
     event: DomainEvent
 
     @property
+    def incident_id(self) -> UUID:
+        return incident_id_of(self.recorded.stream_id)
+
+    @property
     def actor(self) -> str | None:
         actor = self.recorded.metadata.get("actor")
         return str(actor) if actor is not None else None
+
+
+@lru_cache(maxsize=65_536)
+def incident_id_of(stream_id: str) -> UUID:
+    """The incident a stream belongs to; cached, as every event of a batch asks again."""
+    return UUID(stream_id.removeprefix("incident-"))
 
 
 def envelope(recorded: RecordedEvent) -> Envelope:

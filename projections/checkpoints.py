@@ -13,6 +13,9 @@ from projections.base import Projection
 from projections.sql import upsert
 from projections.tables import checkpoints
 
+_ALL = select(checkpoints)
+_ALL_FOR_UPDATE = _ALL.with_for_update()
+
 
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
@@ -28,9 +31,7 @@ def load_checkpoints(conn: Connection, *, for_update: bool = False) -> dict[str,
     Locking makes inline appends, workers and rebuilds take turns on a projection: the
     second waits for the first to commit, then sees its new position.
     """
-    query = select(checkpoints)
-    if for_update:
-        query = query.with_for_update()
+    query = _ALL_FOR_UPDATE if for_update else _ALL
     return {
         row.name: Checkpoint(row.name, row.version, row.position, row.updated_at)
         for row in conn.execute(query)

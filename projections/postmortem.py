@@ -38,7 +38,7 @@ class Rows:
 
 
 def _incident_id(env: Envelope) -> UUID:
-    return UUID(env.recorded.stream_id.removeprefix("incident-"))
+    return env.incident_id
 
 
 def _meta(env: Envelope, key: str) -> str | None:

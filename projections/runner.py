@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, bindparam, func, select
 
 from eventstore.records import RecordedEvent
 from eventstore.schema import events
@@ -18,6 +18,11 @@ from projections.summary import SummaryProjection
 from projections.timeline import TimelineProjection
 
 BATCH_SIZE = 1000
+
+_HEAD_BEFORE = select(func.coalesce(func.max(events.c.position), 0)).where(
+    events.c.position < bindparam("first")
+)
+"""The log's newest position before an append's first event (built once: every append asks)."""
 
 Progress = Callable[[int], None]
 """Called with the number of events just applied."""
@@ -46,9 +51,7 @@ class ProjectionRunner:
         worker) catches up from the log first, so no event is applied twice or skipped.
         """
         first = recorded[0].position
-        before = conn.execute(
-            select(func.coalesce(func.max(events.c.position), 0)).where(events.c.position < first)
-        ).scalar_one()
+        before = conn.execute(_HEAD_BEFORE, {"first": first}).scalar_one()
         stored = load_checkpoints(conn, for_update=True)
         fresh = [envelope(r) for r in recorded]
         current = []

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Select, Table, bindparam, select
 
 from domain import events as e
 from projections.base import Envelope
@@ -29,7 +30,7 @@ def _services(services: Sequence[str]) -> str:
 
 
 def _incident_id(env: Envelope) -> UUID:
-    return UUID(env.recorded.stream_id.removeprefix("incident-"))
+    return env.incident_id
 
 
 def _declared(row: Row, env: Envelope, ev: e.IncidentDeclared) -> None:
@@ -172,11 +173,20 @@ class SummaryProjection:
     def apply(self, conn: Connection, batch: Sequence[Envelope]) -> None:
         table = self.table
         ids = {_incident_id(env) for env in batch}
-        query = select(table).where(table.c.incident_id.in_(ids))
-        rows: dict[UUID, Row] = {row.incident_id: dict(row._mapping) for row in conn.execute(query)}
+        if len(ids) == 1:  # an inline append: one incident, one cached statement
+            (only,) = ids
+            found = conn.execute(_one_summary(table), {"incident_id": only})
+        else:
+            found = conn.execute(select(table).where(table.c.incident_id.in_(ids)))
+        rows: dict[UUID, Row] = {row.incident_id: dict(row._mapping) for row in found}
         for env in batch:
             apply_to_rows(rows, env)
         upsert(conn, table, [rows[i] for i in sorted(ids)])
+
+
+@lru_cache(maxsize=8)
+def _one_summary(table: Table) -> Select[Any]:
+    return select(table).where(table.c.incident_id == bindparam("incident_id"))
 
 
 def get_summary(conn: Connection, incident_id: UUID) -> Row | None:

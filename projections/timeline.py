@@ -21,7 +21,7 @@ Row = dict[str, Any]
 def _entry(env: Envelope, kind: str, text: str, **details: Any) -> Row:
     return {
         "entry_id": env.recorded.event_id,
-        "incident_id": UUID(env.recorded.stream_id.removeprefix("incident-")),
+        "incident_id": env.incident_id,
         "position": env.recorded.position,
         "kind": kind,
         "text": text,
