@@ -90,6 +90,8 @@ class Priority(StrEnum):
 
 
 def _to_utc(value: datetime) -> datetime:
+    if value.tzinfo is UTC:  # most values, read back from the log: nothing to convert
+        return value
     try:
         return value.astimezone(UTC)
     except OverflowError as exc:  # year 1 with a positive offset, year 9999 with a negative one

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
+from eventstore.bulk_read import read_page
 from eventstore.engine import WRITE
 from eventstore.errors import ConcurrencyError, EventIdConflict, InvalidEventData
 from eventstore.notify import notify_appended
@@ -230,7 +231,9 @@ def read_stream_in(
     recorded_until: datetime | None = None,
 ) -> list[RecordedEvent]:
     """``read_stream`` on a connection the caller owns."""
-    query = _stream_query(to_version is not None, to_position is not None, recorded_until is not None)
+    query = _stream_query(
+        to_version is not None, to_position is not None, recorded_until is not None
+    )
     params: dict[str, Any] = {"stream_id": stream_id, "after_version": after_version}
     if to_version is not None:
         params["to_version"] = to_version
@@ -260,13 +263,7 @@ def _stream_query(to_version: bool, to_position: bool, recorded_until: bool) -> 
 
 def read_all_in(conn: Connection, after_position: int, limit: int) -> list[RecordedEvent]:
     """``read_all`` on a connection the caller owns."""
-    query = (
-        select(*_COLUMNS)
-        .where(events.c.position > after_position)
-        .order_by(events.c.position)
-        .limit(limit)
-    )
-    return [_recorded(row) for row in conn.execute(query)]
+    return read_page(conn, after_position, limit)
 
 
 def head_position_in(conn: Connection) -> int:
