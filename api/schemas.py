@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.values import (
     NoteText,
+    NoteVisibility,
     PostmortemStatus,
     Reason,
     Role,
@@ -78,11 +79,19 @@ class SeverityRequest(Body):
 
 
 class NoteRequest(Body):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"text": "Rolled back deploy 4812"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"text": "Rolled back deploy 4812", "visibility": "internal"}]
+        }
+    )
 
     text: NoteText
     occurred_at: UtcDatetime | None = Field(
         default=None, description="When the noted fact happened (defaults to now)."
+    )
+    visibility: NoteVisibility = Field(
+        default=NoteVisibility.INTERNAL,
+        description="internal: for the responders; public: fit to share beyond them.",
     )
 
 

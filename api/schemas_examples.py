@@ -66,7 +66,7 @@ TIMELINE: dict[str, Any] = {
             "kind": "note",
             "text": "Rolled back deploy 4812",
             "actor": "alice",
-            "details": {},
+            "details": {"visibility": "internal"},
             "occurred_at": "2026-03-02T10:40:00Z",
             "recorded_at": "2026-03-02T10:41:05Z",
             "amended_at": None,

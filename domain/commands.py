@@ -19,6 +19,7 @@ from domain.values import (
     LinkUrl,
     LongText,
     NoteText,
+    NoteVisibility,
     Person,
     Priority,
     Reason,
@@ -68,6 +69,7 @@ class AddNote(Command):
     note_id: UUID
     text: NoteText
     occurred_at: UtcDatetime | None = None
+    visibility: NoteVisibility = NoteVisibility.INTERNAL
 
 
 class AmendNote(Command):

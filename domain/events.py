@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from uuid import UUID
 
 from pydantic import Field, TypeAdapter
@@ -26,6 +26,7 @@ from domain.values import (
     ActionStatus,
     LongText,
     NoteText,
+    NoteVisibility,
     Person,
     Priority,
     Reason,
@@ -74,10 +75,13 @@ class IncidentSeverityChanged(DomainEvent):
 
 
 class NoteAdded(DomainEvent):
+    """A note on the timeline. Version 2 added ``visibility``; see ``upcast_note_added_v1_v2``."""
+
     type: Literal["timeline.note_added"] = "timeline.note_added"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     note_id: UUID
     text: NoteText
+    visibility: NoteVisibility
 
 
 class NoteAmended(DomainEvent):
@@ -253,8 +257,30 @@ _COLUMNS = {"type", "schema_version", "occurred_at"}
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
-UPCASTERS: dict[tuple[str, int], Upcaster] = {}
-"""(type, stored version) -> function lifting ``data`` to version + 1. Applied on read."""
+
+def upcast_note_added_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 notes had no visibility: every note was written for the responders only."""
+    return {**data, "visibility": NoteVisibility.INTERNAL.value}
+
+
+UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    ("timeline.note_added", 1): upcast_note_added_v1_v2,
+}
+"""(type, stored version) -> function lifting ``data`` to version + 1. Applied on read.
+
+Stored events never change, so every version ever written stays decodable through
+this chain; an upcaster is never removed.
+"""
+
+CURRENT_VERSIONS: dict[str, int] = {
+    event_class.model_fields["type"].default: event_class.model_fields["schema_version"].default
+    for event_class in get_args(get_args(Event)[0])
+}
+"""The schema version each event type is written with by this code."""
+
+
+class UnknownSchemaVersion(ValueError):
+    """A stored event is newer than this code: written by a newer release of the service."""
 
 
 def encode(event: DomainEvent) -> dict[str, Any]:
@@ -276,6 +302,13 @@ def schema_version(event: DomainEvent) -> int:
 
 def decode(type_: str, version: int, data: dict[str, Any], occurred_at: datetime) -> DomainEvent:
     """Rebuild an event from its stored form, upcasting older schema versions first."""
+    current = CURRENT_VERSIONS.get(type_)
+    if current is not None and version > current:
+        # Guessing at a newer shape could misread it; an older release must stop instead.
+        raise UnknownSchemaVersion(
+            f"{type_} is stored as schema version {version}, but this release reads up to"
+            f" version {current}; upgrade the service before it reads this log"
+        )
     while (upcast := UPCASTERS.get((type_, version))) is not None:
         data = upcast(data)
         version += 1

@@ -129,7 +129,9 @@ def _add_note(state: Incident, cmd: c.AddNote) -> list[e.DomainEvent]:
         raise RuleViolation(f"timeline entry {cmd.note_id} already exists")
     when = cmd.occurred_at or cmd.at
     not_in_future("occurred_at", when, cmd.at)
-    return [e.NoteAdded(occurred_at=when, note_id=cmd.note_id, text=cmd.text)]
+    return [
+        e.NoteAdded(occurred_at=when, note_id=cmd.note_id, text=cmd.text, visibility=cmd.visibility)
+    ]
 
 
 def _live_note(state: Incident, note_id: UUID) -> None:

@@ -28,6 +28,15 @@ class Status(StrEnum):
     CLOSED = "closed"
 
 
+class NoteVisibility(StrEnum):
+    """Who a timeline note is written for."""
+
+    INTERNAL = "internal"
+    """For the responders only."""
+    PUBLIC = "public"
+    """Fit to share beyond the response team: status page, customer updates."""
+
+
 class Role(StrEnum):
     INCIDENT_COMMANDER = "incident_commander"
     COMMUNICATIONS_LEAD = "communications_lead"

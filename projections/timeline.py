@@ -62,7 +62,7 @@ def _severity(rows: dict[UUID, Row | None], env: Envelope, ev: e.IncidentSeverit
 
 
 def _note(rows: dict[UUID, Row | None], env: Envelope, ev: e.NoteAdded) -> None:
-    row = _entry(env, "note", ev.text)
+    row = _entry(env, "note", ev.text, visibility=ev.visibility.value)
     row["entry_id"] = ev.note_id
     rows[ev.note_id] = row
 
@@ -239,7 +239,7 @@ def apply_to_rows(rows: dict[UUID, Row | None], env: Envelope) -> None:
 
 class TimelineProjection:
     name = "timeline"
-    version = 3
+    version = 4
 
     def __init__(self, table: Table = timeline_entries) -> None:
         self.table = table

@@ -177,6 +177,7 @@ def add_note(
         note_id=note_id,
         text=body.text,
         occurred_at=body.occurred_at,
+        visibility=body.visibility,
     )
     outcome = service.execute(command, ctx)
     response.headers["Location"] = f"/incidents/{incident_id}/timeline/{note_id}"

@@ -50,6 +50,7 @@ from domain.values import (
     ActionKind,
     ActionStatus,
     AlertSource,
+    NoteVisibility,
     Priority,
     Role,
     Section,
@@ -88,7 +89,12 @@ SAMPLES: list[DomainEvent] = [
         occurred_at=AT, from_severity=Severity.SEV3, to_severity=Severity.SEV1, reason="all regions"
     ),
     IncidentSeverityChanged(occurred_at=AT, from_severity=Severity.SEV1, to_severity=Severity.SEV4),
-    NoteAdded(occurred_at=AT, note_id=NOTE_ID, text="Rolled back deploy 42"),
+    NoteAdded(
+        occurred_at=AT,
+        note_id=NOTE_ID,
+        text="Rolled back deploy 42",
+        visibility=NoteVisibility.PUBLIC,
+    ),
     NoteAmended(occurred_at=AT, note_id=NOTE_ID, text="Rolled back deploy 41"),
     NoteAmended(occurred_at=AT, note_id=NOTE_ID, note_occurred_at=AT - timedelta(minutes=7)),
     NoteRedacted(occurred_at=AT, note_id=NOTE_ID, reason="contained a customer email"),
@@ -177,21 +183,23 @@ def test_samples_cover_every_event_type() -> None:
 
 
 @pytest.mark.parametrize(
-    ("event", "expected_type"),
+    ("event", "expected_type", "expected_version"),
     [
-        (SAMPLES[0], "incident.declared"),
-        (SAMPLES[2], "incident.acknowledged"),
-        (SAMPLES[3], "incident.status_changed"),
-        (SAMPLES[4], "incident.severity_changed"),
-        (SAMPLES[6], "timeline.note_added"),
-        (SAMPLES[7], "timeline.note_amended"),
-        (SAMPLES[9], "timeline.note_redacted"),
+        (SAMPLES[0], "incident.declared", 1),
+        (SAMPLES[2], "incident.acknowledged", 1),
+        (SAMPLES[3], "incident.status_changed", 1),
+        (SAMPLES[4], "incident.severity_changed", 1),
+        (SAMPLES[6], "timeline.note_added", 2),
+        (SAMPLES[7], "timeline.note_amended", 1),
+        (SAMPLES[9], "timeline.note_redacted", 1),
     ],
     ids=lambda value: value if isinstance(value, str) else "",
 )
-def test_event_type_and_schema_version_are_stable(event: DomainEvent, expected_type: str) -> None:
+def test_event_type_and_schema_version_are_stable(
+    event: DomainEvent, expected_type: str, expected_version: int
+) -> None:
     assert event_type(event) == expected_type
-    assert schema_version(event) == 1
+    assert schema_version(event) == expected_version
 
 
 @pytest.mark.parametrize("event", SAMPLES, ids=sample_id)
@@ -230,7 +238,7 @@ def test_encode_is_json_ready() -> None:
 
 
 def test_decode_does_not_change_the_given_data() -> None:
-    data = encode(SAMPLES[6])
+    data = {"note_id": str(NOTE_ID), "text": "stored as version 1, upcast on read"}
     copy = dict(data)
 
     decode("timeline.note_added", 1, data, AT)
@@ -270,7 +278,9 @@ def test_registered_upcaster_is_applied_on_decode(monkeypatch: pytest.MonkeyPatc
 
     decoded = decode("timeline.note_added", 0, {"note_id": str(NOTE_ID), "body": "hi"}, AT)
 
-    assert decoded == NoteAdded(occurred_at=AT, note_id=NOTE_ID, text="hi")
+    assert decoded == NoteAdded(
+        occurred_at=AT, note_id=NOTE_ID, text="hi", visibility=NoteVisibility.INTERNAL
+    )
     assert calls == [{"note_id": str(NOTE_ID), "body": "hi"}]
 
 
@@ -283,15 +293,20 @@ def test_upcasters_chain_until_the_current_version(monkeypatch: pytest.MonkeyPat
 
     decoded = decode("timeline.note_added", -1, {"note_id": str(NOTE_ID), "content": "hi"}, AT)
 
-    assert decoded == NoteAdded(occurred_at=AT, note_id=NOTE_ID, text="hi")
+    assert decoded == NoteAdded(
+        occurred_at=AT, note_id=NOTE_ID, text="hi", visibility=NoteVisibility.INTERNAL
+    )
 
 
 def test_upcaster_is_not_applied_to_current_version(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(data: dict[str, Any]) -> dict[str, Any]:
-        raise AssertionError("upcaster for version 0 applied to version 1 data")
+        raise AssertionError("upcaster for version 1 applied to version 2 data")
 
-    monkeypatch.setitem(UPCASTERS, ("timeline.note_added", 0), refuse)
+    monkeypatch.setitem(UPCASTERS, ("timeline.note_added", 1), refuse)
+    data = {"note_id": str(NOTE_ID), "text": "hi", "visibility": "public"}
 
-    decoded = decode("timeline.note_added", 1, {"note_id": str(NOTE_ID), "text": "hi"}, AT)
+    decoded = decode("timeline.note_added", 2, data, AT)
 
-    assert decoded == NoteAdded(occurred_at=AT, note_id=NOTE_ID, text="hi")
+    assert decoded == NoteAdded(
+        occurred_at=AT, note_id=NOTE_ID, text="hi", visibility=NoteVisibility.PUBLIC
+    )

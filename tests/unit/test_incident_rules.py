@@ -39,7 +39,7 @@ from domain.events import (
     NoteRedacted,
 )
 from domain.incident import CLOCK_SKEW, NEXT_STATUSES, Incident, decide, evolve, fold
-from domain.values import Severity, Status
+from domain.values import NoteVisibility, Severity, Status
 from tests.unit.scenario import (
     DECLARED,
     DETECTED,
@@ -67,7 +67,12 @@ def status_changed(
 
 
 def note_added(note_id: UUID = NOTE_ID, at: datetime = DECLARED) -> NoteAdded:
-    return NoteAdded(occurred_at=at, note_id=note_id, text="Rolled back deploy 42")
+    return NoteAdded(
+        occurred_at=at,
+        note_id=note_id,
+        text="Rolled back deploy 42",
+        visibility=NoteVisibility.INTERNAL,
+    )
 
 
 def note_redacted(note_id: UUID = NOTE_ID, at: datetime = DECLARED) -> NoteRedacted:
@@ -521,7 +526,31 @@ def test_given_declared_when_add_note_then_note_added_at_command_time() -> None:
     )
 
     assert decide(given(declared()), command) == [
-        NoteAdded(occurred_at=NOW, note_id=NOTE_ID, text="Paged the DB team")
+        NoteAdded(
+            occurred_at=NOW,
+            note_id=NOTE_ID,
+            text="Paged the DB team",
+            visibility=NoteVisibility.INTERNAL,
+        )
+    ]
+
+
+def test_given_declared_when_add_public_note_then_note_added_is_public() -> None:
+    command = AddNote(
+        incident_id=INCIDENT_ID,
+        at=NOW,
+        note_id=NOTE_ID,
+        text="Checkout is degraded; we are rolling back",
+        visibility=NoteVisibility.PUBLIC,
+    )
+
+    assert decide(given(declared()), command) == [
+        NoteAdded(
+            occurred_at=NOW,
+            note_id=NOTE_ID,
+            text="Checkout is degraded; we are rolling back",
+            visibility=NoteVisibility.PUBLIC,
+        )
     ]
 
 
@@ -532,7 +561,9 @@ def test_given_declared_when_add_note_with_time_then_that_time() -> None:
     )
 
     assert decide(given(declared()), command) == [
-        NoteAdded(occurred_at=when, note_id=NOTE_ID, text="Deploy 42")
+        NoteAdded(
+            occurred_at=when, note_id=NOTE_ID, text="Deploy 42", visibility=NoteVisibility.INTERNAL
+        )
     ]
 
 
