@@ -19,6 +19,7 @@ from api.metrics import Metrics
 from api.middleware import RequestContext
 from api.routers import (
     action_items,
+    events,
     health,
     hooks,
     incidents,
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(lifecycle.router, dependencies=authenticated)
     app.include_router(action_items.router, dependencies=authenticated)
     app.include_router(postmortem.router, dependencies=authenticated)
+    app.include_router(events.router, dependencies=authenticated)
     app.include_router(hooks.router, dependencies=[Depends(require_ingest())])
     app.include_router(hooks.signed)  # authenticated by the request's HMAC signature
     app.include_router(pagerduty.router)  # authenticated by the event's routing key

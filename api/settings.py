@@ -42,3 +42,14 @@ class Settings(BaseSettings):
     """Resolve an incident when the last of its alerts resolves (always recorded either way)."""
     hook_signature_max_age_seconds: int = 300
     """How old (or how far ahead) a signed generic webhook's timestamp may be."""
+    events_stream_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    """GET /events/stream sends a ``: heartbeat`` comment this often, so proxies keep it open."""
+    events_stream_poll_seconds: float = Field(default=1.0, gt=0)
+    """How often an idle stream reads the log; on PostgreSQL a NOTIFY wakes it sooner."""
+    events_stream_retry_ms: int = Field(default=3000, ge=0)
+    """The ``retry:`` hint: how long an EventSource client waits before reconnecting."""
+    events_stream_max_clients: int = Field(default=100, ge=0)
+    """Open streams this process serves at once; one more is refused with 503."""
+    events_stream_max_seconds: float | None = Field(default=900.0, gt=0)
+    """A stream ends after this long and its client resumes with Last-Event-ID, which
+    re-checks its token and spreads clients over replicas again (None: never ends)."""

@@ -13,10 +13,18 @@ from api.settings import Settings
 ADMIN_TOKEN = "il_test-admin-token"
 """Seeded through INCIDENTS_ADMIN_TOKEN's setting; its name, the actor, is "admin"."""
 
+STREAM_SECONDS = 0.2
+"""GET /events/stream ends after this long here: the test client (and schemathesis, which
+uses it) reads a response to its end, and an endless stream would never answer."""
+
 
 @pytest.fixture
 def app_settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN)
+    return Settings(
+        database_url=database_url,
+        admin_token=ADMIN_TOKEN,
+        events_stream_max_seconds=STREAM_SECONDS,
+    )
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 import api
 from api.app import create_app
 from api.settings import Settings
-from tests.api.conftest import ADMIN_TOKEN
+from tests.api.conftest import ADMIN_TOKEN, STREAM_SECONDS
 from tests.api.helpers import ok
 
 METHODS = {"get", "put", "post", "patch", "delete", "head", "options"}
@@ -198,7 +198,13 @@ def test_the_document_is_served_and_matches_the_app(client: TestClient) -> None:
 
 @pytest.fixture
 def app_under_test(database_url: str) -> Iterator[Any]:
-    app = create_app(Settings(database_url=database_url, admin_token=ADMIN_TOKEN))
+    app = create_app(
+        Settings(
+            database_url=database_url,
+            admin_token=ADMIN_TOKEN,
+            events_stream_max_seconds=STREAM_SECONDS,
+        )
+    )
     try:
         yield app
     finally:
