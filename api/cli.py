@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -65,6 +66,9 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     database_url: DatabaseOption = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Server processes, each with its own request threads.")
+    ] = 1,
 ) -> None:
     """Migrate, then serve the HTTP API."""
     settings = _settings(database_url)
@@ -84,7 +88,20 @@ def serve(
         ' -d \'{"title": "Checkout returns 502", "severity": "SEV2", "services": ["checkout"]}\'',
         soft_wrap=True,
     )
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+        return
+    # Each worker process builds its own app from the environment, so the options given
+    # here travel as the INCIDENTS_* variables Settings reads.
+    os.environ["INCIDENTS_DATABASE_URL"] = settings.database_url
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        workers=workers,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+    )
 
 
 def _rebuild_with_progress(engine: Engine, projections: list[Projection], total: int) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,8 @@ import orjson
 from sqlalchemy import Engine, event
 from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy.engine import URL, make_url
+
+from eventstore.sqlite_writers import WriterQueue
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -62,11 +63,7 @@ def _sqlite_engine(url: URL, synchronous: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    # SQLite's busy handler waits for the write lock by sleeping in growing steps (up
-    # to 100 ms), so threads of one process queueing for it see long, random stalls.
-    # Writers of this process queue on a lock of their own instead and start the moment
-    # the previous one commits; other processes still meet SQLite's busy handler.
-    writers = threading.Lock()
+    writers = WriterQueue(url.database, SQLITE_BUSY_TIMEOUT_MS / 1000)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -75,9 +72,9 @@ def _sqlite_engine(url: URL, synchronous: str, **kwargs: Any) -> Engine:
         # fails with "database is locked" instead, whatever the busy timeout.
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         if mode == "IMMEDIATE":
-            # A plain lock with a timeout: a thread that nests two writers gets SQLite's
-            # own "database is locked" after the timeout rather than waiting forever.
-            conn.info["holds_writer_lock"] = writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+            # After a timeout the writer goes on to SQLite's own lock and busy timeout:
+            # a thread that nests two writers gets "database is locked", not a hang.
+            conn.info["holds_writer_lock"] = writers.acquire()
         try:
             conn.exec_driver_sql(f"BEGIN {mode}")
         except BaseException:

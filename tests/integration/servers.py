@@ -83,8 +83,10 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def incidents_server(database_url: str, tmp_path: Path, **env: str) -> Iterator[Served]:
-    """``incidents serve`` on a free port against ``database_url``, stopped afterwards."""
+def incidents_server(
+    database_url: str, tmp_path: Path, *options: str, **env: str
+) -> Iterator[Served]:
+    """``incidents serve [OPTIONS]`` on a free port against ``database_url``, stopped afterwards."""
     port = free_port()
     log = tmp_path / f"incidents-{port}.log"
     environment = {
@@ -96,7 +98,7 @@ def incidents_server(database_url: str, tmp_path: Path, **env: str) -> Iterator[
     }
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(INCIDENTS), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [str(INCIDENTS), "serve", "--host", "127.0.0.1", "--port", str(port), *options],
             env=environment,
             stdout=out,
             stderr=subprocess.STDOUT,

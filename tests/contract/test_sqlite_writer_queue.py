@@ -1,0 +1,114 @@
+"""SQLite writers queue for their turn (threads, then processes) instead of sleeping in
+SQLite's busy handler; every append still lands exactly once, in version order."""
+
+from __future__ import annotations
+
+import multiprocessing
+import shutil
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from eventstore import EventStore, NewEvent
+from eventstore.engine import create_engine
+from eventstore.schema import events
+from eventstore.sqlite_writers import WriterQueue
+
+APPENDS_PER_WRITER = 40
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A migrated SQLite database: the queue exists for SQLite's single writer only."""
+    path = tmp_path / "incidents.db"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
+    engine = create_engine(sqlite_url)
+    yield engine
+    engine.dispose()
+
+
+def _event(n: int) -> NewEvent:
+    return NewEvent(
+        event_id=uuid4(),
+        type="test.appended",
+        schema_version=1,
+        data={"n": n},
+        metadata={},
+        occurred_at=datetime(2026, 11, 27, 14, 5, tzinfo=UTC),
+    )
+
+
+def _append_many(database_url: str, stream_id: str, count: int) -> int:
+    engine = create_engine(database_url)
+    try:
+        store = EventStore(engine)
+        for n in range(count):
+            store.append(stream_id, [_event(n)], expected_version=None)
+        return count
+    finally:
+        engine.dispose()
+
+
+def _versions(engine: Engine, stream_id: str) -> list[int]:
+    query = select(events.c.version).where(events.c.stream_id == stream_id)
+    return sorted(engine.connect().execute(query).scalars())
+
+
+def test_threads_of_one_process_take_turns(sqlite_url: str, sqlite_engine: Engine) -> None:
+    with ThreadPoolExecutor(8) as pool:
+        done = list(pool.map(lambda _: _append_many(sqlite_url, "shared", 25), range(8)))
+    assert sum(done) == 200
+    assert _versions(sqlite_engine, "shared") == list(range(1, 201))
+
+
+def test_processes_take_turns_through_the_file_lock(sqlite_url: str, sqlite_engine: Engine) -> None:
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(3) as pool:
+        done = pool.starmap(
+            _append_many, [(sqlite_url, "shared", APPENDS_PER_WRITER)] * 3, chunksize=1
+        )
+    assert sum(done) == 3 * APPENDS_PER_WRITER
+    assert _versions(sqlite_engine, "shared") == list(range(1, 3 * APPENDS_PER_WRITER + 1))
+    count = sqlite_engine.connect().execute(select(func.count()).select_from(events)).scalar_one()
+    assert count == 3 * APPENDS_PER_WRITER
+
+
+def test_a_waiter_gives_up_after_its_timeout_and_gets_its_turn_later(tmp_path: Path) -> None:
+    database = str(tmp_path / "queue.db")
+    holder = WriterQueue(database, timeout=5)
+    assert holder.acquire()
+    other_thread: list[bool] = []
+    waiter = threading.Thread(
+        target=lambda: other_thread.append(WriterQueue(database, timeout=0.2).acquire())
+    )
+    waiter.start()
+    waiter.join(10)
+    assert other_thread == [False]  # another process's turn (its own queue) is still held
+    holder.release()
+    later = WriterQueue(database, timeout=5)
+    assert later.acquire()
+    later.release()
+
+
+def test_an_in_memory_database_queues_threads_only() -> None:
+    queue = WriterQueue(":memory:", timeout=0.2)
+    assert queue.acquire()
+    taken = threading.Thread(target=lambda: results.append(queue.acquire()))
+    results: list[bool] = []
+    taken.start()
+    taken.join(10)
+    assert results == [False]
+    queue.release()
+    assert queue.acquire()
+    queue.release()
