@@ -89,7 +89,8 @@ def serve(
         soft_wrap=True,
     )
     if workers == 1:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+        asgi = create_app(settings)
+        uvicorn.run(asgi, host=settings.host, port=settings.port, log_level="warning")
         return
     # Each worker process builds its own app from the environment, so the options given
     # here travel as the INCIDENTS_* variables Settings reads.
