@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Path, Request, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.integrations import Integration, IntegrationExists, IntegrationKind, IntegrationStore
@@ -110,3 +110,19 @@ LISTED_EXAMPLE = [
 )
 def list_integrations(request: Request) -> list[IntegrationInfo]:
     return [IntegrationInfo.of(integration) for integration in _store(request).list()]
+
+
+@router.delete(
+    "/{name}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke an integration: its routing key or secret stops working",
+    responses={404: {"description": "No live integration has this name"}},
+)
+def revoke_integration(
+    name: Annotated[str, Path(min_length=1, max_length=200, examples=["alertmanager-prod"])],
+    request: Request,
+) -> None:
+    # Other server processes may accept the old credential for up to their cache time
+    # (a few seconds); this process stops at once.
+    if not _store(request).revoke(name):
+        raise HTTPException(404, f"no live integration is named {name!r}")

@@ -40,6 +40,7 @@ SCOPES = {
     ("POST", "/hooks/grafana"): Scope.INGEST,
     ("GET", "/integrations"): Scope.ADMIN,
     ("POST", "/integrations"): Scope.ADMIN,
+    ("DELETE", "/integrations/{name}"): Scope.ADMIN,
 }
 """Operations that need another scope than the rule: reads ``read``, the rest ``write``.
 
@@ -60,7 +61,7 @@ def needed_scope(method: str, path: str) -> Scope:
     return SCOPES.get((method, path), Scope.READ if method in {"GET", "HEAD"} else Scope.WRITE)
 
 
-PATH_VALUES = {"section": "summary"}
+PATH_VALUES = {"section": "summary", "name": "alertmanager-prod"}
 """Path parameters that are not ids; every other one gets a random UUID."""
 
 WWW_AUTHENTICATE = 'Bearer realm="incident-ledger"'

@@ -247,6 +247,20 @@ def test_a_revoked_integrations_key_is_invalid(pd: TestClient, client: TestClien
         invalid(send(pd, trigger()), "Invalid routing key")
 
 
+def test_an_integration_revoked_through_the_api_stops_working(
+    pd: TestClient, client: TestClient
+) -> None:
+    accepted(send(pd, trigger(dedup_key="before")), "before")
+    assert client.delete("/integrations/pdpyras").status_code == 204
+    with nothing_stored(client):
+        invalid(send(pd, trigger(dedup_key="after")), "Invalid routing key")
+    assert_problem(
+        client.delete("/integrations/pdpyras"), 404, "no live integration is named 'pdpyras'"
+    )
+    revoked = [i for i in ok(client.get("/integrations")) if i["name"] == "pdpyras"]
+    assert revoked[0]["revoked_at"] is not None
+
+
 # --- the integrations API --------------------------------------------------------------------
 
 
