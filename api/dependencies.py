@@ -10,6 +10,7 @@ from fastapi import Depends, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import Connection, Engine
 
+from api.correlation import correlation_id
 from api.idempotency import IdempotencyRequest
 from api.service import CommandContext, IncidentService
 from api.settings import Settings
@@ -79,7 +80,7 @@ def command_metadata(request: Request) -> dict[str, Any]:
         "actor": principal.name if principal is not None else "anonymous",
         "source": "api",
         "request_id": request_id,
-        "correlation_id": request.headers.get("x-correlation-id", request_id),
+        "correlation_id": correlation_id(request, request_id),
     }
 
 

@@ -30,8 +30,10 @@ from api.schemas import (
     TimelinePatch,
 )
 from api.schemas_examples import INCIDENT_PAGE, INCIDENT_SUMMARY, TIMELINE, answers
+from api.time_travel import AsOfDep, replay
 from domain import commands as c
 from domain.values import Severity, Status, UtcDatetime
+from projections.as_of import summary_row, timeline_rows
 from projections.summary import get_summary, list_summaries
 from projections.timeline import get_timeline
 
@@ -108,8 +110,13 @@ def list_incidents(
     summary="The incident's summary",
     responses={**NOT_FOUND, **answers(INCIDENT_SUMMARY)},
 )
-def get_incident(incident_id: UUID, conn: ConnectionDep, response: Response) -> IncidentSummary:
-    row = get_summary(conn, incident_id)
+def get_incident(
+    incident_id: UUID, conn: ConnectionDep, response: Response, as_of: AsOfDep
+) -> IncidentSummary:
+    if as_of is None:
+        row = get_summary(conn, incident_id)
+    else:
+        row = summary_row(replay(conn, incident_id, as_of))
     if row is None:
         raise HTTPException(404, f"incident {incident_id} does not exist")
     # The version the summary reflects: send it back as If-Match to change this state only.
@@ -223,11 +230,15 @@ def timeline(
     incident_id: UUID,
     conn: ConnectionDep,
     request: Request,
+    as_of: AsOfDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 500,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Timeline:
     after = decode_timeline_cursor(cursor) if cursor else None
-    rows = get_timeline(conn, incident_id, limit=limit + 1, after=after)
+    if as_of is None:
+        rows = get_timeline(conn, incident_id, limit=limit + 1, after=after)
+    else:
+        rows = timeline_rows(replay(conn, incident_id, as_of), limit=limit + 1, after=after)
     if not rows and get_summary(conn, incident_id) is None:
         raise HTTPException(404, f"incident {incident_id} does not exist")
     page = rows[:limit]

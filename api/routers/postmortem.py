@@ -1,4 +1,5 @@
-"""The postmortem: edit sections, review, publish, read (JSON or Markdown), and its history."""
+"""The postmortem: edit sections, review, publish, read (JSON or Markdown, live or as of a
+past moment), and its audit: history, published revisions, diffs."""
 
 from __future__ import annotations
 
@@ -7,30 +8,43 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.responses import Response
+from sqlalchemy import Connection
 
 from api.dependencies import CommandDep, ConnectionDep, ServiceDep
 from api.markdown import render_postmortem
-from api.routers.common import COMMAND_ERRORS, NOT_FOUND, require_summary, result
-from api.schemas import CommandResult, IncidentSummary, TimelineEntry
-from api.schemas_examples import POSTMORTEM_HISTORY, answers
-from api.schemas_postmortem import (
-    ActionItem,
-    PostmortemDocument,
+from api.postmortem_document import document, live_parts, past_parts
+from api.routers.common import COMMAND_ERRORS, NOT_FOUND, result
+from api.schemas import CommandResult
+from api.schemas_audit import (
+    DiffSide,
+    PostmortemDiff,
     PostmortemHistory,
+    PostmortemRevisions,
+    PublishedRevision,
     SectionChange,
-    SectionRequest,
+    SectionDiff,
+    StatusChange,
 )
+from api.schemas_postmortem import PostmortemDocument, SectionRequest
+from api.time_travel import AsOfDep, invalid_query, parse_number, parse_time
 from domain import commands as c
 from domain.values import Section
-from projections.action_items import list_action_items
-from projections.postmortem import get_history, get_postmortem
-from projections.timeline import get_timeline
+from projections.base import Envelope
+from projections.postmortem_audit import (
+    NoSuchRevision,
+    NotDeclared,
+    Version,
+    published_revisions,
+    read_postmortem_log,
+    section_changes,
+    section_diffs,
+    status_changes,
+    version_at,
+)
 
 router = APIRouter(prefix="/incidents/{incident_id}/postmortem", tags=["postmortem"])
 
 MARKDOWN = "text/markdown"
-BOOKKEEPING = ("postmortem_", "action_item_")
-"""Timeline kinds about writing the postmortem itself, left out of the document's timeline."""
 
 
 @router.put(
@@ -66,21 +80,6 @@ def publish(
 ) -> CommandResult:
     command = c.PublishPostmortem(incident_id=incident_id, at=service.now())
     return result(service.execute(command, ctx), response)
-
-
-def _empty_draft(incident_id: UUID) -> dict[str, Any]:
-    """What an incident's postmortem is before anyone wrote a word of it."""
-    return {
-        "incident_id": incident_id,
-        "revision": 1,
-        "status": "draft",
-        "published_at": None,
-        "published_by": None,
-        "review_requested_at": None,
-        "sections": {},
-        "latest_revision": 1,
-        "published_revisions": [],
-    }
 
 
 def _quality(accept: str, media_type: str) -> float:
@@ -124,49 +123,144 @@ def _wants_markdown(accept: str | None) -> bool:
                 }
             }
         },
-        404: {"description": "No such incident, or no such revision"},
+        404: {"description": "No such incident (at as_of), or no such revision"},
         406: {"description": "Neither JSON nor Markdown is acceptable"},
+        422: {"description": "revision or as_of is not valid"},
     },
 )
 def read_postmortem(
     incident_id: UUID,
     conn: ConnectionDep,
     service: ServiceDep,
+    as_of: AsOfDep,
     revision: Annotated[int | None, Query(ge=1, description="Default: the latest.")] = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Any:
     markdown = _wants_markdown(accept)
-    summary = require_summary(conn, incident_id)
-    postmortem = get_postmortem(conn, incident_id, revision)
-    if postmortem is None:
-        if revision not in (None, 1) or get_postmortem(conn, incident_id) is not None:
-            raise HTTPException(404, f"the postmortem of {incident_id} has no revision {revision}")
-        postmortem = _empty_draft(incident_id)
-    today = service.now().date()
-    entries = [
-        TimelineEntry.from_row(row)
-        for row in get_timeline(conn, incident_id)
-        if not row["kind"].startswith(BOOKKEEPING)
-    ]
-    items = list_action_items(conn, incident_id=incident_id, today=today, limit=10_000)
-    document = PostmortemDocument(
-        title=summary["title"],
-        incident=IncidentSummary.from_row(summary),
-        timeline=entries,
-        action_items=[ActionItem.from_row(row, today) for row in items],
-        **postmortem,
-    )
+    now = service.now()
+    if as_of is None:
+        parts = live_parts(conn, incident_id, revision, now)
+    else:
+        parts = past_parts(conn, incident_id, revision, as_of, now)
+    doc = document(incident_id, parts, revision, as_of)
     if markdown:
-        return Response(render_postmortem(document), media_type=f"{MARKDOWN}; charset=utf-8")
-    return document
+        return Response(render_postmortem(doc), media_type=f"{MARKDOWN}; charset=utf-8")
+    return doc
+
+
+# --- audit ---------------------------------------------------------------------------------
+
+
+def _audited(conn: Connection, incident_id: UUID) -> list[Envelope]:
+    """The incident's declaration and postmortem events; 404 for an unknown incident."""
+    found = read_postmortem_log(conn, incident_id)
+    if not found:
+        raise HTTPException(404, f"incident {incident_id} does not exist")
+    return found
 
 
 @router.get(
     "/history",
-    summary="Every section change: who, when, before and after",
-    responses={**NOT_FOUND, **answers(POSTMORTEM_HISTORY)},
+    summary="Every change: who, when, through which request, before, after and the diff",
+    responses=NOT_FOUND,
 )
 def history(incident_id: UUID, conn: ConnectionDep) -> PostmortemHistory:
-    require_summary(conn, incident_id)
-    changes = [SectionChange.from_row(row) for row in get_history(conn, incident_id)]
-    return PostmortemHistory(incident_id=incident_id, changes=changes)
+    audited = _audited(conn, incident_id)
+    return PostmortemHistory(
+        incident_id=incident_id,
+        changes=[SectionChange.from_row(row) for row in section_changes(audited)],
+        status_changes=[StatusChange(**row) for row in status_changes(audited)],
+    )
+
+
+@router.get("/revisions", summary="The published revisions: when and by whom", responses=NOT_FOUND)
+def revisions(incident_id: UUID, conn: ConnectionDep) -> PostmortemRevisions:
+    audited = _audited(conn, incident_id)
+    return PostmortemRevisions(
+        incident_id=incident_id,
+        revisions=[PublishedRevision(**row) for row in published_revisions(audited)],
+    )
+
+
+REFERENCE = (
+    "A revision number (that revision's text as it stands) or an RFC 3339 time (the latest"
+    " revision's text as the service had recorded it by then; write `+` as `%2B`)."
+)
+
+
+def _side(
+    incident_id: UUID, audited: list[Envelope], name: str, reference: str | None
+) -> tuple[Version, DiffSide, str]:
+    """One side of a diff: its text, its description and its label in the diff headers."""
+    if reference is None:
+        version = version_at(audited, None, None)
+        side = DiffSide(
+            reference="latest", revision=version.revision, status=version.status, as_of=None
+        )
+        return version, side, f"revision-{version.revision}"
+    number, at = parse_number(reference), parse_time(reference)
+    if number is None and at is None:
+        raise invalid_query(
+            name, reference, f"{name} must be a revision number or an RFC 3339 time with a timezone"
+        )
+    if number == 0:
+        raise invalid_query(name, reference, "revisions are numbered from 1")
+    try:
+        version = version_at(audited, number, at)
+    except NoSuchRevision:
+        raise HTTPException(
+            404, f"the postmortem of {incident_id} has no revision {number}"
+        ) from None
+    except NotDeclared:
+        raise HTTPException(
+            404, f"incident {incident_id} had not been declared as of {reference}"
+        ) from None
+    side = DiffSide(reference=reference, revision=version.revision, status=version.status, as_of=at)
+    label = f"revision-{version.revision}" if at is None else at.isoformat().replace("+00:00", "Z")
+    return version, side, label
+
+
+@router.get(
+    "/diff",
+    summary="What changed in each section between two revisions or two moments",
+    responses={
+        404: {"description": "No such incident or revision, or not declared yet at that time"},
+        422: {"description": "from or to is neither a revision number nor an RFC 3339 time"},
+    },
+)
+def diff(
+    incident_id: UUID,
+    conn: ConnectionDep,
+    from_: Annotated[
+        str,
+        Query(
+            alias="from",
+            min_length=1,
+            max_length=64,
+            description=REFERENCE,
+            examples=["1", "2026-03-02T10:30:00Z"],
+        ),
+    ],
+    to: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=64,
+            description=REFERENCE + " Default: the latest revision as it stands.",
+            examples=["2", "2026-03-03T09:00:00Z"],
+        ),
+    ] = None,
+) -> PostmortemDiff:
+    audited = _audited(conn, incident_id)
+    before, before_side, before_label = _side(incident_id, audited, "from", from_)
+    after, after_side, after_label = _side(incident_id, audited, "to", to)
+    sections = [
+        SectionDiff(**row) for row in section_diffs(before, after, before_label, after_label)
+    ]
+    return PostmortemDiff(
+        incident_id=incident_id,
+        from_=before_side,
+        to=after_side,
+        changed=any(section.changed for section in sections),
+        sections=sections,
+    )
