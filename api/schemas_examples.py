@@ -98,25 +98,6 @@ ACTION_ITEM_LIST: dict[str, Any] = {"incident_id": INCIDENT_ID, "items": [ACTION
 
 ACTION_ITEM_PAGE: dict[str, Any] = {"items": [ACTION_ITEM], "next": None, "next_url": None}
 
-POSTMORTEM_HISTORY: dict[str, Any] = {
-    "incident_id": INCIDENT_ID,
-    "changes": [
-        {
-            "id": "7d4c2b1a-0f9e-4d8c-b7a6-958473625140",
-            "revision": 1,
-            "section": "root_cause",
-            "actor": "alice",
-            "occurred_at": "2026-03-03T09:12:00Z",
-            "recorded_at": "2026-03-03T09:12:00.004Z",
-            "before": None,
-            "after": "Deploy 4812 halved the payments connection pool.",
-            "position": 2201,
-            "request_id": "5b0f3c0e8d0c4e0e9b1a2c3d4e5f6071",
-            "correlation_id": "5b0f3c0e8d0c4e0e9b1a2c3d4e5f6071",
-        }
-    ],
-}
-
 HEALTHZ: dict[str, Any] = {"status": "ok"}
 
 READYZ: dict[str, Any] = {
