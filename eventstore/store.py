@@ -131,12 +131,17 @@ class EventStore:
             current = expected_version
         else:
             lock_log_for_append(conn)
-            original = _original_result(conn, stream_id, new_events)
-            if original is not None:
-                return original
             current = _stream_version(conn, stream_id)
-            if expected_version is not None and current != expected_version:
-                raise ConcurrencyError(stream_id, expected_version, current)
+            if expected_version is None or current != expected_version:
+                # A retry of an append that landed finds its events stored (and, with an
+                # expected version, the stream moved on by them): answer as it was
+                # answered then. At the expected version this lookup is left out: ids
+                # stored elsewhere fail the insert on their unique constraint instead.
+                original = _original_result(conn, stream_id, new_events)
+                if original is not None:
+                    return original
+                if expected_version is not None:
+                    raise ConcurrencyError(stream_id, expected_version, current)
         recorded_at = self._clock()
         rows: list[dict[str, Any]] = [
             {
@@ -306,22 +311,22 @@ def _violated_constraint(exc: IntegrityError) -> str | None:
     return None
 
 
+_STREAM_VERSION = select(func.coalesce(func.max(events.c.version), 0)).where(
+    events.c.stream_id == bindparam("stream_id")
+)
+_INSERT_ONE = events.insert().returning(events.c.position)
+# insertmanyvalues keeps RETURNING rows in parameter order when sort_by_parameter_order.
+_INSERT_MANY = events.insert().returning(events.c.position, sort_by_parameter_order=True)
+
+
 def _stream_version(conn: Connection, stream_id: str) -> int:
-    query = select(func.coalesce(func.max(events.c.version), 0)).where(
-        events.c.stream_id == stream_id
-    )
-    return int(conn.execute(query).scalar_one())
+    return int(conn.execute(_STREAM_VERSION, {"stream_id": stream_id}).scalar_one())
 
 
 def _insert(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
     if len(rows) == 1:
-        result = conn.execute(events.insert().returning(events.c.position), rows[0])
-        return [int(result.scalar_one())]
-    # insertmanyvalues keeps RETURNING rows in parameter order when sort_by_parameter_order.
-    result = conn.execute(
-        events.insert().returning(events.c.position, sort_by_parameter_order=True), rows
-    )
-    return [int(p) for p in result.scalars()]
+        return [int(conn.execute(_INSERT_ONE, rows[0]).scalar_one())]
+    return [int(p) for p in conn.execute(_INSERT_MANY, rows).scalars()]
 
 
 def _original_result(
