@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+BENCH_STAMP := $(VENV)/.bench-installed-stamp
 
-.PHONY: install run test lint typecheck unit clean
+.PHONY: install run test lint typecheck unit clean bench bench-quick
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +30,18 @@ test: lint typecheck
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit -q
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@touch $(BENCH_STAMP)
+
+# The benchmark suite (bench/README.md): full sizes, 3 runs each; about an hour.
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench.suite
+
+# The same workloads at small sizes, 3 runs each: figures printed, never asserted.
+bench-quick: $(BENCH_STAMP)
+	$(BIN)/python -m bench.suite --quick
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

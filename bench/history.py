@@ -135,12 +135,15 @@ def rows(total: int, *, seed: int = 7, events_per_incident: int = 120) -> Iterat
                 }
 
 
-def load(engine: Engine, total: int, *, chunk: int = 5000) -> int:
-    """Append ``total`` generated events in large insert batches; returns how many."""
+def load(engine: Engine, total: int, *, chunk: int = 5000, seed: int = 7) -> int:
+    """Append ``total`` generated events in large insert batches; returns how many.
+
+    Another ``seed`` gives other incidents, so loads with different seeds add up.
+    """
     count = 0
     batch: list[dict[str, Any]] = []
     with engine.begin() as conn:
-        for row in rows(total):
+        for row in rows(total, seed=seed):
             batch.append(row)
             if len(batch) >= chunk:
                 conn.execute(events.insert(), batch)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 
+from bench.memory import peak_rss_mib
 from eventstore.engine import create_engine
 from eventstore.store import EventStore
 from projections.runner import ProjectionRunner
@@ -19,8 +19,7 @@ def main(url: str) -> None:
     ProjectionRunner().rebuild(engine)
     seconds = time.perf_counter() - started
     engine.dispose()
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"events": events, "seconds": seconds, "peak_rss_mib": peak_kib / 1024}))
+    print(json.dumps({"events": events, "seconds": seconds, "peak_rss_mib": peak_rss_mib()}))
 
 
 if __name__ == "__main__":

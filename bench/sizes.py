@@ -1,0 +1,65 @@
+"""How much each workload does in a quick and in a full run of the suite."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Sizes:
+    runs: int
+    appends: int
+    """One-event appends per run and contender."""
+    writer_appends: int
+    """Appends per writer (of 8) per run."""
+    peer_events: int
+    """Events each side projects in the comparison with ``eventsourcing``."""
+    rebuild_events: int
+    """Events in the log that is rebuilt and read raw."""
+    http_events: int
+    """Events preloaded (and projected) before the HTTP server starts."""
+    http_seconds: float
+    http_warmup: float
+    timeline_entries: int
+    """Entries in the timeline every HTTP client reads."""
+    notifications: int
+    """Alertmanager notifications per phase."""
+    scaling: tuple[int, ...]
+    """Events stored at each step of the scaling workload."""
+    scaling_samples: int
+    """Appends and timeline reads per run at each step."""
+    transfer_events: int
+    """Events exported and imported back (bench/transfer.py)."""
+
+
+QUICK = Sizes(
+    runs=3,
+    appends=200,
+    writer_appends=20,
+    peer_events=200,
+    rebuild_events=3000,
+    http_events=1000,
+    http_seconds=1.0,
+    http_warmup=0.3,
+    timeline_entries=50,
+    notifications=5,
+    scaling=(1000, 10_000),
+    scaling_samples=50,
+    transfer_events=1000,
+)
+
+FULL = Sizes(
+    runs=3,
+    appends=5000,
+    writer_appends=1000,
+    peer_events=5000,
+    rebuild_events=1_000_000,
+    http_events=1_000_000,
+    http_seconds=10.0,
+    http_warmup=2.0,
+    timeline_entries=500,
+    notifications=500,
+    scaling=(10_000, 100_000, 1_000_000),
+    scaling_samples=1000,
+    transfer_events=100_000,
+)
