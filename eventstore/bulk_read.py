@@ -1,58 +1,44 @@
-"""Reading the log in position order, a page at a time, straight from the driver.
+"""Reading many events at once, converted from the driver's values here.
 
-Rebuilds and projection workers read every event of the log. SQLAlchemy's per-value
-result processing (UUIDs, times, JSON) costs more than the database spends finding the
-rows, so pages are read with SQL compiled once per dialect and converted here, with
-the same results: UUIDs, aware UTC datetimes and decoded JSON.
+Rebuilds, projection workers, commands and ``as_of`` reads all turn stored rows into
+RecordedEvents. SQLAlchemy's per-value result processing (UUIDs, times, JSON) costs
+more than the database spends finding the rows, so the columns are selected untyped
+(no result processing) and converted here into the same values: UUIDs, aware UTC
+datetimes and decoded JSON. Parameters are still bound through SQLAlchemy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 import orjson
-from sqlalchemy import Connection, Dialect, bindparam, select
-from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy import Connection, Select, bindparam, literal_column, select
+from sqlalchemy.sql.elements import ColumnClause
 
 from eventstore.records import RecordedEvent
 from eventstore.schema import events
 
-Row = tuple[Any, ...]
+Row = Any
 
-_PAGE = (
-    select(
-        events.c.position,
-        events.c.stream_id,
-        events.c.version,
-        events.c.event_id,
-        events.c.type,
-        events.c.schema_version,
-        events.c.data,
-        events.c.metadata,
-        events.c.occurred_at,
-        events.c.recorded_at,
+RAW_COLUMNS: tuple[ColumnClause[Any], ...] = tuple(
+    literal_column(f"events.{name}")
+    for name in (
+        "position",
+        "stream_id",
+        "version",
+        "event_id",
+        "type",
+        "schema_version",
+        "data",
+        "metadata",
+        "occurred_at",
+        "recorded_at",
     )
-    .where(events.c.position > bindparam("after"))
-    .order_by(events.c.position)
-    .limit(bindparam("limit"))
 )
-
-
-@dataclass(frozen=True, slots=True)
-class _Page:
-    compiled: SQLCompiler
-    convert: Callable[[Row], RecordedEvent]
-
-    def parameters(self, after: int, limit: int) -> Any:
-        # Once per page, so SQLAlchemy may fill in what the dialect adds (SQLite's OFFSET).
-        values = self.compiled.construct_params({"after": after, "limit": limit})
-        order = self.compiled.positiontup
-        return tuple(values[name] for name in order) if order is not None else values
+"""The columns of ``events`` without types: the driver's values come through as they are."""
 
 
 def _sqlite_time(text: str) -> datetime:
@@ -94,16 +80,24 @@ def _postgresql_record(row: Row) -> RecordedEvent:
     )
 
 
-@lru_cache(maxsize=8)
-def _page(dialect: Dialect) -> _Page:
-    convert = _postgresql_record if dialect.name == "postgresql" else _sqlite_record
-    compiled = _PAGE.compile(dialect=dialect)
-    assert isinstance(compiled, SQLCompiler)
-    return _Page(compiled, convert)
+def recorded_events(conn: Connection, rows: Iterable[Row]) -> list[RecordedEvent]:
+    """RecordedEvents from rows of RAW_COLUMNS read on ``conn``."""
+    convert: Callable[[Row], RecordedEvent] = (
+        _postgresql_record if conn.dialect.name == "postgresql" else _sqlite_record
+    )
+    return [convert(row) for row in rows]
+
+
+_PAGE: Select[Any] = (
+    select(*RAW_COLUMNS)
+    .select_from(events)
+    .where(events.c.position > bindparam("after"))
+    .order_by(events.c.position)
+    .limit(bindparam("limit"))
+)
 
 
 def read_page(conn: Connection, after_position: int, limit: int) -> list[RecordedEvent]:
     """Up to ``limit`` events after ``after_position``, in position order."""
-    page = _page(conn.dialect)
-    rows = conn.exec_driver_sql(page.compiled.string, page.parameters(after_position, limit))
-    return [page.convert(row) for row in rows]
+    rows = conn.execute(_PAGE, {"after": after_position, "limit": limit})
+    return recorded_events(conn, rows)

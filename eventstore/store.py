@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
-from eventstore.bulk_read import read_page
+from eventstore.bulk_read import RAW_COLUMNS, read_page, recorded_events
 from eventstore.engine import WRITE
 from eventstore.errors import ConcurrencyError, EventIdConflict, InvalidEventData
 from eventstore.notify import notify_appended
@@ -246,16 +246,20 @@ def read_stream_in(
         params["to_position"] = to_position
     if recorded_until is not None:
         params["recorded_until"] = recorded_until
-    return [_recorded(row) for row in conn.execute(query, params)]
+    return recorded_events(conn, conn.execute(query, params))
 
 
 @lru_cache(maxsize=8)
 def _stream_query(to_version: bool, to_position: bool, recorded_until: bool) -> Select[Any]:
     # Built once per combination of cuts: constructing a select costs more than running
     # it on SQLite, and every command reads its stream.
-    query = select(*_COLUMNS).where(
-        events.c.stream_id == bindparam("stream_id"),
-        events.c.version > bindparam("after_version"),
+    query = (
+        select(*RAW_COLUMNS)
+        .select_from(events)
+        .where(
+            events.c.stream_id == bindparam("stream_id"),
+            events.c.version > bindparam("after_version"),
+        )
     )
     if to_version:
         query = query.where(events.c.version <= bindparam("to_version"))
