@@ -3,8 +3,9 @@ SQLite's busy handler; every append still lands exactly once, in version order."
 
 from __future__ import annotations
 
-import multiprocessing
 import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -73,12 +74,18 @@ def test_threads_of_one_process_take_turns(sqlite_url: str, sqlite_engine: Engin
 
 
 def test_processes_take_turns_through_the_file_lock(sqlite_url: str, sqlite_engine: Engine) -> None:
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(3) as pool:
-        done = pool.starmap(
-            _append_many, [(sqlite_url, "shared", APPENDS_PER_WRITER)] * 3, chunksize=1
-        )
-    assert sum(done) == 3 * APPENDS_PER_WRITER
+    # Plain child interpreters, waited for here: a multiprocessing pool would leave its
+    # resource tracker running after the test.
+    script = (
+        "import sys\n"
+        "from tests.contract.test_sqlite_writer_queue import _append_many\n"
+        "_append_many(sys.argv[1], 'shared', int(sys.argv[2]))\n"
+    )
+    writers = [
+        subprocess.Popen([sys.executable, "-c", script, sqlite_url, str(APPENDS_PER_WRITER)])
+        for _ in range(3)
+    ]
+    assert [writer.wait(120) for writer in writers] == [0, 0, 0]
     assert _versions(sqlite_engine, "shared") == list(range(1, 3 * APPENDS_PER_WRITER + 1))
     count = sqlite_engine.connect().execute(select(func.count()).select_from(events)).scalar_one()
     assert count == 3 * APPENDS_PER_WRITER
