@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 import uvicorn
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -20,13 +21,20 @@ from rich.progress import (
 )
 from rich.table import Table
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from api.cli_integrations import integrations_app
+from api.cli_transfer import export_target, import_source, position_progress
 from api.database import migrate as run_migrations
 from api.logging import configure_logging
 from api.settings import Settings
 from api.tokens import Scope, TokenExists, TokenStore
+from domain.events import CURRENT_VERSIONS
+from eventstore.bulk_insert import BulkInsertRefused
 from eventstore.engine import create_engine
+from eventstore.export import export_log
+from eventstore.import_ import DatabaseNotEmpty, import_log
+from eventstore.logfile import LogFileError
 from eventstore.store import EventStore
 from projections.base import Projection
 from projections.rebuild import rebuild as rebuild_projection
@@ -177,6 +185,63 @@ def project(
     console.print(f"projection worker started on {engine.url.render_as_string()}")
     try:
         worker.run(stop, once=once)
+    finally:
+        engine.dispose()
+
+
+@app.command("export")
+def export_command(
+    file: Annotated[str, typer.Argument(help="Where to write; - for standard output.")] = "-",
+    database_url: DatabaseOption = None,
+) -> None:
+    """Write the whole log as JSON lines, ending with its event count and SHA-256."""
+    engine = create_engine(_settings(database_url).database_url)
+    started = time.perf_counter()
+    try:
+        with export_target(file) as out, position_progress(console, "exporting") as progress:
+            result = export_log(engine, out, progress=progress)
+    except (SQLAlchemyError, OSError) as exc:
+        console.print(f"[red]export failed:[/] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    elapsed = time.perf_counter() - started
+    console.print(
+        f"[green]exported[/] {result.events:,} events (head position {result.head_position})"
+        f" to {'standard output' if file == '-' else escape(file)} in {elapsed:.1f}s"
+        f" ({result.events / max(elapsed, 1e-9):,.0f} events/s), sha256 {result.sha256}",
+        soft_wrap=True,
+    )
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[
+        str, typer.Argument(help="A file from incidents export; - for standard input.")
+    ],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Load an export into an empty database, all or nothing, then rebuild every read model."""
+    engine = create_engine(_settings(database_url).database_url)
+    try:
+        run_migrations(engine)
+        started = time.perf_counter()
+        try:
+            with import_source(file) as lines, position_progress(console, "importing") as progress:
+                result = import_log(engine, lines, known_types=CURRENT_VERSIONS, progress=progress)
+        except (LogFileError, DatabaseNotEmpty, BulkInsertRefused, OSError) as exc:
+            message = f"[red]import refused:[/] {escape(str(exc))}\nNothing was imported."
+            console.print(message, soft_wrap=True)
+            raise typer.Exit(1) from exc
+        elapsed = time.perf_counter() - started
+        console.print(
+            f"[green]imported[/] {result.events:,} events (head position {result.head_position},"
+            f" exported from {result.source_backend}) in {elapsed:.1f}s"
+            f" ({result.events / max(elapsed, 1e-9):,.0f} events/s); checksum verified",
+            soft_wrap=True,
+        )
+        _rebuild_with_progress(engine, default_projections(), result.head_position)
+        console.print("[green]read models rebuilt[/]")
     finally:
         engine.dispose()
 

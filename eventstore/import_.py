@@ -1,0 +1,84 @@
+"""Import a log file into an empty database: all or nothing, verified before it commits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, select
+
+from eventstore.bulk_insert import advance_position_counter, bulk_writer
+from eventstore.engine import WRITE
+from eventstore.logfile import EventRow
+from eventstore.logfile_reader import LogFileReader
+from eventstore.schema import events
+from eventstore.store import head_position_in, lock_log_for_append
+
+BATCH_SIZE = 5000
+
+Progress = Callable[[int, int], None]
+"""Called with the position loaded so far and the head position of the file."""
+
+
+class DatabaseNotEmpty(Exception):
+    """The target already holds events; an import never merges two logs."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    events: int
+    head_position: int
+    sha256: str
+    source_backend: str
+
+
+def import_log(
+    engine: Engine,
+    lines: Iterable[bytes],
+    *,
+    known_types: Mapping[str, int] | None = None,
+    progress: Progress | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> ImportResult:
+    """Load every event of a log file, positions, ids and times included, in one transaction.
+
+    The file is checked line by line while it loads and its trailer (count and SHA-256)
+    before the commit, so a bad file raises LogFileError and leaves the database as it
+    was. ``known_types`` (type -> newest schema version) refuses events this release
+    could not read. Raises DatabaseNotEmpty when the log has any event, and
+    BulkInsertRefused when the database refuses a row (a duplicate event id, say).
+    """
+    reader = LogFileReader(lines, known_types=known_types)
+    head = reader.header.head_position
+    with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        # Held to the commit: no append can slip in between the check and the load.
+        lock_log_for_append(conn)
+        _refuse_unless_empty(conn)
+        if progress is not None:
+            progress(0, head)
+        batch: list[EventRow] = []
+        with bulk_writer(conn) as write:
+            for event in reader.events():
+                batch.append(event)
+                if len(batch) >= batch_size:
+                    write(batch)
+                    if progress is not None:
+                        progress(event.position, head)
+                    batch = []
+            if batch:
+                write(batch)
+        advance_position_counter(conn, head)
+        if progress is not None:
+            progress(head, head)
+    assert reader.trailer is not None  # events() raises unless it read a matching trailer
+    return ImportResult(
+        reader.events_read, head, reader.trailer.sha256, reader.header.source_backend
+    )
+
+
+def _refuse_unless_empty(conn: Connection) -> None:
+    if conn.execute(select(events.c.position).limit(1)).first() is not None:
+        raise DatabaseNotEmpty(
+            f"the database already holds events (head position {head_position_in(conn)});"
+            " import loads into an empty database only: create and migrate a new one"
+        )
