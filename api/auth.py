@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import structlog
@@ -20,6 +20,7 @@ from fastapi.security import (
     HTTPBasicCredentials,
     HTTPBearer,
 )
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from api.tokens import Principal, Scope, TokenStore
@@ -60,11 +61,15 @@ def _token_from(request: Request, credentials: HTTPAuthorizationCredentials | No
     return None
 
 
-def _principal(request: Request, token: str | None, needed: Scope, invalid: str) -> Principal:
+async def _principal(request: Request, token: str | None, needed: Scope, invalid: str) -> Principal:
     if not token:
         raise HTTPException(401, "a bearer token is required", headers=UNAUTHORIZED)
     tokens: TokenStore = request.app.state.tokens
-    principal = tokens.authenticate(token)
+    # Checked on the event loop when the token was seen recently (no I/O); only a lookup
+    # in the database goes to a worker thread. Every thread hop costs more than the check.
+    known, principal = tokens.cached(token)
+    if not known:
+        principal = await run_in_threadpool(tokens.authenticate, token)
     if principal is None:
         raise HTTPException(401, invalid, headers=UNAUTHORIZED)
     if not principal.allows(needed):
@@ -76,40 +81,40 @@ def _principal(request: Request, token: str | None, needed: Scope, invalid: str)
     return principal
 
 
-def require(scope: Scope | None = None) -> Callable[..., Principal]:
+def require(scope: Scope | None = None) -> Callable[..., Awaitable[Principal]]:
     """A dependency: the request's principal, which must hold ``scope``.
 
     Without an explicit scope, reads (GET, HEAD) need ``read`` and everything else
     ``write``. ``admin`` holds every scope.
     """
 
-    def authenticate(
+    async def authenticate(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Principal:
         token = _token_from(request, credentials)
         needed = scope or (Scope.READ if request.method in {"GET", "HEAD"} else Scope.WRITE)
-        return _principal(request, token, needed, "the bearer token is not valid")
+        return await _principal(request, token, needed, "the bearer token is not valid")
 
     return authenticate
 
 
-def require_ingest() -> Callable[..., Principal]:
+def require_ingest() -> Callable[..., Awaitable[Principal]]:
     """A dependency for the monitoring hooks: ``ingest`` scope, by bearer token or basic auth."""
 
-    def authenticate(
+    async def authenticate(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
         basic_credentials: Annotated[HTTPBasicCredentials | None, Depends(basic)],
     ) -> Principal:
         if credentials is None and basic_credentials is not None:
-            return _principal(
+            return await _principal(
                 request,
                 basic_credentials.password or None,
                 Scope.INGEST,
                 "the basic-auth password is not a valid token",
             )
         token = _token_from(request, credentials)
-        return _principal(request, token, Scope.INGEST, "the bearer token is not valid")
+        return await _principal(request, token, Scope.INGEST, "the bearer token is not valid")
 
     return authenticate

@@ -19,7 +19,7 @@ from eventstore.store import head_position_in
 from projections.status import wait_for_position
 
 
-def get_service(request: Request) -> IncidentService:
+async def get_service(request: Request) -> IncidentService:
     service: IncidentService = request.app.state.service
     return service
 
@@ -69,7 +69,12 @@ def get_connection(
         yield conn
 
 
-def command_metadata(request: Request) -> dict[str, Any]:
+async def command_metadata(request: Request) -> dict[str, Any]:
+    """``request_metadata`` as a dependency (async: it does no I/O, so no thread hop)."""
+    return request_metadata(request)
+
+
+def request_metadata(request: Request) -> dict[str, Any]:
     """Who asked and through which request; recorded with every event the command writes.
 
     The actor is the authenticated token's name, never anything the body claims.

@@ -131,14 +131,23 @@ class TokenStore:
             self._cache.clear()
         return result.rowcount > 0
 
-    def authenticate(self, token: str) -> Principal | None:
-        """The principal of a live token, or None."""
+    def cached(self, token: str) -> tuple[bool, Principal | None]:
+        """``(True, principal or None)`` when the token was checked recently, without I/O;
+        ``(False, None)`` when only ``authenticate`` can tell."""
         digest = _hash(token)
-        now = time.monotonic()
         with self._lock:
             cached = self._cache.get(digest)
-        if cached is not None and now - cached[0] < self.cache_seconds:
-            return cached[1]
+        if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
+            return True, cached[1]
+        return False, None
+
+    def authenticate(self, token: str) -> Principal | None:
+        """The principal of a live token, or None."""
+        known, principal = self.cached(token)
+        if known:
+            return principal
+        digest = _hash(token)
+        now = time.monotonic()
         with self.engine.connect() as conn:
             row = conn.execute(select(api_tokens).where(api_tokens.c.token_hash == digest)).first()
         principal = None

@@ -11,7 +11,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from api.dependencies import command_metadata
+from api.dependencies import request_metadata
 from api.hooks.ingest import AlertIngestor, Generations, Recorded
 from api.hooks.mapping import SeverityMap
 from api.service import CommandContext
@@ -120,7 +120,7 @@ def severities(request: Request) -> SeverityMap:
 
 def hook_context(request: Request, source: str, actor: str | None = None) -> CommandContext:
     """Event metadata for a hook: the sender as the actor, the hook as the source."""
-    metadata = {**command_metadata(request), "source": source}
+    metadata = {**request_metadata(request), "source": source}
     if actor is not None:
         metadata["actor"] = actor
         structlog.contextvars.bind_contextvars(actor=actor)
