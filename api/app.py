@@ -6,10 +6,10 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from api import problems
-from api.auth import require, require_ingest
+from api.auth import AuthCheck, require, require_ingest
 from api.hooks.ingest import Generations
 from api.hooks.mapping import SeverityMap
 from api.integrations import IntegrationStore
@@ -93,17 +93,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.severities = SeverityMap(settings.severity_map)
     problems.install(app)
     app.include_router(health.public)
-    authenticated = [Depends(require())]
-    app.include_router(health.router, dependencies=authenticated)
-    app.include_router(incidents.router, dependencies=authenticated)
-    app.include_router(lifecycle.router, dependencies=authenticated)
-    app.include_router(action_items.router, dependencies=authenticated)
-    app.include_router(postmortem.router, dependencies=authenticated)
-    app.include_router(events.router, dependencies=authenticated)
-    app.include_router(hooks.router, dependencies=[Depends(require_ingest())])
+    # Which auth check guards each route (by id), for the validation error handler too:
+    # FastAPI validates a body before it runs dependencies, and credentials come first.
+    app.state.auth_checks = {}
+
+    def include(router: APIRouter, check: AuthCheck) -> None:
+        app.include_router(router, dependencies=[Depends(check)])
+        app.state.auth_checks.update(dict.fromkeys(map(id, router.routes), check))
+
+    authenticated = require()
+    include(health.router, authenticated)
+    include(incidents.router, authenticated)
+    include(lifecycle.router, authenticated)
+    include(action_items.router, authenticated)
+    include(postmortem.router, authenticated)
+    include(events.router, authenticated)
+    include(hooks.router, require_ingest())
     app.include_router(hooks.signed)  # authenticated by the request's HMAC signature
     app.include_router(pagerduty.router)  # authenticated by the event's routing key
-    app.include_router(integrations.router, dependencies=[Depends(require(Scope.ADMIN))])
+    include(integrations.router, require(Scope.ADMIN))
     # PagerDuty's route limits its body itself, and refuses in PagerDuty's own words.
     app.add_middleware(BodyLimits, exempt=(pagerduty.PATH,))
     app.add_middleware(RequestContext, metrics=metrics)

@@ -81,7 +81,33 @@ async def _principal(request: Request, token: str | None, needed: Scope, invalid
     return principal
 
 
-def require(scope: Scope | None = None) -> Callable[..., Awaitable[Principal]]:
+AuthCheck = Callable[..., Awaitable[Principal]]
+"""An auth dependency: ``require(...)`` or ``require_ingest()``."""
+
+_STANDALONE: dict[AuthCheck, Callable[[Request], Awaitable[Principal]]] = {}
+"""Each auth dependency, runnable on a bare request (reading its own credentials)."""
+
+
+async def refused_credentials(request: Request) -> HTTPException | None:
+    """The 401/403 the matched route's auth would give this request, if any.
+
+    FastAPI parses and validates the body before it runs dependencies, so without this
+    an anonymous request with a malformed body would learn about the body (422) before
+    being told it may not ask (401). The validation error handler asks here first.
+    """
+    # Keyed by id(): routes are not hashable, and they live as long as the app.
+    checks: dict[int, AuthCheck] = getattr(request.app.state, "auth_checks", {})
+    check = checks.get(id(request.scope.get("route")))
+    if check is None:
+        return None
+    try:
+        await _STANDALONE[check](request)
+    except HTTPException as exc:
+        return exc
+    return None
+
+
+def require(scope: Scope | None = None) -> AuthCheck:
     """A dependency: the request's principal, which must hold ``scope``.
 
     Without an explicit scope, reads (GET, HEAD) need ``read`` and everything else
@@ -96,10 +122,14 @@ def require(scope: Scope | None = None) -> Callable[..., Awaitable[Principal]]:
         needed = scope or (Scope.READ if request.method in {"GET", "HEAD"} else Scope.WRITE)
         return await _principal(request, token, needed, "the bearer token is not valid")
 
+    async def standalone(request: Request) -> Principal:
+        return await authenticate(request, await bearer(request))
+
+    _STANDALONE[authenticate] = standalone
     return authenticate
 
 
-def require_ingest() -> Callable[..., Awaitable[Principal]]:
+def require_ingest() -> AuthCheck:
     """A dependency for the monitoring hooks: ``ingest`` scope, by bearer token or basic auth."""
 
     async def authenticate(
@@ -117,4 +147,8 @@ def require_ingest() -> Callable[..., Awaitable[Principal]]:
         token = _token_from(request, credentials)
         return await _principal(request, token, Scope.INGEST, "the bearer token is not valid")
 
+    async def standalone(request: Request) -> Principal:
+        return await authenticate(request, await bearer(request), await basic(request))
+
+    _STANDALONE[authenticate] = standalone
     return authenticate

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from api.auth import refused_credentials
 from api.idempotency import IdempotencyMismatch
 from api.service import PreconditionFailed
 from domain.errors import (
@@ -99,7 +100,10 @@ def install(app: FastAPI) -> None:
         return response
 
     @app.exception_handler(RequestValidationError)
-    async def _request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        refused = await refused_credentials(request)
+        if refused is not None:  # who may ask comes before what was asked
+            return await _http(request, refused)
         errors = _field_errors(exc.errors())
         detail = "; ".join(f"{'.'.join(map(str, e['location']))}: {e['message']}" for e in errors)
         return problem(422, detail or "invalid request", errors=errors)

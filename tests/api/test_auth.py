@@ -261,17 +261,24 @@ def test_the_bearer_scheme_is_case_insensitive(anonymous: TestClient) -> None:
     ok(response)
 
 
-@pytest.mark.xfail(
-    raises=AssertionError,
-    strict=True,
-    reason="known limitation: FastAPI parses the JSON body before the auth dependency runs,"
-    " so an unauthenticated request with malformed JSON gets 422 instead of 401",
-)
-def test_a_malformed_body_without_a_token_is_still_401(anonymous: TestClient) -> None:
-    response = anonymous.post(
-        "/incidents", content=b'{"title": ', headers={"Content-Type": "application/json"}
-    )
-    assert response.status_code == 401, response.text
+def test_who_may_ask_is_answered_before_what_was_asked(
+    anonymous: TestClient, client: TestClient, tokens: TokenStore
+) -> None:
+    """A malformed or invalid body from a caller without the right token is 401/403, not 422."""
+    malformed = {"content": b'{"title": ', "headers": {"Content-Type": "application/json"}}
+    with nothing_stored(client):
+        assert_unauthorized(anonymous.post("/incidents", **malformed), "a bearer token is required")  # type: ignore[arg-type]
+        assert_unauthorized(
+            anonymous.post("/hooks/alertmanager", **malformed), "a bearer token is required"
+        )  # type: ignore[arg-type]
+        reader = as_token(client, tokens.create("viewer", {Scope.READ}))
+        assert_problem(
+            reader.post("/incidents", json={"severity": "SEV9"}),
+            403,
+            "token 'viewer' lacks the 'write' scope for this route",
+        )
+        # With the right token the body's faults are reported as before.
+        assert_problem(client.post("/incidents", **malformed), 422)  # type: ignore[arg-type]
 
 
 def test_a_revoked_token_is_refused_at_once_through_the_apps_store(
