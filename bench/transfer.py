@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import sqlite3
 import tempfile
 import time
@@ -36,6 +35,7 @@ import psycopg
 
 from bench.common import RESULTS, engine_for, fresh_database, run_child
 from bench.history import load
+from bench.memory import peak_rss_mib
 from domain.events import CURRENT_VERSIONS
 from eventstore.engine import create_engine
 from eventstore.export import export_log
@@ -63,21 +63,10 @@ def child(operation: str, url: str, path: str) -> None:
         "seconds": seconds,
         "cpu_seconds": cpu_seconds,
         "events_per_second": result.events / seconds,
-        "peak_rss_mib": _peak_rss_kib() / 1024,
+        "peak_rss_mib": peak_rss_mib(),
         "sha256": result.sha256,
     }
     print(json.dumps(figures))
-
-
-def _peak_rss_kib() -> int:
-    # getrusage's maxrss survives exec, so a child forked from a parent holding the raw
-    # rows would report the parent's size; VmHWM belongs to this program's own memory.
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def measured(operation: str, backend: str, url: str, path: Path) -> dict[str, Any]:
