@@ -18,25 +18,13 @@ import orjson
 from sqlalchemy import Connection, Select, bindparam, literal_column, select
 from sqlalchemy.sql.elements import ColumnClause
 
-from eventstore.records import RecordedEvent
+from eventstore.records import RECORDED_FIELDS, RecordedEvent
 from eventstore.schema import events
 
 Row = Any
 
 RAW_COLUMNS: tuple[ColumnClause[Any], ...] = tuple(
-    literal_column(f"events.{name}")
-    for name in (
-        "position",
-        "stream_id",
-        "version",
-        "event_id",
-        "type",
-        "schema_version",
-        "data",
-        "metadata",
-        "occurred_at",
-        "recorded_at",
-    )
+    literal_column(f"events.{name}") for name in RECORDED_FIELDS
 )
 """The columns of ``events`` without types: the driver's values come through as they are."""
 

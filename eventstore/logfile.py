@@ -26,23 +26,12 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from eventstore.records import RECORDED_FIELDS
+
 FORMAT = "incident-ledger-log"
 FORMAT_VERSION = 1
 
-EVENT_FIELDS = frozenset(
-    {
-        "position",
-        "stream_id",
-        "version",
-        "event_id",
-        "type",
-        "schema_version",
-        "data",
-        "metadata",
-        "occurred_at",
-        "recorded_at",
-    }
-)
+EVENT_FIELDS = frozenset(RECORDED_FIELDS)
 HEADER_FIELDS = frozenset(
     {"format", "format_version", "source_backend", "exported_at", "head_position"}
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -34,6 +34,10 @@ class RecordedEvent:
     metadata: dict[str, Any]
     occurred_at: datetime
     recorded_at: datetime
+
+
+RECORDED_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(RecordedEvent))
+"""A stored event's fields, in the order of the ``events`` columns that hold them."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,34 +23,6 @@ InTransaction = Callable[[Connection, list[RecordedEvent]], None]
 # Any 64-bit constant serves, as long as every writer of the log uses the same one.
 APPEND_LOCK_KEY = 0x1_0C1D_E27
 
-_COLUMNS = (
-    events.c.position,
-    events.c.stream_id,
-    events.c.version,
-    events.c.event_id,
-    events.c.type,
-    events.c.schema_version,
-    events.c.data,
-    events.c.metadata,
-    events.c.occurred_at,
-    events.c.recorded_at,
-)
-
-
-def _recorded(row: Sequence[Any]) -> RecordedEvent:
-    return RecordedEvent(
-        position=row[0],
-        stream_id=row[1],
-        version=row[2],
-        event_id=row[3],
-        type=row[4],
-        schema_version=row[5],
-        data=row[6],
-        metadata=row[7],
-        occurred_at=row[8],
-        recorded_at=row[9],
-    )
-
 
 def lock_log_for_append(conn: Connection) -> None:
     """Serialise writers of the log for the rest of this transaction.
@@ -338,8 +310,8 @@ def _original_result(
 ) -> AppendResult | None:
     """The result of an earlier append of exactly these events, if there was one."""
     ids = [event.event_id for event in new_events]
-    query = select(*_COLUMNS).where(events.c.event_id.in_(ids))
-    stored = {row.event_id: _recorded(row) for row in conn.execute(query)}
+    query = select(*RAW_COLUMNS).select_from(events).where(events.c.event_id.in_(ids))
+    stored = {r.event_id: r for r in recorded_events(conn, conn.execute(query))}
     if not stored:
         return None
     for event in new_events:

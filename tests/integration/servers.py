@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,8 @@ class Served:
     url: str
     database_url: str
     log: Path
+    process: subprocess.Popen[bytes] | None = field(default=None, compare=False)
+    """The server process, for tests that signal it themselves."""
 
     def admin(self) -> httpx.Client:
         return httpx.Client(
@@ -107,7 +109,7 @@ def incidents_server(
         try:
             url = f"http://127.0.0.1:{port}"
             wait_until_ready(f"{url}/healthz", process, log, "incidents serve")
-            yield Served(url, database_url, log)
+            yield Served(url, database_url, log, process)
         finally:
             stop(process)
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import threading
 import time
-from collections.abc import Generator, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Generator
+from contextlib import closing
 from pathlib import Path
 from uuid import uuid4
 
@@ -30,13 +29,8 @@ from eventstore.engine import create_engine
 from projections.runner import ProjectionRunner
 from tests.integration.servers import (
     ADMIN_TOKEN,
-    INCIDENTS,
-    Served,
     eventually,
-    free_port,
     incidents_server,
-    stop,
-    wait_until_ready,
 )
 from tests.sse_client import Message, messages
 
@@ -181,38 +175,11 @@ def test_a_server_refuses_streams_beyond_its_limit_and_frees_the_place_on_hang_u
         eventually(reopened, timeout=10, what="the place to be freed")
 
 
-@contextmanager
-def served_process(
-    database_url: str, tmp_path: Path
-) -> Iterator[tuple[Served, subprocess.Popen[bytes]]]:
-    """Like incidents_server, but the test stops the process itself."""
-    port = free_port()
-    log = tmp_path / "incidents.log"
-    environment = {
-        **os.environ,
-        "INCIDENTS_DATABASE_URL": database_url,
-        "INCIDENTS_ADMIN_TOKEN": ADMIN_TOKEN,
-        **STREAM_SETTINGS,
-    }
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(INCIDENTS), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=environment,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_until_ready(f"{url}/healthz", process, log, "incidents serve")
-            yield Served(url, database_url, log), process
-        finally:
-            stop(process)
-
-
 def test_stopping_the_server_ends_open_streams_cleanly(database_url: str, tmp_path: Path) -> None:
     """Without this, uvicorn would wait for the endless response for ever on SIGTERM."""
-    with served_process(database_url, tmp_path) as (served, process):
+    with incidents_server(database_url, tmp_path, **STREAM_SETTINGS) as served:
+        process = served.process
+        assert process is not None
         with httpx.Client(base_url=served.url, headers=AUTH, timeout=10) as client:
             stream = open_stream(client, None)
             assert next(stream).retry == 100
