@@ -38,7 +38,13 @@ class Server:
         )
         self.timeline_incident: str | None = None
 
-    def _drive(self, url: str, method: str = "GET", body: bytes | None = None) -> dict[str, Any]:
+    def _drive(
+        self,
+        url: str,
+        method: str = "GET",
+        body: bytes | None = None,
+        clients: int | None = None,
+    ) -> dict[str, Any]:
         # In this process (not the server's), saving a load generator's start-up per run.
         return asyncio.run(
             drive(
@@ -46,7 +52,7 @@ class Server:
                 method=method,
                 body=body,
                 token=self.token,
-                clients=self.load.clients,
+                clients=clients or self.load.clients,
                 warmup=self.load.warmup,
                 seconds=self.load.seconds,
             )
@@ -57,14 +63,16 @@ class Server:
         url = f"{self.base}/incidents/{incident_id}/notes"
         return _figures("commands", self._drive(url, "POST", orjson.dumps(NOTE)))
 
-    def timeline(self, _number: int, entries: int) -> Figures:
+    def timeline(self, _number: int, entries: int, clients: int | None = None) -> Figures:
+        """Timeline reads by ``clients`` at once (default: the load's); one client gives
+        a read's own latency, many give the server's throughput and queueing."""
         if self.timeline_incident is None:
             self.timeline_incident = declare(self.http)
             path = f"/incidents/{self.timeline_incident}/notes"
             for _ in range(entries - 1):  # the declaration is the first entry
                 self.http.post(path, json=NOTE).raise_for_status()
         url = f"{self.base}/incidents/{self.timeline_incident}/timeline"
-        return _figures("reads", self._drive(url))
+        return _figures("reads", self._drive(url, clients=clients))
 
 
 def _figures(unit: str, figures: dict[str, Any]) -> Figures:

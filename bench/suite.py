@@ -97,10 +97,12 @@ def run_replay(backends: list[str], sizes: Sizes, workdir: Path) -> dict[str, An
 
 
 def run_http(backends: list[str], sizes: Sizes, workdir: Path) -> dict[str, Any]:
-    """Both HTTP workloads against one server per backend; returns them under two names."""
+    """The HTTP workloads against one server per backend: commands, timeline reads by all
+    clients at once and by one client alone."""
     load = argparse.Namespace(clients=16, warmup=sizes.http_warmup, seconds=sizes.http_seconds)
     commands: dict[str, Any] = {}
     timeline: dict[str, Any] = {}
+    one_client: dict[str, Any] = {}
     for backend in backends:
         with server(backend, sizes.http_events, load, workdir) as running:
             commands[backend] = summarise(
@@ -113,7 +115,18 @@ def run_http(backends: list[str], sizes: Sizes, workdir: Path) -> dict[str, Any]
                     f"http timeline {backend}",
                 )
             )
-    return {"http_commands": commands, "http_timeline": timeline}
+            one_client[backend] = summarise(
+                repeat(
+                    sizes.runs,
+                    lambda number, r=running: r.timeline(number, sizes.timeline_entries, 1),  # type: ignore[misc]
+                    f"http timeline, one client, {backend}",
+                )
+            )
+    return {
+        "http_commands": commands,
+        "http_timeline": timeline,
+        "http_timeline_one_client": one_client,
+    }
 
 
 def run_alertmanager(backends: list[str], sizes: Sizes, workdir: Path) -> dict[str, Any]:
