@@ -35,7 +35,7 @@ $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	@touch $(BENCH_STAMP)
 
-# The benchmark suite (bench/README.md): full sizes, 3 runs each; about an hour.
+# The benchmark suite (bench/README.md): full sizes, 3 runs each; about 20 minutes here.
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.suite
 

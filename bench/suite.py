@@ -1,7 +1,7 @@
 """Every benchmark, each paired with its reference, repeated: ``make bench`` / ``make bench-quick``.
 
 .venv/bin/python -m bench.suite --quick          # 3 runs at small sizes, under two minutes
-.venv/bin/python -m bench.suite                  # 3 runs at full sizes (about an hour)
+.venv/bin/python -m bench.suite                  # 3 runs at full sizes (about 20 minutes on 2 cores)
 .venv/bin/python -m bench.suite --only appends --backend sqlite
 
 Every figure is reported as the median, min and max of its runs, in
