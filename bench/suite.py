@@ -5,9 +5,11 @@
 .venv/bin/python -m bench.suite --only appends --backend sqlite
 
 Every figure is reported as the median, min and max of its runs, in
-bench/results/<UTC date>.json and as a Markdown table in bench/results/<UTC date>.md,
-which is also printed. Figures are never asserted; a workload that raises is reported
-and makes the command exit non-zero once the others have run.
+bench/results/<UTC date>.json and as a Markdown table in bench/results/<UTC date>.md
+(``-quick`` and ``-partial`` added to the name for quick runs and for runs of some
+workloads or one backend), which is also printed. Figures are never asserted; a
+workload that raises is reported and makes the command exit non-zero once the others
+have run.
 """
 
 from __future__ import annotations
@@ -233,8 +235,9 @@ def main() -> None:
     table = markdown(results)
     print("\n" + table)
     # A run of some workloads or one backend must not replace the day's whole record.
+    # Nor may a quick run replace a full one.
     partial = "" if args.only is None and args.backend is None else "-partial"
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d") + partial
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d") + ("-quick" if args.quick else "") + partial
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{stamp}.json").write_text(json.dumps(results, indent=2) + "\n")
     (RESULTS / f"{stamp}.md").write_text(table)
