@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
+from weakref import WeakKeyDictionary
 
 from fastapi import Depends, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from eventstore.store import head_position_in
 from projections.as_of import Cut, incident_exists, read_incident, recorded_at_position
 from projections.base import Envelope
+from projections.decoded_streams import DecodedStreams
 
 AS_OF_DESCRIPTION = (
     "Answer as the service stood at a past moment. A non-negative integer is a log"
@@ -108,9 +111,22 @@ def as_of_query(
 AsOfDep = Annotated[AsOf | None, Depends(as_of_query)]
 
 
+_DECODED: WeakKeyDictionary[Engine, DecodedStreams] = WeakKeyDictionary()
+"""Each database's recently replayed streams (see projections/decoded_streams.py)."""
+_DECODED_LOCK = threading.Lock()
+
+
+def _decoded_streams(engine: Engine) -> DecodedStreams:
+    with _DECODED_LOCK:
+        streams = _DECODED.get(engine)
+        if streams is None:
+            streams = _DECODED[engine] = DecodedStreams()
+        return streams
+
+
 def replay(conn: Connection, incident_id: UUID, as_of: AsOf) -> list[Envelope]:
     """The incident's events up to ``as_of``; 404 when it had not been declared by then."""
-    found = read_incident(conn, incident_id, as_of.cut)
+    found = read_incident(conn, incident_id, as_of.cut, _decoded_streams(conn.engine))
     if found:
         return found
     if incident_exists(conn, incident_id):

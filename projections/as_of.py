@@ -23,6 +23,7 @@ from eventstore.schema import events
 from eventstore.store import read_stream_in, stream_position_in
 from projections import action_items, postmortem, summary, timeline
 from projections.base import Envelope, envelope
+from projections.decoded_streams import DecodedStreams
 
 Row = dict[str, Any]
 
@@ -35,13 +36,24 @@ class Cut:
     recorded_until: datetime | None = None
 
 
-def read_incident(conn: Connection, incident_id: UUID, cut: Cut) -> list[Envelope]:
-    """The incident's events up to the cut, decoded, in stream order."""
+def read_incident(
+    conn: Connection, incident_id: UUID, cut: Cut, streams: DecodedStreams | None = None
+) -> list[Envelope]:
+    """The incident's events up to the cut, decoded, in stream order.
+
+    With ``streams`` the whole stream comes from (and goes to) that cache and is cut
+    here, with the same inclusive comparisons the query would make.
+    """
+    stream_id = stream_id_for(incident_id)
+    if streams is not None:
+        return [
+            env
+            for env in streams.read(conn, stream_id)
+            if (cut.position is None or env.recorded.position <= cut.position)
+            and (cut.recorded_until is None or env.recorded.recorded_at <= cut.recorded_until)
+        ]
     recorded = read_stream_in(
-        conn,
-        stream_id_for(incident_id),
-        to_position=cut.position,
-        recorded_until=cut.recorded_until,
+        conn, stream_id, to_position=cut.position, recorded_until=cut.recorded_until
     )
     return [envelope(r) for r in recorded]
 
