@@ -12,19 +12,12 @@ import typer
 import uvicorn
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.cli_integrations import integrations_app
-from api.cli_transfer import export_target, import_source, position_progress
+from api.cli_transfer import export_target, import_source, position_progress, rate_progress
 from api.database import migrate as run_migrations
 from api.logging import configure_logging
 from api.settings import Settings
@@ -115,14 +108,7 @@ def serve(
 
 def _rebuild_with_progress(engine: Engine, projections: list[Projection], total: int) -> int:
     started = time.perf_counter()
-    with Progress(
-        TextColumn("[bold]rebuilding[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]} events/s"),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
+    with rate_progress(console, "rebuilding") as progress:
         task = progress.add_task("rebuild", total=total or None, rate="-")
 
         def advance(count: int) -> None:

@@ -33,14 +33,7 @@ def position_progress(console: Console, label: str) -> Iterator[PositionProgress
     bar follows positions, whose total is known from the start, rather than events.
     """
     started = time.perf_counter()
-    with Progress(
-        TextColumn(f"[bold]{label}[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]} events/s"),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
+    with rate_progress(console, label) as progress:
         task = progress.add_task(label, total=None, rate="-")
 
         def update(position: int, head: int) -> None:
@@ -48,6 +41,18 @@ def position_progress(console: Console, label: str) -> Iterator[PositionProgress
             progress.update(task, completed=position, total=max(head, 1), rate=f"{rate:,.0f}")
 
         yield update
+
+
+def rate_progress(console: Console, label: str) -> Progress:
+    """A rich progress bar with the count and its events per second (field ``rate``)."""
+    return Progress(
+        TextColumn(f"[bold]{label}[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} events/s"),
+        TimeElapsedColumn(),
+        console=console,
+    )
 
 
 @contextmanager

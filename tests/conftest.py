@@ -12,6 +12,7 @@ import shutil
 import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -75,11 +76,10 @@ def backend(request: pytest.FixtureRequest) -> str:
     return backend
 
 
-@pytest.fixture
-def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A freshly migrated, empty database of the requested backend."""
+@contextmanager
+def fresh_database(backend: str, request: pytest.FixtureRequest, path: Path) -> Iterator[str]:
+    """A freshly migrated, empty database (SQLite at ``path``), dropped afterwards."""
     if backend == "sqlite":
-        path = tmp_path / "incidents.db"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
@@ -92,6 +92,13 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
     finally:
         with _admin() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A freshly migrated, empty database of the requested backend."""
+    with fresh_database(backend, request, tmp_path / "incidents.db") as url:
+        yield url
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +16,7 @@ from eventstore import EventStore, NewEvent
 from eventstore.engine import create_engine
 from projections.base import envelope
 from projections.decoded_streams import DecodedStreams
-from tests.conftest import _admin, _pg_url
+from tests.conftest import fresh_database
 
 AT = datetime(2026, 11, 27, 14, 5, tzinfo=UTC)
 
@@ -63,20 +62,8 @@ def other_database_url(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[str]:
     """A second fresh database of the same backend."""
-    if backend == "sqlite":
-        path = tmp_path / "other.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        yield f"sqlite:///{path}"
-        return
-    template = request.getfixturevalue("postgres_template")
-    name = f"incidents_test_{uuid4().hex[:12]}"
-    with _admin() as admin:
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    try:
-        yield _pg_url(name)
-    finally:
-        with _admin() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(backend, request, tmp_path / "other.db") as url:
+        yield url
 
 
 def test_a_database_replaced_under_the_cache_is_read_afresh(
