@@ -10,7 +10,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy.engine import URL, make_url
 
-from eventstore.sqlite_writers import WriterQueue
+from eventstore.sqlite_writers import queue_writers
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -63,7 +63,7 @@ def _sqlite_engine(url: URL, synchronous: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    writers = WriterQueue(url.database, SQLITE_BUSY_TIMEOUT_MS / 1000)
+    writers = queue_writers(engine, url.database, SQLITE_BUSY_TIMEOUT_MS / 1000)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -72,21 +72,13 @@ def _sqlite_engine(url: URL, synchronous: str, **kwargs: Any) -> Engine:
         # fails with "database is locked" instead, whatever the busy timeout.
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         if mode == "IMMEDIATE":
-            # After a timeout the writer goes on to SQLite's own lock and busy timeout:
-            # a thread that nests two writers gets "database is locked", not a hang.
-            conn.info["holds_writer_lock"] = writers.acquire()
+            writers.take_turn(conn)
         try:
             conn.exec_driver_sql(f"BEGIN {mode}")
         except BaseException:
-            _release_writer(conn)
+            writers.end_turn_of(conn)
             raise
 
-    def _release_writer(conn: Any) -> None:
-        if conn.info.pop("holds_writer_lock", False):
-            writers.release()
-
-    event.listen(engine, "commit", _release_writer)
-    event.listen(engine, "rollback", _release_writer)
     return engine
 
 

@@ -14,10 +14,10 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
 from eventstore import EventStore, NewEvent
-from eventstore.engine import create_engine
+from eventstore.engine import WRITE, create_engine
 from eventstore.schema import events
 from eventstore.sqlite_writers import WriterQueue
 
@@ -118,4 +118,50 @@ def test_an_in_memory_database_queues_threads_only() -> None:
     assert results == [False]
     queue.release()
     assert queue.acquire()
+    queue.release()
+
+
+def test_the_next_writer_finds_the_database_free(sqlite_url: str, sqlite_engine: Engine) -> None:
+    """The turn is handed on after the driver's COMMIT: with SQLite's busy timeout at 0,
+    a writer that began before the previous one had committed would fail at once."""
+    impatient = create_engine(sqlite_url)
+    event.listen(impatient, "connect", lambda dbapi, _: dbapi.execute("PRAGMA busy_timeout=0"))
+    try:
+        store = EventStore(impatient)
+
+        def write(n: int) -> int:
+            for k in range(50):
+                store.append(f"stream-{n}", [_event(k)], expected_version=k)
+            return 50
+
+        with ThreadPoolExecutor(4) as pool:
+            assert sum(pool.map(write, range(4))) == 200
+    finally:
+        impatient.dispose()
+    count = sqlite_engine.connect().execute(select(func.count()).select_from(events)).scalar_one()
+    assert count == 200
+
+
+def test_a_writer_whose_connection_is_invalidated_gives_up_its_turn(
+    sqlite_url: str, sqlite_engine: Engine
+) -> None:
+    with sqlite_engine.connect().execution_options(**WRITE) as conn:
+        conn.begin()
+        conn.invalidate()  # a driver failure mid-transaction: the connection is discarded
+    finished: list[int] = []
+    other = threading.Thread(target=lambda: finished.append(_append_many(sqlite_url, "s", 1)))
+    other.start()
+    other.join(10)  # the queue's own timeout is 30 s: a leaked turn would hold it that long
+    assert finished == [1]
+    with sqlite_engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        conn.exec_driver_sql("SELECT 1")  # and this process's next writer gets its turn too
+
+
+def test_an_unopenable_lock_file_leaves_writers_to_sqlites_own_lock(tmp_path: Path) -> None:
+    database = tmp_path / "queue.db"
+    Path(f"{database}.writers.lock").mkdir()  # cannot be opened as a file
+    queue = WriterQueue(str(database), timeout=5)
+    assert queue.acquire()
+    queue.release()
+    assert queue.acquire()  # the thread lock was released: no turn leaked
     queue.release()
