@@ -91,7 +91,8 @@ class IncidentService:
         self.on_appended = on_appended
         self.store = store
         self.cache_size = cache_size
-        self._cache: OrderedDict[str, Incident] = OrderedDict()
+        # Each incident's newest state with the id of the event that made it.
+        self._cache: OrderedDict[str, tuple[Incident, UUID]] = OrderedDict()
         self._cache_lock = threading.Lock()
         self.runner = runner
         self.retries = retries
@@ -114,20 +115,34 @@ class IncidentService:
         stream_id = stream_id_for(incident_id)
         with self._cache_lock:
             cached = self._cache.get(stream_id)
-        base = cached or Incident()
-        recorded = read_stream_in(conn, stream_id, after_version=base.version)
+        base, recorded = Incident(), None
+        if cached is not None:
+            # Read from the cached state's newest event on: it must still be stored (a
+            # database restored from an older backup would not hold it), else start over.
+            state, newest = cached
+            found = read_stream_in(conn, stream_id, after_version=state.version - 1)
+            if found and found[0].event_id == newest:
+                base, recorded = state, found[1:]
+        if recorded is None:
+            recorded = read_stream_in(conn, stream_id)
         state = fold(
             (decode(r.type, r.schema_version, r.data, r.occurred_at) for r in recorded), base
         )
         if state.exists:
-            with self._cache_lock:
-                current = self._cache.get(stream_id)
-                if current is None or current.version < state.version:
-                    self._cache[stream_id] = state
-                    self._cache.move_to_end(stream_id)
-                    while len(self._cache) > self.cache_size:
-                        self._cache.popitem(last=False)
+            if recorded:
+                self._remember(stream_id, state, recorded[-1].event_id)
+            elif cached is not None:
+                self._remember(stream_id, state, cached[1])
         return state
+
+    def _remember(self, stream_id: str, state: Incident, newest: UUID) -> None:
+        with self._cache_lock:
+            current = self._cache.get(stream_id)
+            if current is None or current[0].version < state.version:
+                self._cache[stream_id] = (state, newest)
+                self._cache.move_to_end(stream_id)
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
 
     def execute(
         self,
