@@ -113,7 +113,7 @@ def list_integrations(request: Request) -> list[IntegrationInfo]:
 
 
 @router.delete(
-    "/{name}",
+    "/{name:path}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Revoke an integration: its routing key or secret stops working",
     responses={404: {"description": "No live integration has this name"}},
@@ -122,7 +122,8 @@ def revoke_integration(
     name: Annotated[str, Path(min_length=1, max_length=200, examples=["alertmanager-prod"])],
     request: Request,
 ) -> None:
-    # Other server processes may accept the old credential for up to their cache time
-    # (a few seconds); this process stops at once.
+    # This process forgets the credential at once; other server processes (and a request
+    # of this one that was already looking it up) may accept it for up to their cache
+    # time, a few seconds.
     if not _store(request).revoke(name):
         raise HTTPException(404, f"no live integration is named {name!r}")

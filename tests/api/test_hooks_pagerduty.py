@@ -259,6 +259,10 @@ def test_an_integration_revoked_through_the_api_stops_working(
     )
     revoked = [i for i in ok(client.get("/integrations")) if i["name"] == "pdpyras"]
     assert revoked[0]["revoked_at"] is not None
+    ok(client.post("/integrations", json={"name": "team/prod", "kind": "generic"}), 201)
+    assert client.delete("/integrations/team/prod").status_code == 204
+    slashed = [i for i in ok(client.get("/integrations")) if i["name"] == "team/prod"]
+    assert slashed[0]["revoked_at"] is not None
 
 
 # --- the integrations API --------------------------------------------------------------------
