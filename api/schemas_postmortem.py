@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas import Body, CommandResult, IncidentSummary, TimelineEntry
-from api.schemas_examples import INCIDENT_SUMMARY
+from api.schemas_examples import ACTION_ITEM, INCIDENT_SUMMARY
 from domain.values import (
     ActionKind,
     ActionStatus,
@@ -149,28 +149,7 @@ class ActionItemCreated(CommandResult):
 
 
 class ActionItem(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "5f0e8a7c-1d2b-4c3e-8f9a-0b1c2d3e4f50",
-                    "incident_id": "0b7c6f2e-3f57-4b2c-9a53-3d7d2f0f4a10",
-                    "title": "Alert on connection-pool saturation",
-                    "kind": "preventative",
-                    "owner": "alice",
-                    "due_date": "2026-03-16",
-                    "priority": "P2",
-                    "status": "open",
-                    "reason": None,
-                    "ticket_url": "https://tracker.example.com/OPS-812",
-                    "overdue": False,
-                    "created_at": "2026-03-02T11:00:00Z",
-                    "updated_at": "2026-03-02T11:00:00Z",
-                    "position": 1234,
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [ACTION_ITEM]})
 
     id: UUID
     incident_id: UUID
