@@ -142,7 +142,8 @@ def _cleared(
         assert state.started_at is not None
         cleared.append(
             e.IncidentStatusChanged(
-                occurred_at=max(last, state.started_at),
+                # Never before the start, nor before a recorded mitigation.
+                occurred_at=max(last, state.started_at, state.mitigated_at or state.started_at),
                 from_status=state.status,
                 to_status=Status.RESOLVED,
             )

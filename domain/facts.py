@@ -39,11 +39,21 @@ def _mitigate(state: Incident, cmd: c.MarkMitigated) -> list[e.DomainEvent]:
     started = require_incident(state, cmd)
     if state.mitigated_at is not None:
         raise RuleViolation(f"incident was already mitigated at {state.mitigated_at.isoformat()}")
+    resolved = state.resolved_at
+    if resolved is not None and cmd.occurred_at is None:
+        raise RuleViolation(
+            f"incident was resolved at {resolved.isoformat()}; a mitigation now would come after"
+            " the resolution: give occurred_at at or before it"
+        )
     when = cmd.occurred_at or cmd.at
     not_in_future("occurred_at", when, cmd.at)
     if when < started:
         raise RuleViolation(
             f"mitigated at {when.isoformat()} is before started_at {started.isoformat()}"
+        )
+    if resolved is not None and when > resolved:
+        raise RuleViolation(
+            f"mitigated at {when.isoformat()} is after resolved_at {resolved.isoformat()}"
         )
     return [e.IncidentMitigated(occurred_at=when)]
 

@@ -16,7 +16,7 @@ from domain.errors import (
     InvalidTransition,
     RuleViolation,
 )
-from domain.state import CLOCK_SKEW, Incident, not_in_future, require_incident
+from domain.state import CLOCK_SKEW, Incident, Note, frozen_map, not_in_future, require_incident
 from domain.values import Status
 
 __all__ = ["CLOCK_SKEW", "NEXT_STATUSES", "Incident", "decide", "evolve", "fold"]
@@ -98,9 +98,18 @@ def _change_status(state: Incident, cmd: c.ChangeStatus) -> list[e.DomainEvent]:
         )
     when = cmd.occurred_at or cmd.at
     not_in_future("occurred_at", when, cmd.at)
-    if cmd.status is Status.RESOLVED and when < started:
+    if when < started:
+        moment = (
+            "resolved" if cmd.status is Status.RESOLVED else f"status change to {cmd.status.value}"
+        )
         raise RuleViolation(
-            f"resolved at {when.isoformat()} is before started_at {started.isoformat()}"
+            f"{moment} at {when.isoformat()} is before started_at {started.isoformat()}"
+        )
+    mitigated = state.mitigated_at
+    # Time to mitigate can never exceed time to resolve.
+    if cmd.status is Status.RESOLVED and mitigated is not None and when < mitigated:
+        raise RuleViolation(
+            f"resolved at {when.isoformat()} is before mitigated_at {mitigated.isoformat()}"
         )
     return [
         e.IncidentStatusChanged(occurred_at=when, from_status=state.status, to_status=cmd.status)
@@ -148,6 +157,16 @@ def _amend_note(state: Incident, cmd: c.AmendNote) -> list[e.DomainEvent]:
         raise RuleViolation("an amendment needs a new text, a new occurred_at, or both")
     if cmd.occurred_at is not None:
         not_in_future("occurred_at", cmd.occurred_at, cmd.at)
+    note = state.note_contents[cmd.note_id]
+    same_text = cmd.text is None or cmd.text == note.text
+    same_time = cmd.occurred_at is None or cmd.occurred_at == note.occurred_at
+    if same_text and same_time:
+        raise RuleViolation(
+            f"the amendment changes nothing: note {cmd.note_id} already has this"
+            + (" text" if cmd.text is not None else "")
+            + (" and" if cmd.text is not None and cmd.occurred_at is not None else "")
+            + (" occurred_at" if cmd.occurred_at is not None else "")
+        )
     return [
         e.NoteAmended(
             occurred_at=cmd.at,
@@ -209,6 +228,31 @@ def _evolve_status(state: Incident, ev: e.IncidentStatusChanged) -> Incident:
     return replace(state, status=ev.to_status, resolved_at=resolved_at)
 
 
+def _evolve_note_added(state: Incident, ev: e.NoteAdded) -> Incident:
+    contents = {**state.note_contents, ev.note_id: Note(ev.text, ev.occurred_at)}
+    return replace(state, notes=state.notes | {ev.note_id}, note_contents=frozen_map(contents))
+
+
+def _evolve_note_amended(state: Incident, ev: e.NoteAmended) -> Incident:
+    note = state.note_contents.get(ev.note_id)
+    if note is None:  # amended after its redaction in an old log: nothing left to change
+        return state
+    amended = Note(
+        ev.text if ev.text is not None else note.text,
+        ev.note_occurred_at if ev.note_occurred_at is not None else note.occurred_at,
+    )
+    return replace(state, note_contents=frozen_map({**state.note_contents, ev.note_id: amended}))
+
+
+def _evolve_note_redacted(state: Incident, ev: e.NoteRedacted) -> Incident:
+    contents = {k: v for k, v in state.note_contents.items() if k != ev.note_id}
+    return replace(
+        state,
+        redacted_notes=state.redacted_notes | {ev.note_id},
+        note_contents=frozen_map(contents),
+    )
+
+
 EVOLVERS: dict[type[e.DomainEvent], Callable[[Incident, Any], Incident]] = {
     **facts.EVOLVERS,
     **postmortem.EVOLVERS,
@@ -218,9 +262,9 @@ EVOLVERS: dict[type[e.DomainEvent], Callable[[Incident, Any], Incident]] = {
     e.IncidentAcknowledged: lambda s, ev: replace(s, acknowledged_at=ev.occurred_at),
     e.IncidentStatusChanged: _evolve_status,
     e.IncidentSeverityChanged: lambda s, ev: replace(s, severity=ev.to_severity),
-    e.NoteAdded: lambda s, ev: replace(s, notes=s.notes | {ev.note_id}),
-    e.NoteAmended: lambda s, ev: s,
-    e.NoteRedacted: lambda s, ev: replace(s, redacted_notes=s.redacted_notes | {ev.note_id}),
+    e.NoteAdded: _evolve_note_added,
+    e.NoteAmended: _evolve_note_amended,
+    e.NoteRedacted: _evolve_note_redacted,
 }
 
 

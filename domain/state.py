@@ -36,6 +36,14 @@ class ActionItem:
 
 
 @dataclass(frozen=True, slots=True)
+class Note:
+    """What a note says now and when its fact happened, as amended."""
+
+    text: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
     """One alert of the incident: its latest firing, and whether it resolved since."""
 
@@ -65,6 +73,8 @@ class Incident:
     resolved_at: datetime | None = None
     notes: frozenset[UUID] = frozenset()
     redacted_notes: frozenset[UUID] = frozenset()
+    note_contents: Mapping[UUID, Note] = field(default_factory=lambda: MappingProxyType({}))
+    """Live notes only: a redacted note's text is dropped from the state too."""
     services: tuple[str, ...] = ()
     impact: str | None = None
     root_cause: str | None = None

@@ -217,6 +217,23 @@ def test_auto_resolve_resolves_the_incident_when_its_alerts_clear(
     assert state.resolved_at == last
 
 
+def test_auto_resolve_never_resolves_before_a_recorded_mitigation(
+    open_incident: Incident,
+) -> None:
+    mitigated = T0 + timedelta(minutes=20)
+    state, _ = run(
+        open_incident, c.MarkMitigated(incident_id=INCIDENT, at=NOW, occurred_at=mitigated)
+    )
+    both = record(
+        resolved("fp-1"),
+        resolved("fp-2", T0 + timedelta(minutes=1), ends_at=T0 + timedelta(minutes=12)),
+        auto_resolve=True,
+    )
+    state, _ = run(state, both)
+
+    assert state.resolved_at == mitigated
+
+
 def test_a_resolution_of_another_firing_of_the_key_is_ignored(open_incident: Incident) -> None:
     assert decide(open_incident, record(resolved("fp-1", starts_at=T0 - timedelta(hours=1)))) == []
 

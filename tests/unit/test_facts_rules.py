@@ -22,6 +22,7 @@ from domain.events import (
     DomainEvent,
     ImpactUpdated,
     IncidentMitigated,
+    IncidentStatusChanged,
     ParticipantAdded,
     ResolutionUpdated,
     RoleAssigned,
@@ -29,7 +30,7 @@ from domain.events import (
     ServicesChanged,
 )
 from domain.incident import CLOCK_SKEW, decide, evolve
-from domain.values import Role
+from domain.values import Role, Status
 from tests.unit.scenario import (
     DECLARED,
     INCIDENT_ID,
@@ -176,6 +177,71 @@ def test_given_declared_when_mitigate_in_future_then_refused() -> None:
         RuleViolation, match=re.escape(f"occurred_at {iso(TOO_FAR_AHEAD)} lies in the future")
     ):
         decide(given(declared()), command)
+
+
+RESOLVED_AT = NOW - timedelta(minutes=5)
+
+
+def resolved_history(*, closed: bool = False) -> list[DomainEvent]:
+    events: list[DomainEvent] = [
+        declared(),
+        IncidentStatusChanged(
+            occurred_at=RESOLVED_AT, from_status=Status.INVESTIGATING, to_status=Status.RESOLVED
+        ),
+    ]
+    if closed:
+        events.append(
+            IncidentStatusChanged(
+                occurred_at=NOW, from_status=Status.RESOLVED, to_status=Status.CLOSED
+            )
+        )
+    return events
+
+
+@pytest.mark.parametrize("closed", [False, True], ids=["resolved", "closed"])
+def test_given_resolved_when_mitigate_now_then_refused(closed: bool) -> None:
+    command = MarkMitigated(incident_id=INCIDENT_ID, at=NOW)
+
+    with pytest.raises(
+        RuleViolation,
+        match=re.escape(
+            f"incident was resolved at {iso(RESOLVED_AT)}; a mitigation now would come after"
+            " the resolution: give occurred_at at or before it"
+        ),
+    ):
+        decide(given(*resolved_history(closed=closed)), command)
+
+
+def test_given_resolved_when_mitigate_after_the_resolution_then_refused() -> None:
+    when = RESOLVED_AT + timedelta(seconds=1)
+    command = MarkMitigated(incident_id=INCIDENT_ID, at=NOW, occurred_at=when)
+
+    with pytest.raises(
+        RuleViolation,
+        match=re.escape(f"mitigated at {iso(when)} is after resolved_at {iso(RESOLVED_AT)}"),
+    ):
+        decide(given(*resolved_history()), command)
+
+
+@pytest.mark.parametrize("offset", [timedelta(0), -timedelta(minutes=20)], ids=["at", "before"])
+def test_given_resolved_when_mitigate_at_or_before_the_resolution_then_accepted(
+    offset: timedelta,
+) -> None:
+    when = RESOLVED_AT + offset
+    command = MarkMitigated(incident_id=INCIDENT_ID, at=NOW, occurred_at=when)
+
+    assert decide(given(*resolved_history()), command) == [IncidentMitigated(occurred_at=when)]
+
+
+def test_given_reopened_when_mitigate_now_then_accepted() -> None:
+    reopened = IncidentStatusChanged(
+        occurred_at=NOW, from_status=Status.RESOLVED, to_status=Status.INVESTIGATING
+    )
+    command = MarkMitigated(incident_id=INCIDENT_ID, at=NOW)
+
+    assert decide(given(*resolved_history(), reopened), command) == [
+        IncidentMitigated(occurred_at=NOW)
+    ]
 
 
 def test_mitigated_event_sets_mitigated_at_in_state() -> None:

@@ -32,6 +32,7 @@ from domain.events import (
     DomainEvent,
     IncidentAcknowledged,
     IncidentDeclared,
+    IncidentMitigated,
     IncidentSeverityChanged,
     IncidentStatusChanged,
     NoteAdded,
@@ -39,6 +40,7 @@ from domain.events import (
     NoteRedacted,
 )
 from domain.incident import CLOCK_SKEW, NEXT_STATUSES, Incident, decide, evolve, fold
+from domain.state import Note
 from domain.values import NoteVisibility, Severity, Status
 from tests.unit.scenario import (
     DECLARED,
@@ -427,6 +429,57 @@ def test_given_declared_when_resolved_before_start_then_refused() -> None:
         decide(given(declared()), command)
 
 
+@pytest.mark.parametrize(
+    ("history", "to_status"),
+    [
+        pytest.param((), Status.IDENTIFIED, id="identified"),
+        pytest.param((), Status.MONITORING, id="monitoring"),
+        pytest.param(
+            (status_changed(Status.INVESTIGATING, Status.RESOLVED),),
+            Status.INVESTIGATING,
+            id="reopened",
+        ),
+        pytest.param(
+            (status_changed(Status.INVESTIGATING, Status.RESOLVED),), Status.CLOSED, id="closed"
+        ),
+    ],
+)
+def test_given_declared_when_any_status_change_before_start_then_refused(
+    history: tuple[DomainEvent, ...], to_status: Status
+) -> None:
+    when = STARTED - timedelta(seconds=1)
+    command = ChangeStatus(incident_id=INCIDENT_ID, at=NOW, status=to_status, occurred_at=when)
+
+    with pytest.raises(
+        RuleViolation,
+        match=re.escape(
+            f"status change to {to_status.value} at {iso(when)} is before started_at {iso(STARTED)}"
+        ),
+    ):
+        decide(given(declared(), *history), command)
+
+
+def test_given_mitigated_when_resolved_before_the_mitigation_then_refused() -> None:
+    mitigated = NOW - timedelta(minutes=10)
+    when = mitigated - timedelta(seconds=1)
+    command = ChangeStatus(
+        incident_id=INCIDENT_ID, at=NOW, status=Status.RESOLVED, occurred_at=when
+    )
+    state = given(declared(), IncidentMitigated(occurred_at=mitigated))
+
+    with pytest.raises(
+        RuleViolation,
+        match=re.escape(f"resolved at {iso(when)} is before mitigated_at {iso(mitigated)}"),
+    ):
+        decide(state, command)
+    at_mitigation = command.model_copy(update={"occurred_at": mitigated})
+    assert decide(state, at_mitigation) == [
+        IncidentStatusChanged(
+            occurred_at=mitigated, from_status=Status.INVESTIGATING, to_status=Status.RESOLVED
+        )
+    ]
+
+
 def test_given_declared_when_resolved_exactly_at_start_then_accepted() -> None:
     command = ChangeStatus(
         incident_id=INCIDENT_ID, at=NOW, status=Status.RESOLVED, occurred_at=STARTED
@@ -567,6 +620,20 @@ def test_given_declared_when_add_note_with_time_then_that_time() -> None:
     ]
 
 
+def test_given_declared_when_add_note_before_the_start_then_accepted() -> None:
+    # A deploy that preceded the incident is a fair timeline entry.
+    when = STARTED - timedelta(hours=2)
+    command = AddNote(
+        incident_id=INCIDENT_ID, at=NOW, note_id=NOTE_ID, text="Deploy 41", occurred_at=when
+    )
+
+    assert decide(given(declared()), command) == [
+        NoteAdded(
+            occurred_at=when, note_id=NOTE_ID, text="Deploy 41", visibility=NoteVisibility.INTERNAL
+        )
+    ]
+
+
 def test_given_note_when_add_same_note_id_then_refused() -> None:
     command = AddNote(incident_id=INCIDENT_ID, at=NOW, note_id=NOTE_ID, text="again")
 
@@ -619,6 +686,54 @@ def test_given_note_when_amend_with_nothing_then_refused() -> None:
         RuleViolation, match="an amendment needs a new text, a new occurred_at, or both"
     ):
         decide(given(declared(), note_added()), command)
+
+
+@pytest.mark.parametrize(
+    ("text", "occurred_at", "unchanged"),
+    [
+        pytest.param("Rolled back deploy 42", None, "text", id="same-text"),
+        pytest.param(None, DECLARED, "occurred_at", id="same-time"),
+        pytest.param("Rolled back deploy 42", DECLARED, "text and occurred_at", id="same-both"),
+    ],
+)
+def test_given_note_when_amend_changes_nothing_then_refused(
+    text: str | None, occurred_at: datetime | None, unchanged: str
+) -> None:
+    command = AmendNote(
+        incident_id=INCIDENT_ID, at=NOW, note_id=NOTE_ID, text=text, occurred_at=occurred_at
+    )
+
+    with pytest.raises(
+        RuleViolation,
+        match=re.escape(
+            f"the amendment changes nothing: note {NOTE_ID} already has this {unchanged}"
+        ),
+    ):
+        decide(given(declared(), note_added()), command)
+
+
+def test_given_amended_note_when_amend_back_to_its_first_text_then_accepted() -> None:
+    amended = NoteAmended(occurred_at=NOW, note_id=NOTE_ID, text="Rolled back deploy 41")
+    command = AmendNote(
+        incident_id=INCIDENT_ID, at=NOW, note_id=NOTE_ID, text="Rolled back deploy 42"
+    )
+
+    assert decide(given(declared(), note_added(), amended), command) == [
+        NoteAmended(occurred_at=NOW, note_id=NOTE_ID, text="Rolled back deploy 42")
+    ]
+    # The same text with a new time still changes the note.
+    moved = AmendNote(
+        incident_id=INCIDENT_ID,
+        at=NOW,
+        note_id=NOTE_ID,
+        text="Rolled back deploy 41",
+        occurred_at=STARTED,
+    )
+    assert decide(given(declared(), note_added(), amended), moved) == [
+        NoteAmended(
+            occurred_at=NOW, note_id=NOTE_ID, text="Rolled back deploy 41", note_occurred_at=STARTED
+        )
+    ]
 
 
 def test_given_note_when_amend_time_into_future_then_refused() -> None:
@@ -749,6 +864,7 @@ def test_fold_counts_every_event_and_sets_state_fields() -> None:
         resolved_at=None,
         notes=frozenset({NOTE_ID, OTHER_NOTE_ID}),
         redacted_notes=frozenset({NOTE_ID}),
+        note_contents={OTHER_NOTE_ID: Note("fixed typo", DECLARED)},
         services=("checkout",),
     )
     assert state.exists
@@ -762,12 +878,16 @@ def test_fold_continues_from_a_given_state() -> None:
     assert state == dataclasses.replace(first, version=3, acknowledged_at=DETECTED)
 
 
-def test_note_amended_changes_only_the_version() -> None:
+def test_note_amended_changes_only_the_note_and_the_version() -> None:
     before = given(declared(), note_added())
 
     after = evolve(before, NoteAmended(occurred_at=NOW, note_id=NOTE_ID, text="new"))
+    moved = evolve(after, NoteAmended(occurred_at=NOW, note_id=NOTE_ID, note_occurred_at=STARTED))
 
-    assert after == dataclasses.replace(before, version=before.version + 1)
+    assert after == dataclasses.replace(
+        before, version=before.version + 1, note_contents={NOTE_ID: Note("new", DECLARED)}
+    )
+    assert moved.note_contents == {NOTE_ID: Note("new", STARTED)}
 
 
 def test_incident_state_is_frozen() -> None:
