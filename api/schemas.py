@@ -134,6 +134,25 @@ class CommandResult(BaseModel):
     position: int
 
 
+class NoteCreated(CommandResult):
+    """Where a new note landed, and its id: the id of its timeline entry."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0b7c6f2e-3f57-4b2c-9a53-3d7d2f0f4a10",
+                    "note_id": "7d9e4c1a-2b3f-4e5d-8a6b-9c0d1e2f3a40",
+                    "version": 4,
+                    "position": 1230,
+                }
+            ]
+        }
+    )
+
+    note_id: UUID = Field(description="The note's id, also its timeline entry's id.")
+
+
 class IncidentSummary(BaseModel):
     id: UUID
     title: str

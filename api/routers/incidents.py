@@ -23,6 +23,7 @@ from api.schemas import (
     DeclareIncidentRequest,
     IncidentPage,
     IncidentSummary,
+    NoteCreated,
     NoteRequest,
     SeverityRequest,
     StatusRequest,
@@ -176,7 +177,7 @@ def add_note(
     service: ServiceDep,
     ctx: CommandDep,
     response: Response,
-) -> CommandResult:
+) -> NoteCreated:
     note_id = ctx.new_id("note")
     command = c.AddNote(
         incident_id=incident_id,
@@ -188,7 +189,7 @@ def add_note(
     )
     outcome = service.execute(command, ctx)
     response.headers["Location"] = f"/incidents/{incident_id}/timeline/{note_id}"
-    return result(outcome, response)
+    return NoteCreated(note_id=note_id, **result(outcome, response).model_dump())
 
 
 @router.patch(
