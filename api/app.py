@@ -10,13 +10,14 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from api import problems
 from api.auth import AuthCheck, require, require_ingest
+from api.database_health import WriteHealth
 from api.hooks.ingest import Generations
 from api.hooks.mapping import SeverityMap
 from api.integrations import IntegrationStore
 from api.limits import BodyLimits
 from api.logging import configure_logging
 from api.metrics import Metrics
-from api.middleware import RequestContext
+from api.middleware import Failures, RequestContext
 from api.routers import (
     action_items,
     events,
@@ -46,7 +47,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sqlite_synchronous=settings.sqlite_synchronous,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
+        # Error messages (logged) never carry bound values: idempotency keys, names.
+        hide_parameters=True,
     )
+    write_health = WriteHealth()
+    write_health.watch(engine)
 
     projections = default_projections()
     inline = settings.projection_mode == "inline"
@@ -80,13 +85,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.projections = projections
     metrics = Metrics(engine, projections)
     app.state.metrics = metrics
+    app.state.write_health = write_health
     tokens = TokenStore(engine)
     app.state.tokens = tokens
+
+    def appended(count: int) -> None:
+        metrics.events_appended.inc(count)
+        write_health.succeeded()  # a committed append: writes work again
+
     app.state.service = IncidentService(
         app.state.store,
         ProjectionRunner(projections) if inline else None,
         retries=settings.command_retries,
-        on_appended=metrics.events_appended.inc,
+        on_appended=appended,
     )
     app.state.integrations = IntegrationStore(engine)
     app.state.alert_generations = Generations()
@@ -114,5 +125,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     include(integrations.router, require(Scope.ADMIN))
     # PagerDuty's route limits its body itself, and refuses in PagerDuty's own words.
     app.add_middleware(BodyLimits, exempt=(pagerduty.PATH,))
+    app.add_middleware(Failures)  # inside RequestContext: the access line has the real status
     app.add_middleware(RequestContext, metrics=metrics)
     return app

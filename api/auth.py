@@ -1,4 +1,4 @@
-"""Bearer-token authentication and scopes for every route but /healthz.
+"""Bearer-token authentication and scopes for every route but /healthz, /readyz and /docs.
 
 Monitoring senders that cannot send a bearer token (Grafana, Alertmanager's
 ``basic_auth``) may use HTTP basic authentication on the ingest routes instead: any user
@@ -152,3 +152,17 @@ def require_ingest() -> AuthCheck:
 
     _STANDALONE[authenticate] = standalone
     return authenticate
+
+
+async def optional_principal(request: Request) -> Principal | None:
+    """The caller's principal (``read`` scope) when a bearer token was sent, else None.
+
+    For routes anyone may ask (probes carry no token) that tell an authenticated caller
+    more; a token that is sent must be valid, so a typo is not silently ignored.
+    """
+    credentials = await bearer(request)
+    if credentials is None:
+        return None
+    return await _principal(
+        request, credentials.credentials, Scope.READ, "the bearer token is not valid"
+    )

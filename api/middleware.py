@@ -8,7 +8,9 @@ import uuid
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.database_faults import classify, describe
 from api.metrics import Metrics
+from api.problems import database_unavailable, unexpected_failure
 
 log = structlog.get_logger("access")
 
@@ -61,3 +63,49 @@ class RequestContext:
             if self.metrics is not None:
                 route = getattr(scope.get("route"), "path", None) or "unmatched"
                 self.metrics.observe(scope["method"], route, status, seconds)
+
+
+class Failures:
+    """Every exception a route lets through becomes a complete problem response.
+
+    A database fault is a 503 naming its cause; anything else a 500, logged here.
+    Starlette's own last-resort handler would answer and then re-raise, and the server,
+    seeing the exception, would drop the keep-alive connection without a
+    ``Connection: close``, failing the client's next request too. Here the exception
+    ends with the answer, so the connection stays usable.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception as exc:
+            if started:  # too late for an answer of our own; the server ends the response
+                raise
+            cause = classify(exc)
+            if cause is None:
+                log.exception("request.failed", method=scope["method"], path=scope["path"])
+                response = unexpected_failure()
+            else:
+                log.warning(
+                    "request.database_fault",
+                    cause=cause.value,
+                    error=describe(exc),
+                    method=scope["method"],
+                    path=scope["path"],
+                )
+                response = database_unavailable(cause)
+            await response(scope, receive, send)

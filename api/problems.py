@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from api.auth import refused_credentials
+from api.database_faults import RETRY_AFTER, Cause
 from api.idempotency import IdempotencyMismatch
 from api.service import PreconditionFailed
 from domain.errors import (
@@ -39,6 +40,23 @@ def problem(status: int, detail: str, *, title: str | None = None, **extra: Any)
         **extra,
     }
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def database_unavailable(cause: Cause, detail: str | None = None) -> JSONResponse:
+    """503 for a database fault: the cause, and how long to wait before retrying."""
+    seconds = RETRY_AFTER[cause]
+    response = problem(
+        503,
+        detail or f"{cause}: the request could not be carried out; retry in {seconds} seconds",
+        cause=cause.value,
+    )
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+def unexpected_failure() -> JSONResponse:
+    """500 for a bug; the connection stays usable (the response is complete)."""
+    return problem(500, "the server failed to handle this request; it has been logged")
 
 
 def _domain_status(error: DomainError) -> int:

@@ -5,18 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 
-from api.problems import PROBLEM_JSON
+from api.auth import optional_principal
+from api.database_faults import WRITE_CAUSES, classify, describe
+from api.database_health import WriteHealth
+from api.problems import PROBLEM_JSON, database_unavailable, problem
 from api.schemas_examples import HEALTHZ, METRICS, READYZ, answers
 from api.settings import Settings
 from projections.status import statuses
 
 public = APIRouter(tags=["health"])
-"""Routes that need no token: only liveness."""
+"""Routes that need no token: liveness and readiness (probes carry none)."""
 
 router = APIRouter(tags=["health"])
 
@@ -26,61 +30,64 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get(
+@public.get(
     "/readyz",
-    summary="Readiness: the database answers and the read models are caught up",
+    summary="Readiness: the database answers, writes succeed, the read models are caught up",
+    description=(
+        "Needs no token (for probes). With a valid bearer token (read scope) the answer "
+        "also lists each read model's position and lag."
+    ),
     responses={
         **answers(READYZ),
         503: {"description": "Not ready", "content": {PROBLEM_JSON: {}}},
     },
 )
-def readyz(request: Request) -> Any:
-    engine: Engine = request.app.state.engine
-    settings: Settings = request.app.state.settings
+async def readyz(request: Request) -> Any:
+    detailed = await optional_principal(request) is not None
+    return await run_in_threadpool(_readiness, request.app, detailed)
+
+
+def _readiness(app: Any, detailed: bool) -> Any:
+    engine: Engine = app.state.engine
+    settings: Settings = app.state.settings
+    health: WriteHealth = app.state.write_health
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        found = statuses(engine, request.app.state.projections)
+        if health.failure is not None:
+            # Reads may work on a full or read-only database: only a write can tell.
+            health.probe(engine)
+        found = statuses(engine, app.state.projections)
     except SQLAlchemyError as exc:
-        body = {
-            "type": "about:blank",
-            "title": "Service Unavailable",
-            "status": 503,
-            "detail": f"database unreachable: {type(exc).__name__}",
-        }
-        return JSONResponse(body, status_code=503, media_type=PROBLEM_JSON)
-    projections = [
-        {
-            "name": s.name,
-            "version": s.version,
-            "stored_version": s.stored_version,
-            "position": s.position,
-            "lag": s.lag,
-            "rebuilding": s.outdated,
-        }
-        for s in found
-    ]
-    problems = [
+        cause = classify(exc)
+        if cause is None:  # e.g. a database that was never migrated
+            return problem(503, f"database not usable: {describe(exc)}")
+        failure = health.failure
+        if cause in WRITE_CAUSES and failure is not None:
+            since = failure.at.isoformat(timespec="seconds")
+            return database_unavailable(cause, f"{cause}: writes are failing (since {since})")
+        return database_unavailable(cause)
+    lagging = [
         f"{s.name} is {s.lag} events behind" for s in found if s.lag > settings.ready_max_lag
     ] + [f"{s.name} is being rebuilt for version {s.version}" for s in found if s.outdated]
-    body = {
-        "status": "ready" if not problems else "not ready",
-        "database": "ok",
-        "projection_mode": settings.projection_mode,
-        "projections": projections,
-    }
-    if problems:
-        return JSONResponse(
+    body: dict[str, Any] = {"status": "ready" if not lagging else "not ready", "database": "ok"}
+    if detailed:
+        body["projection_mode"] = settings.projection_mode
+        body["projections"] = [
             {
-                "type": "about:blank",
-                "title": "Service Unavailable",
-                "status": 503,
-                "detail": "; ".join(problems),
-                **body,
-            },
-            status_code=503,
-            media_type=PROBLEM_JSON,
-        )
+                "name": s.name,
+                "version": s.version,
+                "stored_version": s.stored_version,
+                "position": s.position,
+                "lag": s.lag,
+                "rebuilding": s.outdated,
+            }
+            for s in found
+        ]
+    if lagging:
+        detail = "; ".join(lagging) if detailed else "the read models are not caught up yet"
+        body.pop("status")  # a problem document's status is the HTTP status
+        return problem(503, detail, **body)
     return body
 
 

@@ -29,8 +29,8 @@ from eventstore.engine import create_engine
 from tests.api.conftest import ADMIN_TOKEN
 from tests.api.helpers import PROBLEM_JSON, assert_problem, declare, nothing_stored, ok
 
-PUBLIC = {("GET", "/healthz")}
-"""The only operation that answers without any credentials."""
+PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}
+"""The operations that answer without any credentials: the probes (and /docs, not listed)."""
 
 OWN_CREDENTIALS = {("POST", "/hooks/generic"), ("POST", "/hooks/pagerduty/v2/enqueue")}
 """Authenticated by an HMAC signature or a routing key instead of a token (when present)."""
@@ -131,7 +131,7 @@ def test_no_api_route_escapes_the_walk(client: TestClient) -> None:
     assert routed == set(operations(client))
 
 
-def test_every_operation_but_healthz_needs_a_token(
+def test_every_operation_but_the_probes_needs_a_token(
     client: TestClient, anonymous: TestClient
 ) -> None:
     failures = []

@@ -34,7 +34,7 @@ from tests.api.conftest import ADMIN_TOKEN, STREAM_SECONDS
 from tests.api.helpers import ok
 
 METHODS = {"get", "put", "post", "patch", "delete", "head", "options"}
-PUBLIC = {("GET", "/healthz")}
+PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}  # probes carry no token
 OWN_CREDENTIALS = {("POST", "/hooks/generic"), ("POST", "/hooks/pagerduty/v2/enqueue")}
 """Authenticated by an HMAC signature or a routing key, not a token (when present)."""
 
