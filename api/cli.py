@@ -91,7 +91,10 @@ def serve(
     )
     if workers == 1:
         asgi = create_app(settings)
-        uvicorn.run(asgi, host=settings.host, port=settings.port, log_level="warning")
+        # log_config=None: uvicorn's records go through the app's chain (scrubbed, JSON).
+        uvicorn.run(
+            asgi, host=settings.host, port=settings.port, log_level="warning", log_config=None
+        )
         return
     # Each worker process builds its own app from the environment, so the options given
     # here travel as the INCIDENTS_* variables Settings reads.
@@ -103,6 +106,7 @@ def serve(
         host=settings.host,
         port=settings.port,
         log_level="warning",
+        log_config=None,
     )
 
 

@@ -1,4 +1,8 @@
-"""structlog, configured once at start-up: JSON in production, readable on a terminal."""
+"""structlog, configured once at start-up: JSON in production, readable on a terminal.
+
+The standard library's records (uvicorn's, SQLAlchemy's) go through the same chain, so
+every line, whoever writes it, is rendered alike and scrubbed of credentials alike.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,14 @@ import logging
 import sys
 
 import structlog
+from structlog.tracebacks import ExceptionDictTransformer
 
+from api.log_redaction import redact_secrets
 from api.settings import Settings
+
+
+class _StdlibHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The root handler this module installs (and replaces when configured again)."""
 
 
 def configure_logging(settings: Settings) -> None:
@@ -20,18 +30,41 @@ def configure_logging(settings: Settings) -> None:
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
+    # Frame locals are never rendered: a request's scope, with its Authorization header,
+    # is a local of every frame between the server and the route.
+    exceptions: structlog.typing.Processor
     renderer: structlog.typing.Processor
     if as_json:
-        shared.append(structlog.processors.dict_tracebacks)
+        exceptions = structlog.processors.ExceptionRenderer(
+            ExceptionDictTransformer(show_locals=False)
+        )
         renderer = structlog.processors.JSONRenderer()
     else:
+        exceptions = structlog.processors.format_exc_info
         renderer = structlog.dev.ConsoleRenderer()
     level = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
     structlog.configure(
-        processors=[*shared, renderer],
+        processors=[*shared, exceptions, redact_secrets, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         # Not cached: create_app may configure again (tests, embedding) and loggers
         # bound at import time must follow the newest configuration.
         cache_logger_on_first_use=False,
     )
+    handler = _StdlibHandler(sys.stderr)
+    handler.setLevel(level)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                exceptions,
+                redact_secrets,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _StdlibHandler)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
