@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api.cli_integrations import integrations_app
 from api.cli_transfer import export_target, import_source, position_progress, rate_progress
+from api.credential_names import InvalidName
 from api.database import migrate as run_migrations
 from api.logging import configure_logging
 from api.settings import Settings
@@ -272,8 +273,8 @@ def tokens_create(
     """Create a token; it is printed once and stored only as a hash."""
     try:
         token = _token_store(database_url).create(name, set(scope))
-    except TokenExists as exc:
-        console.print(f"[red]{exc}[/]")
+    except (InvalidName, TokenExists) as exc:
+        console.print(f"[red]{escape(str(exc))}[/]", soft_wrap=True)
         raise typer.Exit(1) from exc
     typer.echo(token)
 

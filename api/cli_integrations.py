@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from api.integrations import IntegrationExists, IntegrationKind, IntegrationStore
@@ -43,8 +44,8 @@ def create(
     """Create an integration; its routing key (pagerduty) or secret (generic) is printed once."""
     try:
         created = _store(database_url).create(name, kind, service, routing_key=routing_key)
-    except (IntegrationExists, ValueError) as exc:
-        console.print(f"[red]{exc}[/]")
+    except (IntegrationExists, ValueError) as exc:  # InvalidName is a ValueError
+        console.print(f"[red]{escape(str(exc))}[/]", soft_wrap=True)
         raise typer.Exit(1) from exc
     integration = created.integration
     if kind is IntegrationKind.PAGERDUTY:

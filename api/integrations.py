@@ -21,6 +21,7 @@ from sqlalchemy import Column, Engine, String, Table, Uuid, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
+from api.credential_names import check_name
 from eventstore.schema import metadata
 from eventstore.types import UtcDateTime
 
@@ -109,9 +110,7 @@ class IntegrationStore:
         routing_key: str | None = None,
     ) -> NewIntegration:
         """A new integration and its credential (a routing key may be given, to keep one)."""
-        name = name.strip()
-        if not 1 <= len(name) <= 200:
-            raise ValueError("an integration name has 1 to 200 characters")
+        check_name(name, "integration")
         if service is not None and not SERVICE.match(service):
             raise ValueError(f"{service!r} is not a service name (no spaces or commas)")
         if routing_key is not None and kind is not IntegrationKind.PAGERDUTY:
@@ -137,10 +136,24 @@ class IntegrationStore:
             with self.engine.begin() as conn:
                 conn.execute(integrations.insert(), row)
         except IntegrityError as exc:
-            raise IntegrationExists(
-                f"an integration named {name!r} (or with this routing key) exists already"
-            ) from exc
+            raise IntegrationExists(self._taken(name)) from exc
         return NewIntegration(integration, credential)
+
+    def _taken(self, name: str) -> str:
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(integrations.c.revoked_at).where(integrations.c.name == name)
+            ).first()
+        if found is None:
+            return "an integration with this routing key exists already"
+        if found.revoked_at is not None:
+            # Its events keep naming it as their actor: a new integration of the same name
+            # would be indistinguishable from it in every history.
+            return (
+                f"an integration named {name!r} was revoked on {found.revoked_at:%Y-%m-%d %H:%M}"
+                " UTC; names are not reused: choose another name"
+            )
+        return f"an integration named {name!r} exists already"
 
     def list(self) -> list[Integration]:
         with self.engine.connect() as conn:

@@ -16,6 +16,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import Column, Engine, String, Table, Uuid, select, update
 from sqlalchemy.exc import IntegrityError
 
+from api.credential_names import check_name
 from eventstore.schema import metadata
 from eventstore.types import UtcDateTime
 
@@ -62,7 +63,7 @@ class TokenInfo:
 
 
 class TokenExists(Exception):
-    """A token with this name exists already."""
+    """A token with this name exists already, live or revoked: names are never reused."""
 
 
 def _hash(token: str) -> str:
@@ -79,7 +80,12 @@ class TokenStore:
         self._lock = threading.Lock()
 
     def create(self, name: str, scopes: set[Scope], token: str | None = None) -> str:
-        """A new token (returned once, never stored in clear)."""
+        """A new token (returned once, never stored in clear).
+
+        Raises InvalidName for a name that breaks the rule (api.credential_names) and
+        TokenExists when the name is taken, by a live token or a revoked one.
+        """
+        check_name(name, "token")
         token = token or TOKEN_PREFIX + secrets.token_urlsafe(32)
         row = {
             "token_id": uuid4(),
@@ -92,8 +98,22 @@ class TokenStore:
             with self.engine.begin() as conn:
                 conn.execute(api_tokens.insert(), row)
         except IntegrityError as exc:
-            raise TokenExists(f"a token named {name!r} exists already") from exc
+            raise TokenExists(self._taken(name)) from exc
         return token
+
+    def _taken(self, name: str) -> str:
+        with self.engine.connect() as conn:
+            revoked_at = conn.execute(
+                select(api_tokens.c.revoked_at).where(api_tokens.c.name == name)
+            ).scalar_one_or_none()
+        if revoked_at is not None:
+            # Events keep naming the revoked token as their actor: a new token under the
+            # same name would be indistinguishable from it in every history.
+            return (
+                f"a token named {name!r} was revoked on {revoked_at:%Y-%m-%d %H:%M} UTC;"
+                " names are not reused: choose another name"
+            )
+        return f"a token named {name!r} exists already"
 
     def ensure(self, name: str, scopes: set[Scope], token: str) -> None:
         """Make sure this exact token exists (seeding from the environment); idempotent."""

@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Path, Request, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from api.credential_names import CredentialName
 from api.integrations import Integration, IntegrationExists, IntegrationKind, IntegrationStore
 from domain.values import ServiceName
 
@@ -24,7 +25,7 @@ class IntegrationRequest(BaseModel):
         },
     )
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: CredentialName
     kind: IntegrationKind
     service: ServiceName | None = Field(
         default=None, description="The service of its incidents unless an alert names one."
