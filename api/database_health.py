@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import uuid4
@@ -20,12 +21,17 @@ from eventstore.engine import WRITE
 class WriteFailure:
     cause: Cause
     at: datetime
+    monotonic: float
 
 
 class WriteHealth:
     """The newest write failure of this process's engine, until a write succeeds."""
 
-    def __init__(self) -> None:
+    def __init__(self, probe_after_seconds: float = 30.0) -> None:
+        self.probe_after_seconds = probe_after_seconds
+        """How long a failure stands before /readyz tries a write of its own: a small
+        probe may fit on a disk where the write that failed did not, so it is not
+        allowed to overrule a fresh failure, only a stale one."""
         self._lock = threading.Lock()
         self._failure: WriteFailure | None = None
 
@@ -36,7 +42,13 @@ class WriteHealth:
 
     def failed(self, cause: Cause) -> None:
         with self._lock:
-            self._failure = WriteFailure(cause, datetime.now(UTC))
+            self._failure = WriteFailure(cause, datetime.now(UTC), time.monotonic())
+
+    def due_for_probe(self) -> bool:
+        failure = self.failure
+        return failure is not None and (
+            time.monotonic() - failure.monotonic >= self.probe_after_seconds
+        )
 
     def succeeded(self, *_: object) -> None:
         """A write committed (takes and ignores a count, to serve as an append callback)."""
@@ -58,7 +70,7 @@ class WriteHealth:
         """Commit a real write that leaves nothing behind; clears the failure if it works.
 
         Without traffic no write would ever succeed again, and a process that /readyz
-        takes out of rotation gets no traffic: so readiness itself tries one. The row is
+        takes out of rotation gets no traffic: so readiness tries one now and then. The row is
         inserted and deleted in one transaction (nobody ever sees it), but the change is
         written to the journal (a full disk or a read-only server refuses it).
         """

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import optional_principal
 from api.database_faults import WRITE_CAUSES, classify, describe
-from api.database_health import WriteHealth
+from api.database_health import WriteFailure, WriteHealth
 from api.problems import PROBLEM_JSON, database_unavailable, problem
 from api.schemas_examples import HEALTHZ, METRICS, READYZ, answers
 from api.settings import Settings
@@ -54,9 +54,12 @@ def _readiness(app: Any, detailed: bool) -> Any:
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        if health.failure is not None:
+        if health.due_for_probe():
             # Reads may work on a full or read-only database: only a write can tell.
             health.probe(engine)
+        failure = health.failure
+        if failure is not None:
+            return _writes_failing(failure)
         found = statuses(engine, app.state.projections)
     except SQLAlchemyError as exc:
         cause = classify(exc)
@@ -64,8 +67,7 @@ def _readiness(app: Any, detailed: bool) -> Any:
             return problem(503, f"database not usable: {describe(exc)}")
         failure = health.failure
         if cause in WRITE_CAUSES and failure is not None:
-            since = failure.at.isoformat(timespec="seconds")
-            return database_unavailable(cause, f"{cause}: writes are failing (since {since})")
+            return _writes_failing(failure)
         return database_unavailable(cause)
     lagging = [
         f"{s.name} is {s.lag} events behind" for s in found if s.lag > settings.ready_max_lag
@@ -89,6 +91,11 @@ def _readiness(app: Any, detailed: bool) -> Any:
         body.pop("status")  # a problem document's status is the HTTP status
         return problem(503, detail, **body)
     return body
+
+
+def _writes_failing(failure: WriteFailure) -> JSONResponse:
+    when = failure.at.isoformat(timespec="seconds")
+    return database_unavailable(failure.cause, f"{failure.cause}: writes are failing (at {when})")
 
 
 @router.get(
