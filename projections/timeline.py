@@ -1,11 +1,15 @@
-"""The reconstructed timeline: one entry per relevant event, notes as amended, redactions hidden."""
+"""The reconstructed timeline: one entry per relevant event, notes as amended.
+
+It starts at the incident's start and detection (derived from its declaration); a
+redacted note leaves a placeholder with who redacted it and why, and none of its text.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from sqlalchemy import Connection, Table, delete, select
 
@@ -33,10 +37,32 @@ def _entry(env: Envelope, kind: str, text: str, **details: Any) -> Row:
     }
 
 
+def _derived_id(env: Envelope, moment: str) -> UUID:
+    """A stable id for an entry that is not an event of its own: rebuilds give it again."""
+    return uuid5(env.recorded.event_id, moment)
+
+
 def _declared(rows: dict[UUID, Row | None], env: Envelope, ev: e.IncidentDeclared) -> None:
     text = f"Incident declared: {ev.title} ({ev.severity.value})"
     row = _entry(env, "declared", text, severity=ev.severity.value, services=list(ev.services))
     rows[row["entry_id"]] = row
+    # The timeline starts where the incident started, not where it was declared. Moments
+    # at the same instant share one entry: entries of one event must differ in time, as
+    # the timeline's keyset cursor is (occurred_at, position).
+    declared_at = env.recorded.occurred_at
+    if ev.started_at != declared_at:
+        detected_too = ev.detected_at == ev.started_at
+        started = _entry(
+            env,
+            "started",
+            "Incident started and was detected" if detected_too else "Incident started",
+        )
+        started.update(entry_id=_derived_id(env, "started"), occurred_at=ev.started_at)
+        rows[started["entry_id"]] = started
+    if ev.detected_at not in (ev.started_at, declared_at):
+        detected = _entry(env, "detected", "Incident detected")
+        detected.update(entry_id=_derived_id(env, "detected"), occurred_at=ev.detected_at)
+        rows[detected["entry_id"]] = detected
 
 
 def _acknowledged(rows: dict[UUID, Row | None], env: Envelope, ev: e.IncidentAcknowledged) -> None:
@@ -69,7 +95,7 @@ def _note(rows: dict[UUID, Row | None], env: Envelope, ev: e.NoteAdded) -> None:
 
 def _amended(rows: dict[UUID, Row | None], env: Envelope, ev: e.NoteAmended) -> None:
     row = rows.get(ev.note_id)
-    if row is None:  # redacted before: nothing left to amend
+    if row is None or row["kind"] != "note":  # redacted before: nothing left to amend
         return
     if ev.text is not None:
         row["text"] = ev.text
@@ -79,7 +105,19 @@ def _amended(rows: dict[UUID, Row | None], env: Envelope, ev: e.NoteAmended) -> 
 
 
 def _redacted(rows: dict[UUID, Row | None], env: Envelope, ev: e.NoteRedacted) -> None:
-    rows[ev.note_id] = None
+    """The note's text goes; a placeholder keeps its place, saying who removed it and why."""
+    note = rows.get(ev.note_id)
+    if note is None or note["kind"] != "note":
+        return
+    by = f" by {env.actor}" if env.actor else ""
+    rows[ev.note_id] = {
+        **note,
+        "kind": "note_redacted",
+        "text": f"Note redacted{by}: {ev.reason}",
+        "actor": env.actor,
+        "details": {"visibility": note["details"].get("visibility"), "reason": ev.reason},
+        "amended_at": env.recorded.recorded_at,
+    }
 
 
 Described = tuple[str, str, dict[str, Any]]
@@ -239,7 +277,7 @@ def apply_to_rows(rows: dict[UUID, Row | None], env: Envelope) -> None:
 
 class TimelineProjection:
     name = "timeline"
-    version = 4
+    version = 5
 
     def __init__(self, table: Table = timeline_entries) -> None:
         self.table = table

@@ -14,7 +14,7 @@ Described = tuple[str, str, dict[str, Any]]
 def _fired(ev: e.AlertFired) -> Described:
     text = f"Alert firing: {ev.name}"
     lines = (ev.summary or "").strip().splitlines()
-    if lines:
+    if lines and lines[0].strip() != ev.name:  # many sources repeat the name as the summary
         text += f": {lines[0]}"
     details = {
         "source": ev.source.value,

@@ -154,17 +154,21 @@ def test_a_user_walks_an_incident_from_declaration_to_resolution(
     assert timeline.json()["incident_id"] == incident_id
     entries = timeline.json()["entries"]
     # Ordered by when things happened, not by when they were told to the service.
+    # It starts where the incident started, however late it was declared.
     assert [(e["kind"], e["text"]) for e in entries] == [
+        ("started", "Incident started"),
         ("note", "Deploy 4812 rolled out"),
+        ("detected", "Incident detected"),
         ("acknowledged", "Incident acknowledged"),
         ("status_changed", "Status changed from identified to resolved"),
         ("declared", "Incident declared: Checkout returns 502 (SEV2)"),
         ("status_changed", "Status changed from investigating to identified"),
         ("severity_changed", "Severity changed from SEV2 to SEV1: All regions affected"),
     ]
-    assert entries[0]["id"] == note_id
-    assert parse(entries[0]["occurred_at"]) == started
-    assert parse(entries[2]["occurred_at"]) == resolved
+    assert entries[1]["id"] == note_id
+    assert parse(entries[0]["occurred_at"]) == parse(entries[1]["occurred_at"]) == started
+    assert parse(entries[2]["occurred_at"]) == detected
+    assert parse(entries[4]["occurred_at"]) == resolved
     assert {e["actor"] for e in entries} == {"admin"}
     assert all(e["amended_at"] is None for e in entries)
 

@@ -91,7 +91,7 @@ def test_write_review_and_publish(client: TestClient, clock: FakeClock) -> None:
     assert kinds.count("postmortem_section_edited") == 4
     assert kinds[-2:] == ["postmortem_review_requested", "postmortem_published"]
     # The document's own timeline leaves out the bookkeeping of writing it.
-    assert [e["kind"] for e in document["timeline"]] == ["declared", "status_changed"]
+    assert [e["kind"] for e in document["timeline"]] == ["started", "declared", "status_changed"]
 
 
 def test_an_edit_after_publishing_opens_a_new_revision_and_keeps_the_published_text(

@@ -30,6 +30,7 @@ from tests.projections.test_new_read_models_rebuild import (
     assert_rebuild_equals_incremental,
     make_service,
 )
+from tests.projections.timeline_support import DERIVED_KINDS, declared_moments, derived_entries
 
 GROUPS = ('alertmanager:prod:{}:{alertname="A"}', "grafana:1:ops:{}", "pagerduty:x:disk-db-01")
 KEYS = ("fp-1", "fp-2", "fp-3")
@@ -128,9 +129,12 @@ def assert_read_models_follow_the_aggregate(engine: Engine, service: IncidentSer
             assert summary["status"] == state.status.value
             recorded = service.store.read_stream(f"incident-{incident_id}")
             timeline = get_timeline(conn, incident_id)
-            assert len(timeline) == len(recorded), "every alert event has one timeline entry"
+            moments = declared_moments(recorded[0])
+            assert derived_entries(timeline) == moments
+            events = [entry for entry in timeline if entry["kind"] not in DERIVED_KINDS]
+            assert len(events) == len(recorded), "every alert event has one timeline entry"
             when = {r.event_id: r.occurred_at for r in recorded}
-            assert all(entry["occurred_at"] == when[entry["entry_id"]] for entry in timeline)
+            assert all(entry["occurred_at"] == when[entry["entry_id"]] for entry in events)
 
 
 def test_a_long_alert_history_rebuilds_to_the_same_read_models(engine: Engine) -> None:

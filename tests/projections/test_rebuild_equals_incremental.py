@@ -31,6 +31,7 @@ from projections.summary import get_summary
 from projections.tables import checkpoints, incident_summaries, timeline_entries
 from projections.timeline import get_timeline
 from tests.clocks import FakeClock
+from tests.projections.timeline_support import declared_moments
 
 BASE = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -105,6 +106,11 @@ def assert_read_models_agree_with_the_aggregate(
             timeline = get_timeline(conn, incident_id)
             shown = {row["entry_id"] for row in timeline if row["kind"] == "note"}
             assert shown == set(state.notes - state.redacted_notes)
+            assert {row["text"] for row in timeline if row["kind"] == "note"} == {
+                note.text for note in state.note_contents.values()
+            }
+            placeholders = {row["entry_id"] for row in timeline if row["kind"] == "note_redacted"}
+            assert placeholders == set(state.redacted_notes)
             order = [(row["occurred_at"], row["position"]) for row in timeline]
             assert order == sorted(order)
 
@@ -176,10 +182,15 @@ def next_command(
             shape = rng.choice(["text", "time", "both"])
             text = f"Corrected #{rng.randint(1, 999)}" if shape != "time" else None
             when = now - timedelta(minutes=rng.randint(0, 400)) if shape != "text" else None
+            note_id = rng.choice(live)
+            note = state.note_contents[note_id]
+            if text == note.text or when == note.occurred_at:  # an amendment must change it
+                text = None if text is None else f"{text}, again"
+                when = None if when is None else when - timedelta(seconds=1)
             return c.AmendNote(
                 incident_id=incident_id,
                 at=now,
-                note_id=rng.choice(live),
+                note_id=note_id,
                 text=text,
                 occurred_at=when,
             )
@@ -284,11 +295,18 @@ def test_rebuild_of_a_long_history_equals_the_inline_read_models(
     rows = rebuild_and_compare(engine)
     assert len(rows["incident_summaries"]) == 30
     assert_read_models_agree_with_the_aggregate(engine, service, ids, rows)
-    visible_notes = kinds["timeline.note_added"] - kinds["timeline.note_redacted"]
+    # Every note keeps its entry (a redacted one as a placeholder); amendments and
+    # redactions change an entry rather than add one; a declaration adds its start and
+    # detection when they are moments of their own.
+    declarations = [
+        r for r in service.store.read_all(limit=100_000) if r.type == "incident.declared"
+    ]
+    moments = sum(len(declared_moments(r)) for r in declarations)
+    assert moments > 0
     non_note_events = head - sum(
         kinds[f"timeline.note_{k}"] for k in ("added", "amended", "redacted")
     )
-    assert len(rows["timeline_entries"]) == visible_notes + non_note_events
+    assert len(rows["timeline_entries"]) == kinds["timeline.note_added"] + non_note_events + moments
 
     # Small batches split notes from their amendments and redactions: still the same rows.
     monkeypatch.setattr(runner_module, "BATCH_SIZE", 7)
@@ -519,16 +537,28 @@ def test_timeline_orders_by_occurred_at_then_position_and_shows_notes_as_amended
 
     entries = s.timeline()
     assert [(row["kind"], row["text"], row["occurred_at"]) for row in entries] == [
+        ("started", "Incident started", minutes(-60)),
         ("note", "Root cause: expired certificate", minutes(-50)),
         ("note", "Deploy 4812 rolled out", minutes(-40)),
+        ("detected", "Incident detected", minutes(-30)),
         ("declared", "Incident declared: Checkout returns 502 (SEV3)", minutes(0)),
         ("note", "Paged on-call (Alice)", minutes(0)),
         ("acknowledged", "Incident acknowledged", minutes(5)),
         ("severity_changed", "Severity changed from SEV3 to SEV1: All regions", minutes(6)),
         ("status_changed", "Status changed from investigating to identified", minutes(10)),
+        ("note_redacted", "Note redacted by alice: PII", minutes(21)),
     ]
     by_id = {row["entry_id"]: row for row in entries}
-    assert NOTE_SECRET not in by_id
+    # The redacted note keeps its place and says who removed it and why, never what it said.
+    redacted = by_id[NOTE_SECRET]
+    assert redacted["details"] == {"visibility": "internal", "reason": "PII"}
+    assert redacted["actor"] == "alice"
+    assert redacted["amended_at"] == minutes(22) + timedelta(seconds=1)
+    assert "jane@example.com" not in repr(entries)
+    # The start and detection entries belong to the declaration: same position, own ids.
+    started, detected = entries[0], entries[3]
+    assert started["position"] == detected["position"] == declared_pos
+    assert len({started["entry_id"], detected["entry_id"], entries[4]["entry_id"]}) == 3
     # Amending moves a note in time but keeps its place in the log.
     assert by_id[NOTE_MOVED]["position"] == moved_pos
     assert by_id[NOTE_EARLY]["position"] == early_pos
@@ -538,12 +568,14 @@ def test_timeline_orders_by_occurred_at_then_position_and_shows_notes_as_amended
     assert by_id[NOTE_EARLY]["amended_at"] == minutes(23) + timedelta(seconds=1)
     assert by_id[NOTE_TIED]["amended_at"] == minutes(24) + timedelta(seconds=1)
     assert by_id[NOTE_EARLY]["recorded_at"] == minutes(1) + timedelta(seconds=1)
-    assert [row["amended_at"] for row in entries if row["kind"] != "note"] == [None] * 4
-    declared = entries[2]
+    assert [row["amended_at"] for row in entries if not row["kind"].startswith("note")] == [
+        None
+    ] * 6
+    declared = entries[4]
     assert declared["details"] == {"severity": "SEV3", "services": ["checkout", "payments"]}
     assert declared["actor"] == "alice"
-    assert entries[5]["details"] == {"from": "SEV3", "to": "SEV1", "reason": "All regions"}
-    assert entries[6]["details"] == {"from": "investigating", "to": "identified"}
+    assert entries[7]["details"] == {"from": "SEV3", "to": "SEV1", "reason": "All regions"}
+    assert entries[8]["details"] == {"from": "investigating", "to": "identified"}
     rebuild_and_compare(engine)
 
 
