@@ -6,7 +6,7 @@ import os
 import signal
 import threading
 import time
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 import typer
 import uvicorn
@@ -16,6 +16,8 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.cli_credentials import credentials_app
+from api.cli_database import migrated_engine, unreachable
 from api.cli_integrations import integrations_app
 from api.cli_transfer import export_target, import_source, position_progress, rate_progress
 from api.credential_names import InvalidName
@@ -133,7 +135,6 @@ def rebuild(
 ) -> None:
     """Replay the log into fresh tables and swap them in; reads keep working meanwhile."""
     settings = _settings(database_url)
-    engine = create_engine(settings.database_url)
     projections = default_projections()
     known = {p.name for p in projections}
     unknown = sorted(set(names or ()) - known)
@@ -142,6 +143,7 @@ def rebuild(
             f"[red]unknown projection(s):[/] {', '.join(unknown)}; known: {sorted(known)}"
         )
         raise typer.Exit(2)
+    engine = migrated_engine(settings.database_url, console)
     chosen = [p for p in projections if not names or p.name in names]
     total = EventStore(engine).head_position()
     started = time.perf_counter()
@@ -163,7 +165,7 @@ def project(
     """Run a projection worker: follow the log and keep the read models up to date."""
     settings = _settings(database_url)
     configure_logging(settings)
-    engine = create_engine(settings.database_url)
+    engine = migrated_engine(settings.database_url, console)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -186,7 +188,7 @@ def export_command(
     database_url: DatabaseOption = None,
 ) -> None:
     """Write the whole log as JSON lines, ending with its event count and SHA-256."""
-    engine = create_engine(_settings(database_url).database_url)
+    engine = migrated_engine(_settings(database_url).database_url, console)
     started = time.perf_counter()
     try:
         with export_target(file) as out, position_progress(console, "exporting") as progress:
@@ -212,38 +214,57 @@ def import_command(
     ],
     database_url: DatabaseOption = None,
 ) -> None:
-    """Load an export into an empty database, all or nothing, then rebuild every read model."""
-    engine = create_engine(_settings(database_url).database_url)
+    """Load an export into an empty database, all or nothing, then rebuild every read model.
+
+    API tokens and integrations are not in the log: ``incidents credentials copy`` brings
+    them from the old database.
+    """
+    url = _settings(database_url).database_url
     try:
-        run_migrations(engine)
-        started = time.perf_counter()
-        try:
-            with import_source(file) as lines, position_progress(console, "importing") as progress:
-                result = import_log(engine, lines, known_types=CURRENT_VERSIONS, progress=progress)
-        except (LogFileError, DatabaseNotEmpty, BulkInsertRefused, OSError) as exc:
-            message = f"[red]import refused:[/] {escape(str(exc))}\nNothing was imported."
-            console.print(message, soft_wrap=True)
-            raise typer.Exit(1) from exc
-        elapsed = time.perf_counter() - started
-        console.print(
-            f"[green]imported[/] {result.events:,} events (head position {result.head_position},"
-            f" exported from {result.source_backend}) in {elapsed:.1f}s"
-            f" ({result.events / max(elapsed, 1e-9):,.0f} events/s); checksum verified",
-            soft_wrap=True,
-        )
-        _rebuild_with_progress(engine, default_projections(), result.head_position)
-        console.print("[green]read models rebuilt[/]")
-    finally:
-        engine.dispose()
+        # The file is opened before the database is touched, so a mistyped name leaves
+        # no new database file behind.
+        with import_source(file) as lines:
+            engine = create_engine(url)
+            try:
+                _import_and_rebuild(engine, lines)
+            finally:
+                engine.dispose()
+    except (LogFileError, DatabaseNotEmpty, BulkInsertRefused, OSError) as exc:
+        reason = str(exc)
+        if isinstance(exc, OSError) and exc.filename is not None:
+            reason = f"{exc.filename}: {exc.strerror}"
+        message = f"[red]import refused:[/] {escape(reason)}\nNothing was imported."
+        console.print(message, soft_wrap=True)
+        raise typer.Exit(1) from exc
+    except SQLAlchemyError as exc:
+        console.print(unreachable(url, exc), soft_wrap=True)
+        raise typer.Exit(1) from exc
+
+
+def _import_and_rebuild(engine: Engine, lines: BinaryIO) -> None:
+    run_migrations(engine)
+    started = time.perf_counter()
+    with position_progress(console, "importing") as progress:
+        result = import_log(engine, lines, known_types=CURRENT_VERSIONS, progress=progress)
+    elapsed = time.perf_counter() - started
+    console.print(
+        f"[green]imported[/] {result.events:,} events (head position {result.head_position},"
+        f" exported from {result.source_backend}) in {elapsed:.1f}s"
+        f" ({result.events / max(elapsed, 1e-9):,.0f} events/s); checksum verified",
+        soft_wrap=True,
+    )
+    _rebuild_with_progress(engine, default_projections(), result.head_position)
+    console.print("[green]read models rebuilt[/]")
 
 
 tokens_app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(integrations_app, name="integrations")
+app.add_typer(credentials_app, name="credentials")
 
 
 def _token_store(database_url: str | None) -> TokenStore:
-    return TokenStore(create_engine(_settings(database_url).database_url))
+    return TokenStore(migrated_engine(_settings(database_url).database_url, console))
 
 
 def _first_admin_token(settings: Settings) -> None:

@@ -9,9 +9,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from api.cli_database import migrated_engine
 from api.integrations import IntegrationExists, IntegrationKind, IntegrationStore
 from api.settings import Settings
-from eventstore.engine import create_engine
 
 integrations_app = typer.Typer(
     help="Integrations: PagerDuty routing keys and generic webhook secrets.",
@@ -25,7 +25,7 @@ DatabaseOption = Annotated[
 
 
 def _store(database_url: str | None) -> IntegrationStore:
-    return IntegrationStore(create_engine(database_url or Settings().database_url))
+    return IntegrationStore(migrated_engine(database_url or Settings().database_url, console))
 
 
 @integrations_app.command("create")
