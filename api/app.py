@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
 
-from api import problems
+from api import docs, openapi, problems
 from api.auth import AuthCheck, require, require_ingest
 from api.database_health import WriteHealth
 from api.hooks.ingest import Generations
@@ -78,6 +78,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Event-sourced incident tracking and postmortems.",
         lifespan=lifespan,
+        # /docs is served from the packaged Swagger UI (api.docs); no docs page loads a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -103,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.alert_generations = Generations()
     app.state.severities = SeverityMap(settings.severity_map)
     problems.install(app)
+    docs.install(app)
     app.include_router(health.public)
     # Which auth check guards each route (by id), for the validation error handler too:
     # FastAPI validates a body before it runs dependencies, and credentials come first.
@@ -125,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     include(integrations.router, require(Scope.ADMIN))
     # PagerDuty's route limits its body itself, and refuses in PagerDuty's own words.
     app.add_middleware(BodyLimits, exempt=(pagerduty.PATH,))
+    openapi.install(app, body_exempt=(pagerduty.PATH,))
     app.add_middleware(Failures)  # inside RequestContext: the access line has the real status
     app.add_middleware(RequestContext, metrics=metrics)
     return app
