@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import uuid4
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import ExceptionContext
 
 from api.database_faults import WRITE_CAUSES, Cause, classify
@@ -86,3 +86,9 @@ class WriteHealth:
             conn.execute(api_tokens.insert(), row)
             conn.execute(api_tokens.delete().where(api_tokens.c.token_id == probe_id))
         self.succeeded()
+
+
+def ping(engine: Engine) -> None:
+    """Raise the database's fault, if it has one, before a long answer starts."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import Engine
 
+from api.database_health import ping
 from api.event_stream import LogStreamResponse, follow_log, live_parts
 from api.problems import PROBLEM_JSON
 from api.schemas_events import EVENT_STREAM, LOG_PAGE, LogEvent, LogPage
@@ -183,6 +184,8 @@ async def stream_events(
     ] = None,
 ) -> LogStreamResponse:
     """Every event after the position, then each new one as it is committed, in order."""
+    # Once the stream has started only its end can tell of a fault: a 503 comes first.
+    await anyio.to_thread.run_sync(ping, request.app.state.engine)
     watcher, slots = live_parts(request.app)
     settings = request.app.state.settings
     start = last_event_id if last_event_id is not None else after

@@ -7,13 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import optional_principal
 from api.database_faults import WRITE_CAUSES, classify, describe
-from api.database_health import WriteFailure, WriteHealth
+from api.database_health import WriteFailure, WriteHealth, ping
 from api.problems import PROBLEM_JSON, database_unavailable, problem
 from api.schemas_examples import HEALTHZ, METRICS, READYZ, answers
 from api.settings import Settings
@@ -52,8 +52,7 @@ def _readiness(app: Any, detailed: bool) -> Any:
     settings: Settings = app.state.settings
     health: WriteHealth = app.state.write_health
     try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        ping(engine)
         if health.due_for_probe():
             # Reads may work on a full or read-only database: only a write can tell.
             health.probe(engine)

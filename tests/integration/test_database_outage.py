@@ -124,6 +124,7 @@ def test_every_route_answers_503_while_the_database_is_away(
             ("GET", f"/incidents/{incident}/postmortem", None),
             ("GET", "/action-items", None),
             ("GET", "/events", None),
+            ("GET", "/events/stream", None),
             ("GET", "/metrics", None),
             ("GET", "/readyz", None),
             ("POST", "/hooks/alertmanager", captured("alertmanager-0.25-firing")),
