@@ -6,7 +6,7 @@ import os
 import signal
 import threading
 import time
-from typing import Annotated, BinaryIO
+from typing import Annotated, Any, BinaryIO
 
 import typer
 import uvicorn
@@ -16,6 +16,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from api import cli_serve
 from api.cli_credentials import credentials_app
 from api.cli_database import migrated_engine, unreachable
 from api.cli_integrations import integrations_app
@@ -79,38 +80,23 @@ def serve(
     settings = settings.model_copy(
         update={"host": host or settings.host, "port": port or settings.port}
     )
-    migrate(settings.database_url)
-    _first_admin_token(settings)
-    from api.app import create_app
-
-    url = f"http://{settings.host}:{settings.port}"
-    console.print(
-        f"[bold]Incident Ledger[/] listening on {url}  (API docs: {url}/docs)", soft_wrap=True
-    )
-    console.print(
-        f"Try: curl -s -X POST {url}/incidents -H 'Content-Type: application/json'"
-        ' -d \'{"title": "Checkout returns 502", "severity": "SEV2", "services": ["checkout"]}\'',
-        soft_wrap=True,
-    )
-    if workers == 1:
-        asgi = create_app(settings)
+    sock = cli_serve.listen(settings.host, settings.port, console)
+    with sock:
+        cli_serve.prepare_database(settings.database_url, console)
+        credential = cli_serve.first_admin_token(settings, database_url, console)
         # log_config=None: uvicorn's records go through the app's chain (scrubbed, JSON).
-        uvicorn.run(
-            asgi, host=settings.host, port=settings.port, log_level="warning", log_config=None
-        )
-        return
-    # Each worker process builds its own app from the environment, so the options given
-    # here travel as the INCIDENTS_* variables Settings reads.
-    os.environ["INCIDENTS_DATABASE_URL"] = settings.database_url
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        workers=workers,
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        log_config=None,
-    )
+        options: dict[str, Any] = {"log_level": "warning", "log_config": None}
+        if workers == 1:
+            from api.app import create_app
+
+            config = uvicorn.Config(create_app(settings), **options)
+        else:
+            # Each worker process builds its own app from the environment, so the options
+            # given here travel as the INCIDENTS_* variables Settings reads.
+            os.environ["INCIDENTS_DATABASE_URL"] = settings.database_url
+            config = uvicorn.Config("api.app:create_app", factory=True, workers=workers, **options)
+        cli_serve.announce(f"http://{settings.host}:{settings.port}", credential, console)
+        cli_serve.run(config, sock)
 
 
 def _rebuild_with_progress(engine: Engine, projections: list[Projection], total: int) -> int:
@@ -265,22 +251,6 @@ app.add_typer(credentials_app, name="credentials")
 
 def _token_store(database_url: str | None) -> TokenStore:
     return TokenStore(migrated_engine(_settings(database_url).database_url, console))
-
-
-def _first_admin_token(settings: Settings) -> None:
-    """On a database without tokens, create an admin token and show it this once."""
-    if settings.admin_token:
-        return
-    store = TokenStore(create_engine(settings.database_url))
-    if store.list():
-        return
-    token = store.create("admin", {Scope.ADMIN})
-    console.print(
-        "[bold yellow]Created the first admin token (shown only now; store it safely):[/]\n"
-        f"  {token}\n"
-        "Use it as: -H 'Authorization: Bearer <token>'. More: incidents tokens create --help",
-        soft_wrap=True,
-    )
 
 
 @tokens_app.command("create")

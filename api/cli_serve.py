@@ -1,0 +1,142 @@
+"""What ``incidents serve`` does before the first request: listen, migrate, tell how to start.
+
+The port is bound before anything else, so a port in use is reported (and the command
+exits 1) before a database is created and before "listening" is printed. What is
+printed then works as pasted: the curl example carries a token whenever one is known.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from dataclasses import dataclass
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.markup import escape
+from sqlalchemy.exc import SQLAlchemyError
+from uvicorn.supervisors import Multiprocess
+
+from api.cli_database import unreachable
+from api.database import current_revision, head_revision, migrate
+from api.settings import Settings
+from api.tokens import Scope, TokenStore
+from eventstore.engine import create_engine, normalise_url
+
+BACKLOG = 2048
+"""Pending connections, as uvicorn's default."""
+EXAMPLE_BODY = '{"title": "Checkout returns 502", "severity": "SEV2", "services": ["checkout"]}'
+
+
+def listen(host: str, port: int, console: Console) -> socket.socket:
+    """A socket bound to ``host:port`` for the server; exit 1 with one line if it cannot be."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    # As uvicorn does: a restart may bind while the old server's connections linger.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        # Listening now, not when uvicorn starts: until then another server could bind
+        # the same port too (both with SO_REUSEADDR) and only one would ever answer.
+        sock.listen(BACKLOG)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            message = (
+                f"port {port} on {host} is already in use (another server is running?):"
+                " stop it, or choose another port with --port or INCIDENTS_PORT"
+            )
+        else:
+            message = f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+        console.print(f"[red]{escape(message)}[/]", soft_wrap=True)
+        raise typer.Exit(1) from exc
+    sock.set_inheritable(True)
+    return sock
+
+
+def prepare_database(url: str, console: Console) -> None:
+    """Migrate, saying whether the database was created now or was there already."""
+    shown = normalise_url(url).render_as_string()
+    engine = create_engine(url)
+    try:
+        created = current_revision(engine) is None
+        migrate(engine)
+    except SQLAlchemyError as exc:
+        console.print(unreachable(url, exc), soft_wrap=True)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    if created:
+        console.print(
+            f"[green]created the database[/] {escape(shown)} (schema {head_revision()})",
+            soft_wrap=True,
+        )
+    else:
+        console.print(f"[green]database is up to date[/] ({escape(shown)})", soft_wrap=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """How the printed example authenticates: a literal token or a shell variable."""
+
+    header: str
+    note: str | None = None
+
+
+def first_admin_token(
+    settings: Settings, database_option: str | None, console: Console
+) -> Credential:
+    """On a database without tokens, create an admin token and show it this once."""
+    if settings.admin_token:
+        # Never echoed: it came from the environment, where the shell can expand it.
+        return Credential('-H "Authorization: Bearer $INCIDENTS_ADMIN_TOKEN"')
+    engine = create_engine(settings.database_url)
+    try:
+        store = TokenStore(engine)
+        if store.list():
+            # A password in the URL is not printed: this line may end up in a log.
+            shown = normalise_url(database_option).render_as_string() if database_option else ""
+            option = f" --database-url '{shown}'" if shown else ""
+            return Credential(
+                '-H "Authorization: Bearer $TOKEN"',
+                "Tokens are shown only when they are created. For a new admin token:"
+                f" TOKEN=$(incidents tokens create NAME --scope admin{option})",
+            )
+        token = store.create("admin", {Scope.ADMIN})
+    finally:
+        engine.dispose()
+    console.print(
+        "[bold yellow]Created the first admin token (shown only now; store it safely):[/]\n"
+        f"  {token}\n"
+        "More tokens: incidents tokens create NAME --scope read|write|ingest|admin",
+        soft_wrap=True,
+    )
+    return Credential(f"-H 'Authorization: Bearer {token}'")
+
+
+def announce(url: str, credential: Credential, console: Console) -> None:
+    """The line saying the server listens, and a request that works as pasted."""
+    console.print(
+        f"[bold]Incident Ledger[/] listening on {url}  (API docs: {url}/docs)", soft_wrap=True
+    )
+    if credential.note:
+        console.print(credential.note, soft_wrap=True, markup=False, highlight=False)
+    console.print(
+        f"Try: curl -s -X POST {url}/incidents {credential.header}"
+        f" -H 'Content-Type: application/json' -d '{EXAMPLE_BODY}'",
+        soft_wrap=True,
+        markup=False,
+        highlight=False,
+    )
+
+
+def run(config: uvicorn.Config, sock: socket.socket) -> None:
+    """Serve on the socket bound by ``listen``, in one process or ``config.workers``."""
+    if config.workers > 1:
+        Multiprocess(config, sockets=[sock]).run()
+        return
+    server = uvicorn.Server(config)
+    server.run(sockets=[sock])
+    if not server.started:
+        raise typer.Exit(3)  # uvicorn's own startup-failure code; the app logged why
