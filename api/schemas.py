@@ -30,6 +30,8 @@ class Body(BaseModel):
 
 
 class DeclareIncidentRequest(Body):
+    """Declare an incident: what is wrong, how bad, where."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -44,10 +46,18 @@ class DeclareIncidentRequest(Body):
     )
 
     id: UUID | None = Field(default=None, description="Client-chosen id; generated when absent.")
-    title: Title
-    severity: Severity
-    services: list[ServiceName] = Field(default_factory=list, max_length=50)
-    summary: str | None = Field(default=None, max_length=10_000)
+    title: Title = Field(
+        description="A one-line statement of the problem, as responders will search for it."
+    )
+    severity: Severity = Field(description="How bad it is: SEV1 (worst) to SEV5.")
+    services: list[ServiceName] = Field(
+        default_factory=list,
+        max_length=50,
+        description="The affected services (at most 50), e.g. checkout.",
+    )
+    summary: str | None = Field(
+        default=None, max_length=10_000, description="What is known so far, in a few sentences."
+    )
     started_at: UtcDatetime | None = Field(
         default=None, description="When the problem began (defaults to detection time)."
     )
@@ -57,35 +67,47 @@ class DeclareIncidentRequest(Body):
 
 
 class AcknowledgeRequest(Body):
-    occurred_at: UtcDatetime | None = None
+    """Acknowledge the incident: a responder is on it."""
+
+    occurred_at: UtcDatetime | None = Field(
+        default=None, description="When it was acknowledged (defaults to now)."
+    )
 
 
 class StatusRequest(Body):
+    """Move the incident to another status."""
+
     model_config = ConfigDict(json_schema_extra={"examples": [{"status": "identified"}]})
 
-    status: Status
+    status: Status = Field(
+        description="The new status: investigating, identified, monitoring, resolved or closed."
+    )
     occurred_at: UtcDatetime | None = Field(
         default=None, description="When the change happened (defaults to now)."
     )
 
 
 class SeverityRequest(Body):
+    """Change how bad the incident is."""
+
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"severity": "SEV1", "reason": "All regions affected"}]}
     )
 
-    severity: Severity
-    reason: Reason | None = None
+    severity: Severity = Field(description="The new severity: SEV1 (worst) to SEV5.")
+    reason: Reason | None = Field(default=None, description="Why the severity changes.")
 
 
 class NoteRequest(Body):
+    """A note for the incident's timeline."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{"text": "Rolled back deploy 4812", "visibility": "internal"}]
         }
     )
 
-    text: NoteText
+    text: NoteText = Field(description="The note; several lines are fine.")
     occurred_at: UtcDatetime | None = Field(
         default=None, description="When the noted fact happened (defaults to now)."
     )
@@ -107,10 +129,17 @@ class TimelinePatch(Body):
         }
     )
 
-    text: NoteText | None = None
-    occurred_at: UtcDatetime | None = None
-    redacted: Literal[True] | None = None
-    reason: Reason | None = None
+    text: NoteText | None = Field(default=None, description="The note's new text.")
+    occurred_at: UtcDatetime | None = Field(
+        default=None, description="The note's new time: when the noted fact happened."
+    )
+    redacted: Literal[True] | None = Field(
+        default=None,
+        description="true: remove the note's text for good (a placeholder entry stays).",
+    )
+    reason: Reason | None = Field(
+        default=None, description="With redacted: why the text is removed."
+    )
 
     @model_validator(mode="after")
     def _one_action(self) -> TimelinePatch:
@@ -129,9 +158,13 @@ class TimelinePatch(Body):
 class CommandResult(BaseModel):
     """Where a command landed: the incident's new stream version and the log position."""
 
-    id: UUID
-    version: int
-    position: int
+    id: UUID = Field(description="The incident's id.")
+    version: int = Field(
+        description="The incident's version after the command, also its ETag (for If-Match)."
+    )
+    position: int = Field(
+        description="The log position of its last event; as min_position, a read includes it."
+    )
 
 
 class NoteCreated(CommandResult):
@@ -154,23 +187,39 @@ class NoteCreated(CommandResult):
 
 
 class IncidentSummary(BaseModel):
-    id: UUID
-    title: str
-    status: Status
-    severity: Severity
-    services: list[str]
-    summary: str | None
-    declared_by: str | None
-    declared_at: datetime
-    started_at: datetime
-    detected_at: datetime
-    acknowledged_at: datetime | None
-    resolved_at: datetime | None
-    closed_at: datetime | None
-    impact: str | None = None
-    root_cause: str | None = None
-    resolution: str | None = None
-    mitigated_at: datetime | None = None
+    """The incident's current state, as its events left it."""
+
+    id: UUID = Field(description="The incident's id.")
+    title: str = Field(description="The one-line statement of the problem.")
+    status: Status = Field(description="Where the response stands.")
+    severity: Severity = Field(description="How bad it is: SEV1 (worst) to SEV5.")
+    services: list[str] = Field(description="The affected services.")
+    summary: str | None = Field(
+        description="What was known when it was declared; null when not given."
+    )
+    declared_by: str | None = Field(description="The name of the token that declared it.")
+    declared_at: datetime = Field(description="When it was declared.")
+    started_at: datetime = Field(description="When the problem began.")
+    detected_at: datetime = Field(description="When the problem was noticed.")
+    acknowledged_at: datetime | None = Field(
+        description="When a responder acknowledged it; null until then."
+    )
+    resolved_at: datetime | None = Field(description="When it was resolved; null until then.")
+    closed_at: datetime | None = Field(description="When it was closed; null until then.")
+    impact: str | None = Field(
+        default=None,
+        description="The impact as recorded during the incident; null until described.",
+    )
+    root_cause: str | None = Field(
+        default=None,
+        description="The root cause as recorded during the incident; null until described.",
+    )
+    resolution: str | None = Field(
+        default=None, description="How it was resolved, as recorded; null until described."
+    )
+    mitigated_at: datetime | None = Field(
+        default=None, description="When the impact stopped; null until mitigated."
+    )
     roles: dict[str, str] = Field(
         default_factory=dict, description="Role -> person, e.g. incident_commander."
     )
@@ -178,8 +227,13 @@ class IncidentSummary(BaseModel):
     action_items: dict[str, int] = Field(
         default_factory=dict, description="How many action items are in each status."
     )
-    postmortem_status: PostmortemStatus = PostmortemStatus.DRAFT
-    postmortem_revision: int = 1
+    postmortem_status: PostmortemStatus = Field(
+        default=PostmortemStatus.DRAFT,
+        description="Where its postmortem stands: draft, in_review or published.",
+    )
+    postmortem_revision: int = Field(
+        default=1, description="The postmortem's newest revision; editing a published one adds one."
+    )
     alerts: dict[str, int] = Field(
         default_factory=dict, description="How many of its alerts fire and have resolved."
     )
@@ -196,9 +250,11 @@ class IncidentSummary(BaseModel):
         default=None, description="mitigated_at - detected_at"
     )
     duration_seconds: float | None = Field(description="resolved_at - started_at")
-    version: int
-    last_position: int
-    updated_at: datetime
+    version: int = Field(
+        description="The incident's version (also its ETag): the number of its events."
+    )
+    last_position: int = Field(description="The log position of its newest event.")
+    updated_at: datetime = Field(description="When its newest event was recorded.")
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> IncidentSummary:
@@ -231,21 +287,33 @@ class IncidentSummary(BaseModel):
 
 
 class IncidentPage(BaseModel):
-    items: list[IncidentSummary]
+    """A page of incident summaries, newest first."""
+
+    items: list[IncidentSummary] = Field(description="The incidents on this page.")
     next: str | None = Field(description="Cursor for the next page; null on the last page.")
     next_url: str | None = Field(default=None, description="The next page's URL; null on the last.")
 
 
 class TimelineEntry(BaseModel):
-    id: UUID
-    kind: str
-    text: str
-    actor: str | None
-    details: dict[str, Any]
+    """One entry of the timeline: a lifecycle moment, a note, an alert."""
+
+    id: UUID = Field(description="The entry's id; a note's id is its entry's id.")
+    kind: str = Field(
+        description="What the entry records, e.g. declared, acknowledged, note, alert."
+    )
+    text: str = Field(description="The entry as a sentence.")
+    actor: str | None = Field(
+        description="Who made it happen: a token's name; null for derived entries."
+    )
+    details: dict[str, Any] = Field(
+        description="The entry's facts as fields, by kind (for example the new status)."
+    )
     occurred_at: datetime = Field(description="When it happened in the world.")
     recorded_at: datetime = Field(description="When the service stored it.")
-    amended_at: datetime | None
-    position: int
+    amended_at: datetime | None = Field(
+        description="When a note was last amended; null when never."
+    )
+    position: int = Field(description="The log position of the event behind the entry.")
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> TimelineEntry:
@@ -253,7 +321,9 @@ class TimelineEntry(BaseModel):
 
 
 class Timeline(BaseModel):
-    incident_id: UUID
-    entries: list[TimelineEntry]
+    """The incident's timeline, oldest first, one page at a time."""
+
+    incident_id: UUID = Field(description="The incident's id.")
+    entries: list[TimelineEntry] = Field(description="The entries on this page, oldest first.")
     next: str | None = Field(default=None, description="Cursor of the next page; null on the last.")
     next_url: str | None = Field(default=None, description="The next page's URL; null on the last.")

@@ -54,14 +54,16 @@ STATUS_CHANGE: dict[str, Any] = {
 
 
 class SectionChange(BaseModel):
+    """One edit of a postmortem section."""
+
     model_config = _examples(SECTION_CHANGE)
 
     id: UUID = Field(description="The id of the event that made the change.")
-    revision: int
-    section: Section
+    revision: int = Field(description="The revision the edit belongs to.")
+    section: Section = Field(description="Which section was edited.")
     actor: str | None = Field(description="The name of the token that made the change.")
-    occurred_at: datetime
-    recorded_at: datetime
+    occurred_at: datetime = Field(description="When the edit was made.")
+    recorded_at: datetime = Field(description="When the service stored it.")
     before: str | None = Field(description="The text before; null when the section was empty.")
     after: str | None = Field(description="The text after; null when the edit cleared it.")
     diff: str = Field(description="Unified diff of before against after.")
@@ -83,14 +85,18 @@ class StatusChange(BaseModel):
     model_config = _examples(STATUS_CHANGE)
 
     id: UUID = Field(description="The id of the event that made the change.")
-    revision: int
-    status: Literal["in_review", "published"]
-    actor: str | None
-    occurred_at: datetime
-    recorded_at: datetime
-    position: int
-    request_id: str | None
-    correlation_id: str | None
+    revision: int = Field(description="The revision whose status changed.")
+    status: Literal["in_review", "published"] = Field(
+        description="The new status: in_review or published."
+    )
+    actor: str | None = Field(description="The name of the token that made the change.")
+    occurred_at: datetime = Field(description="When the change was made.")
+    recorded_at: datetime = Field(description="When the service stored it.")
+    position: int = Field(description="Log position of the change (an as_of value).")
+    request_id: str | None = Field(description="X-Request-ID of the request that made it.")
+    correlation_id: str | None = Field(
+        description="X-Correlation-ID of the request that made it, when it had one."
+    )
 
 
 class PostmortemHistory(BaseModel):
@@ -100,7 +106,7 @@ class PostmortemHistory(BaseModel):
         {"incident_id": INCIDENT_ID, "changes": [SECTION_CHANGE], "status_changes": [STATUS_CHANGE]}
     )
 
-    incident_id: UUID
+    incident_id: UUID = Field(description="The incident's id.")
     changes: list[SectionChange] = Field(description="Section edits, in log order.")
     status_changes: list[StatusChange] = Field(
         description="Review requests and publications, in log order."
@@ -108,8 +114,10 @@ class PostmortemHistory(BaseModel):
 
 
 class PublishedRevision(BaseModel):
-    revision: int
-    published_at: datetime
+    """A published revision of the postmortem."""
+
+    revision: int = Field(description="The revision's number.")
+    published_at: datetime = Field(description="When it was published.")
     actor: str | None = Field(description="Who published it.")
     position: int = Field(description="Log position of the publication (an as_of value).")
 
@@ -135,7 +143,7 @@ class PostmortemRevisions(BaseModel):
         }
     )
 
-    incident_id: UUID
+    incident_id: UUID = Field(description="The incident's id.")
     revisions: list[PublishedRevision] = Field(description="Published revisions, oldest first.")
 
 
@@ -143,17 +151,19 @@ class DiffSide(BaseModel):
     """What one side of a diff names and the revision whose text it shows."""
 
     reference: str = Field(description="The from or to value as given.")
-    revision: int
+    revision: int = Field(description="The revision the text is taken from.")
     status: PostmortemStatus = Field(description="That revision's status at that moment.")
     as_of: datetime | None = Field(description="The recorded time the text is taken at, if any.")
 
 
 class SectionDiff(BaseModel):
-    section: Section
+    """One section on both sides of a comparison."""
+
+    section: Section = Field(description="Which section.")
     before: str | None = Field(description="The text on the from side; null when empty.")
     after: str | None = Field(description="The text on the to side; null when empty.")
     diff: str = Field(description="Unified diff of before against after; empty when unchanged.")
-    changed: bool
+    changed: bool = Field(description="Whether its text differs between the two sides.")
 
 
 class PostmortemDiff(BaseModel):
@@ -203,8 +213,8 @@ class PostmortemDiff(BaseModel):
         },
     )
 
-    incident_id: UUID
-    from_: DiffSide = Field(alias="from")
-    to: DiffSide
+    incident_id: UUID = Field(description="The incident's id.")
+    from_: DiffSide = Field(alias="from", description="The side compared from.")
+    to: DiffSide = Field(description="The side compared to.")
     changed: bool = Field(description="Whether any section differs.")
     sections: list[SectionDiff] = Field(description="Every section, in reading order.")

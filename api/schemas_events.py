@@ -58,13 +58,15 @@ class LogEvent(BaseModel):
     position: int = Field(description="Its place in the whole log; the order of the feed.")
     stream_id: str = Field(description="The incident's stream: incident-<id>.")
     version: int = Field(description="Its place in its stream: 1, 2, 3 ...")
-    event_id: UUID
+    event_id: UUID = Field(description="The event's own id (unique across the log).")
     type: str = Field(description="The stable dotted name, such as incident.declared.")
     schema_version: int = Field(description="The shape of ``data``, as it was written.")
-    data: dict[str, Any]
+    data: dict[str, Any] = Field(
+        description="The event's facts; their shape depends on type and schema_version."
+    )
     metadata: dict[str, Any] = Field(description="Actor, source, request and correlation ids.")
-    occurred_at: datetime
-    recorded_at: datetime
+    occurred_at: datetime = Field(description="When it happened in the world.")
+    recorded_at: datetime = Field(description="When the service stored it.")
 
     @classmethod
     def of(cls, event: RecordedEvent) -> LogEvent:
@@ -87,7 +89,7 @@ class LogPage(BaseModel):
 
     model_config = ConfigDict(frozen=True, json_schema_extra={"examples": [LOG_PAGE]})
 
-    events: list[LogEvent]
+    events: list[LogEvent] = Field(description="The events on this page, in log order.")
     next_after: int = Field(
         description=(
             "The last position this page looked at: pass it as ``after`` next. With"

@@ -36,24 +36,32 @@ def _examples(*examples: dict[str, Any]) -> ConfigDict:
 
 
 class ImpactRequest(Body):
+    """Record the incident's impact."""
+
     model_config = _examples({"impact": "30% of checkouts failed with HTTP 502 for 42 minutes"})
 
-    impact: LongText
+    impact: LongText = Field(description="Who and what was affected, how much and for how long.")
 
 
 class RootCauseRequest(Body):
+    """Record the incident's root cause."""
+
     model_config = _examples({"root_cause": "Deploy 4812 halved the payments connection pool"})
 
-    root_cause: LongText
+    root_cause: LongText = Field(description="Why it happened.")
 
 
 class ResolutionRequest(Body):
+    """Record how the incident was resolved."""
+
     model_config = _examples({"resolution": "Rolled back deploy 4812"})
 
-    resolution: LongText
+    resolution: LongText = Field(description="What was done to end it.")
 
 
 class MitigateRequest(Body):
+    """Record that the impact stopped, before the incident is resolved."""
+
     model_config = _examples({"occurred_at": "2026-03-02T10:42:00Z"}, {})
 
     occurred_at: UtcDatetime | None = Field(
@@ -62,19 +70,25 @@ class MitigateRequest(Body):
 
 
 class RoleRequest(Body):
+    """Give a person a role in the response."""
+
     model_config = _examples({"role": "incident_commander", "person": "alice"})
 
-    role: Role
-    person: Person
+    role: Role = Field(description="The role: incident_commander, communications_lead or scribe.")
+    person: Person = Field(description="Who takes the role.")
 
 
 class ParticipantRequest(Body):
+    """Add a person to the response."""
+
     model_config = _examples({"person": "bob"})
 
-    person: Person
+    person: Person = Field(description="Who joins.")
 
 
 class ServicesRequest(Body):
+    """Replace the list of affected services."""
+
     model_config = _examples({"services": ["checkout", "payments"]})
 
     services: list[ServiceName] = Field(
@@ -86,6 +100,8 @@ class ServicesRequest(Body):
 
 
 class AddActionItemRequest(Body):
+    """An action item that follows from the incident."""
+
     model_config = _examples(
         {
             "title": "Alert on connection-pool saturation",
@@ -98,12 +114,16 @@ class AddActionItemRequest(Body):
     )
 
     id: UUID | None = Field(default=None, description="Client-chosen id; generated when absent.")
-    title: Title
-    kind: ActionKind
-    owner: Person
-    due_date: date
-    priority: Priority = Priority.P3
-    ticket_url: TicketUrl | None = None
+    title: Title = Field(description="What is to be done, in one line.")
+    kind: ActionKind = Field(
+        description="corrective: fixes this failure; preventative: stops the class of failure."
+    )
+    owner: Person = Field(description="Who is responsible for it.")
+    due_date: date = Field(description="When it is due (a date, YYYY-MM-DD).")
+    priority: Priority = Field(default=Priority.P3, description="P1 (most urgent) to P4.")
+    ticket_url: TicketUrl | None = Field(
+        default=None, description="A link to the item in an issue tracker."
+    )
 
 
 class ActionItemPatch(Body):
@@ -116,11 +136,15 @@ class ActionItemPatch(Body):
         {"ticket_url": "https://tracker.example.com/OPS-813"},
     )
 
-    owner: Person | None = None
-    due_date: date | None = None
-    status: ActionStatus | None = None
+    owner: Person | None = Field(default=None, description="The new owner.")
+    due_date: date | None = Field(default=None, description="The new due date (YYYY-MM-DD).")
+    status: ActionStatus | None = Field(
+        default=None, description="The new status: open, in_progress, done or wont_do."
+    )
     reason: Reason | None = Field(default=None, description="Why the status changes.")
-    ticket_url: TicketUrl | None = None
+    ticket_url: TicketUrl | None = Field(
+        default=None, description="The new link to an issue tracker."
+    )
 
     @model_validator(mode="after")
     def _something_to_change(self) -> ActionItemPatch:
@@ -132,6 +156,8 @@ class ActionItemPatch(Body):
 
 
 class ActionItemCreated(CommandResult):
+    """Where the new action item landed, and its id."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -145,25 +171,29 @@ class ActionItemCreated(CommandResult):
         }
     )
 
-    item_id: UUID
+    item_id: UUID = Field(description="The new action item's id.")
 
 
 class ActionItem(BaseModel):
+    """An action item as it stands."""
+
     model_config = ConfigDict(json_schema_extra={"examples": [ACTION_ITEM]})
 
-    id: UUID
-    incident_id: UUID
-    title: str
-    kind: ActionKind
-    owner: str
-    due_date: date
-    priority: Priority
-    status: ActionStatus
+    id: UUID = Field(description="The action item's id.")
+    incident_id: UUID = Field(description="The incident it follows from.")
+    title: str = Field(description="What is to be done.")
+    kind: ActionKind = Field(description="corrective or preventative.")
+    owner: str = Field(description="Who is responsible for it.")
+    due_date: date = Field(description="When it is due.")
+    priority: Priority = Field(description="P1 (most urgent) to P4.")
+    status: ActionStatus = Field(description="open, in_progress, done or wont_do.")
     reason: str | None = Field(description="Why the status last changed, when given.")
-    ticket_url: str | None
+    ticket_url: str | None = Field(
+        description="A link to the item in an issue tracker; null when none."
+    )
     overdue: bool = Field(description="Past its due date and neither done nor wont_do.")
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = Field(description="When it was added.")
+    updated_at: datetime = Field(description="When it last changed.")
     position: int = Field(description="Log position of the event that added the item.")
 
     @classmethod
@@ -174,12 +204,16 @@ class ActionItem(BaseModel):
 
 
 class ActionItemList(BaseModel):
-    incident_id: UUID
-    items: list[ActionItem]
+    """An incident's action items, soonest due first."""
+
+    incident_id: UUID = Field(description="The incident's id.")
+    items: list[ActionItem] = Field(description="Its action items.")
 
 
 class ActionItemPage(BaseModel):
-    items: list[ActionItem]
+    """A page of the action-item board, soonest due first."""
+
+    items: list[ActionItem] = Field(description="The action items on this page.")
     next: str | None = Field(description="Cursor for the next page; null on the last page.")
     next_url: str | None = Field(default=None, description="The next page's URL; null on the last.")
 
@@ -188,6 +222,8 @@ class ActionItemPage(BaseModel):
 
 
 class SectionRequest(Body):
+    """The new text of one postmortem section."""
+
     model_config = _examples(
         {"text": "Deploy 4812 halved the payments connection pool; checkouts queued and failed."},
         {"text": ""},
@@ -225,16 +261,24 @@ class PostmortemDocument(BaseModel):
         }
     )
 
-    incident_id: UUID
-    title: str
-    revision: int
-    latest_revision: int
-    status: PostmortemStatus
-    published_revisions: list[int]
-    published_at: datetime | None
-    published_by: str | None
-    review_requested_at: datetime | None
+    incident_id: UUID = Field(description="The incident's id.")
+    title: str = Field(description="The incident's title.")
+    revision: int = Field(description="The revision shown.")
+    latest_revision: int = Field(description="The newest revision, published or not.")
+    status: PostmortemStatus = Field(
+        description="The shown revision's status: draft, in_review or published."
+    )
+    published_revisions: list[int] = Field(description="Every published revision, oldest first.")
+    published_at: datetime | None = Field(
+        description="When the shown revision was published; null when it is not."
+    )
+    published_by: str | None = Field(
+        description="Who published the shown revision; null when it is not published."
+    )
+    review_requested_at: datetime | None = Field(
+        description="When the shown revision was sent to review; null when it was not."
+    )
     sections: dict[Section, str] = Field(description="Written sections, in reading order.")
-    incident: IncidentSummary
+    incident: IncidentSummary = Field(description="The incident's summary.")
     timeline: list[TimelineEntry] = Field(description="The incident's timeline, oldest first.")
-    action_items: list[ActionItem]
+    action_items: list[ActionItem] = Field(description="The incident's action items.")

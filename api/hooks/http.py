@@ -67,13 +67,17 @@ def documented_body(model: type[BaseModel]) -> dict[str, Any]:
 
 
 class HookIncident(BaseModel):
-    id: UUID
+    """An incident a notification was recorded in."""
+
+    id: UUID = Field(description="The incident's id.")
     version: int = Field(description="The incident's stream version after the notification.")
     position: int = Field(description="The log position of its newest event.")
     unchanged: bool = Field(description="Nothing new: every alert was recorded before.")
 
 
 class HookResult(BaseModel):
+    """What a notification changed."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [

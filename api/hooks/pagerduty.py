@@ -107,15 +107,25 @@ class Event(BaseModel):
 
 
 class Accepted(BaseModel):
-    status: Literal["success"] = "success"
-    message: Literal["Event processed"] = "Event processed"
-    dedup_key: str
+    """PagerDuty's answer to an accepted event."""
+
+    status: Literal["success"] = Field(default="success", description="Always success.")
+    message: Literal["Event processed"] = Field(
+        default="Event processed", description="Always Event processed."
+    )
+    dedup_key: str = Field(
+        description="The key that groups the event with the others of its incident."
+    )
 
 
 class Invalid(BaseModel):
-    status: Literal["invalid event"] = "invalid event"
-    message: str = INVALID
-    errors: list[str]
+    """PagerDuty's answer to a refused event; nothing was stored."""
+
+    status: Literal["invalid event"] = Field(
+        default="invalid event", description="Always invalid event."
+    )
+    message: str = Field(default=INVALID, description="A fixed sentence, as PagerDuty sends it.")
+    errors: list[str] = Field(description="What was wrong, one entry per problem.")
 
 
 def accepted(dedup_key: str) -> JSONResponse:

@@ -25,8 +25,12 @@ class IntegrationRequest(BaseModel):
         },
     )
 
-    name: CredentialName
-    kind: IntegrationKind
+    name: CredentialName = Field(
+        description="A name for the integration: printable, no spaces, 1 to 100 characters."
+    )
+    kind: IntegrationKind = Field(
+        description="Which sender: pagerduty (a routing key) or generic (an HMAC secret)."
+    )
     service: ServiceName | None = Field(
         default=None, description="The service of its incidents unless an alert names one."
     )
@@ -36,12 +40,16 @@ class IntegrationRequest(BaseModel):
 
 
 class IntegrationInfo(BaseModel):
-    id: UUID
-    name: str
-    kind: IntegrationKind
-    service: str | None
-    created_at: datetime
-    revoked_at: datetime | None
+    """An integration, without its routing key or secret."""
+
+    id: UUID = Field(description="The integration's id.")
+    name: str = Field(description="The integration's name.")
+    kind: IntegrationKind = Field(description="Which sender it is for.")
+    service: str | None = Field(
+        description="The service its incidents are declared for; null for the default."
+    )
+    created_at: datetime = Field(description="When it was created.")
+    revoked_at: datetime | None = Field(description="When it was revoked; null while it works.")
 
     @classmethod
     def of(cls, integration: Integration) -> IntegrationInfo:
