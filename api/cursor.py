@@ -6,7 +6,19 @@ import base64
 from datetime import date, datetime
 from uuid import UUID
 
-from fastapi import HTTPException, Request
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+
+
+def _refused(cursor: str) -> RequestValidationError:
+    """A 422 naming the ``cursor`` query value, like every other bad query value."""
+    error = {
+        "loc": ("query", "cursor"),
+        "msg": "not a cursor of this list: pass the previous page's next value unchanged",
+        "type": "cursor_invalid",
+        "input": cursor,
+    }
+    return RequestValidationError([error])
 
 
 def encode_cursor(at: datetime, key: UUID) -> str:
@@ -15,7 +27,7 @@ def encode_cursor(at: datetime, key: UUID) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    """The (time, id) a cursor points after; 400 when it was not made by this service."""
+    """The (time, id) a cursor points after; 422 when this service did not make it."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, key = raw.split("|")
@@ -24,7 +36,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
             raise ValueError("naive time")
         return parsed, UUID(key)
     except ValueError as exc:
-        raise HTTPException(400, f"cursor {cursor!r} is not valid") from exc
+        raise _refused(cursor) from exc
 
 
 def encode_board_cursor(due: date, position: int) -> str:
@@ -34,13 +46,13 @@ def encode_board_cursor(due: date, position: int) -> str:
 
 
 def decode_board_cursor(cursor: str) -> tuple[date, int]:
-    """The (due date, position) a board cursor points after; 400 when it is not one."""
+    """The (due date, position) a board cursor points after; 422 when it is not one."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         due, position = raw.split("|")
         return date.fromisoformat(due), int(position)
     except ValueError as exc:
-        raise HTTPException(400, f"cursor {cursor!r} is not valid") from exc
+        raise _refused(cursor) from exc
 
 
 def encode_timeline_cursor(occurred_at: datetime, position: int) -> str:
@@ -50,7 +62,7 @@ def encode_timeline_cursor(occurred_at: datetime, position: int) -> str:
 
 
 def decode_timeline_cursor(cursor: str) -> tuple[datetime, int]:
-    """The (occurred_at, position) a timeline cursor points after; 400 when it is not one."""
+    """The (occurred_at, position) a timeline cursor points after; 422 when it is not one."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, position = raw.split("|")
@@ -59,7 +71,7 @@ def decode_timeline_cursor(cursor: str) -> tuple[datetime, int]:
             raise ValueError("naive time")
         return parsed, int(position)
     except ValueError as exc:
-        raise HTTPException(400, f"cursor {cursor!r} is not valid") from exc
+        raise _refused(cursor) from exc
 
 
 def next_link(request: Request, cursor: str | None) -> str | None:

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.requests import Request
 
 SWAGGER_UI_VERSION = "5.32.6"
 """The version of npm's swagger-ui-dist copied into api/static/swagger-ui."""
@@ -25,8 +26,9 @@ def install(app: FastAPI) -> None:
     """Serve ``/docs`` and its assets; the app must be built with ``docs_url=None``."""
     app.mount(ASSETS_PATH, StaticFiles(directory=ASSETS, check_dir=True), name="docs-assets")
 
-    @app.get(DOCS_PATH, include_in_schema=False)
-    async def swagger_ui() -> HTMLResponse:
+    # A plain Starlette route, not an API operation: the page is not part of the API it
+    # documents, and every APIRoute is walked against the OpenAPI document.
+    async def swagger_ui(request: Request) -> HTMLResponse:
         return get_swagger_ui_html(
             openapi_url=app.openapi_url or "/openapi.json",
             title=f"{app.title} API",
@@ -36,3 +38,5 @@ def install(app: FastAPI) -> None:
             # The default sends the document to validator.swagger.io for a badge.
             swagger_ui_parameters={"validatorUrl": None},
         )
+
+    app.add_route(DOCS_PATH, swagger_ui, methods=["GET"], include_in_schema=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from api.markdown_text import cell, inline, link_target, prose
 from api.schemas_postmortem import ActionItem, PostmortemDocument
 from domain.values import ActionKind, Role, Section
 
@@ -33,22 +34,21 @@ def _duration(delta: timedelta) -> str:
     return " ".join(part for part in parts if part)
 
 
-def _cell(text: str) -> str:
-    """Text safe inside a table cell: no pipes breaking columns, no newlines ending rows."""
-    return (
-        text.replace("\\", "\\\\").replace("|", "\\|").replace("\r\n", "\n").replace("\n", "<br>")
-    )
-
-
 def _bullet(label: str, text: str) -> str:
-    """A bold-labelled list item; continuation lines stay inside the item."""
-    return f"- **{label}:** " + text.strip().replace("\n", "\n  ")
+    """A bold-labelled list item; ``text`` is Markdown already (escaped where it must be)."""
+    return f"- **{label}:** {text}"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """A table of cells that are Markdown already (``cell()`` for user text)."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_cell(cell) for cell in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
     return lines
+
+
+def _part(text: str | None) -> str:
+    """A written part of the postmortem, or the mark of one not written yet."""
+    return prose(text) if text else NOT_WRITTEN
 
 
 def _status_line(doc: PostmortemDocument) -> str:
@@ -56,7 +56,7 @@ def _status_line(doc: PostmortemDocument) -> str:
     if doc.status == "published" and doc.published_at is not None:
         line += f" · published {_when(doc.published_at)}"
         if doc.published_by:
-            line += f" by {doc.published_by}"
+            line += f" by {inline(doc.published_by)}"
     elif doc.status == "in_review" and doc.review_requested_at is not None:
         line += f" · in review since {_when(doc.review_requested_at)}"
     else:
@@ -73,11 +73,12 @@ def _after(value: datetime | None, start: datetime, what: str) -> str | None:
 
 
 def _issue_summary(doc: PostmortemDocument) -> list[str]:
+    """Duration, severity, people and times; the impact once, from its section."""
     inc, sections = doc.incident, doc.sections
     lines = ["## Issue Summary", ""]
     summary = sections.get(Section.SUMMARY) or inc.summary
     if summary:
-        lines += [summary, ""]
+        lines += [prose(summary), ""]
     if inc.resolved_at is not None:
         duration = (
             f"{_duration(inc.resolved_at - inc.started_at)}"
@@ -85,17 +86,16 @@ def _issue_summary(doc: PostmortemDocument) -> list[str]:
         )
     else:
         duration = f"ongoing since {_when(inc.started_at)}"
-    impact = inc.impact or sections.get(Section.IMPACT)
-    root_cause = inc.root_cause or sections.get(Section.ROOT_CAUSE)
+    people = [
+        (role.value.replace("_", " ").capitalize(), inc.roles.get(role.value)) for role in Role
+    ]
     facts: list[tuple[str, str | None]] = [
         ("Duration", duration),
         ("Severity", inc.severity.value),
         ("Status", inc.status.value),
-        ("Services", ", ".join(inc.services) or "none recorded"),
-        ("Impact", impact or NOT_WRITTEN),
-        ("Root cause", root_cause or NOT_WRITTEN),
-        *((role.value.replace("_", " ").capitalize(), inc.roles.get(role.value)) for role in Role),
-        ("Participants", ", ".join(inc.participants) or None),
+        ("Services", inline(", ".join(inc.services)) or "none recorded"),
+        *((label, inline(person) if person else None) for label, person in people),
+        ("Participants", inline(", ".join(inc.participants)) or None),
         ("Started", _when(inc.started_at)),
         ("Detected", _after(inc.detected_at, inc.started_at, "start")),
         ("Acknowledged", _after(inc.acknowledged_at, inc.detected_at, "detection")),
@@ -103,11 +103,10 @@ def _issue_summary(doc: PostmortemDocument) -> list[str]:
         ("Resolved", _after(inc.resolved_at, inc.detected_at, "detection")),
     ]
     lines += [_bullet(label, text) for label, text in facts if text]
-    lines.append("")
-    for section, shown in ((Section.IMPACT, impact), (Section.DETECTION, None)):
-        text = sections.get(section)
-        if text and text != shown:
-            lines += [f"### {section.value.capitalize()}", "", text, ""]
+    lines += ["", "### Impact", "", _part(sections.get(Section.IMPACT)), ""]
+    detection = sections.get(Section.DETECTION)
+    if detection:
+        lines += ["### Detection", "", prose(detection), ""]
     return lines
 
 
@@ -120,8 +119,8 @@ def _timeline(doc: PostmortemDocument) -> list[str]:
             entry.occurred_at.strftime("%Y-%m-%d %H:%M:%S"),
             entry.recorded_at.strftime("%Y-%m-%d %H:%M:%S"),
             entry.kind.replace("_", " "),
-            entry.text,
-            entry.actor or "—",
+            cell(entry.text),
+            cell(entry.actor) if entry.actor else "—",
         ]
         for entry in doc.timeline
     ]
@@ -130,19 +129,17 @@ def _timeline(doc: PostmortemDocument) -> list[str]:
 
 
 def _root_cause_and_resolution(doc: PostmortemDocument) -> list[str]:
-    inc, sections = doc.incident, doc.sections
-    root_cause = sections.get(Section.ROOT_CAUSE) or inc.root_cause or NOT_WRITTEN
-    resolution = sections.get(Section.RESOLUTION) or inc.resolution or NOT_WRITTEN
+    sections = doc.sections
     return [
         "## Root Cause and Resolution",
         "",
         "### Root Cause",
         "",
-        root_cause,
+        _part(sections.get(Section.ROOT_CAUSE)),
         "",
         "### Resolution",
         "",
-        resolution,
+        _part(sections.get(Section.RESOLUTION)),
         "",
     ]
 
@@ -150,7 +147,7 @@ def _root_cause_and_resolution(doc: PostmortemDocument) -> list[str]:
 def _status(item: ActionItem) -> str:
     label = STATUS_LABELS[item.status.value]
     if item.reason and item.status.value in ("done", "wont_do"):
-        label += f" ({item.reason})"
+        label += f" ({cell(item.reason)})"
     return f"{label} (overdue)" if item.overdue else label
 
 
@@ -158,7 +155,7 @@ def _ticket(url: str | None) -> str:
     if not url:
         return "—"
     name = url.rstrip("/").rsplit("/", 1)[-1] or url
-    return f"[{name}]({url})"
+    return f"[{cell(name)}]({link_target(url)})"
 
 
 def _measures(doc: PostmortemDocument) -> list[str]:
@@ -168,8 +165,8 @@ def _measures(doc: PostmortemDocument) -> list[str]:
         lines += [f"### {kind.value.capitalize()}", ""]
         rows = [
             [
-                item.title,
-                item.owner,
+                cell(item.title),
+                cell(item.owner),
                 item.due_date.isoformat(),
                 item.priority.value,
                 _status(item),
@@ -183,13 +180,18 @@ def _measures(doc: PostmortemDocument) -> list[str]:
 
 
 def render_postmortem(doc: PostmortemDocument) -> str:
-    """The whole postmortem document; sections come from ``doc.revision``."""
-    lines = [f"# Postmortem: {doc.incident.title}", "", _status_line(doc), ""]
+    """The whole postmortem document; sections come from ``doc.revision``.
+
+    Impact, root cause and resolution appear once each, from the postmortem's sections
+    (seeded by the facts recorded during the incident). Every user text is escaped
+    (``api.markdown_text``), so no content can change the document's structure.
+    """
+    lines = [f"# Postmortem: {inline(doc.incident.title)}", "", _status_line(doc), ""]
     lines += _issue_summary(doc)
     lines += _timeline(doc)
     lines += _root_cause_and_resolution(doc)
     lines += _measures(doc)
     lessons = doc.sections.get(Section.LESSONS_LEARNED)
     if lessons:
-        lines += ["## Lessons Learned", "", lessons, ""]
+        lines += ["## Lessons Learned", "", prose(lessons), ""]
     return "\n".join(lines).rstrip("\n") + "\n"

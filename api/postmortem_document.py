@@ -30,6 +30,8 @@ Row = dict[str, Any]
 ITEMS_LIMIT = 10_000
 BOOKKEEPING = ("postmortem_", "action_item_")
 """Timeline kinds about writing the postmortem itself, left out of the document's timeline."""
+ONCE_IN_SECTIONS = {"impact": None, "root_cause": None, "resolution": None}
+"""Summary facts the document shows only as its sections of the same names."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +106,9 @@ def document(
         postmortem = _empty_draft(incident_id)
     return PostmortemDocument(
         title=parts.summary["title"],
-        incident=IncidentSummary.from_row(parts.summary),
+        # Impact, root cause and resolution are the postmortem's sections (which facts
+        # recorded during the incident seed): the document carries each of them once.
+        incident=IncidentSummary.from_row(parts.summary).model_copy(update=ONCE_IN_SECTIONS),
         timeline=[
             TimelineEntry.from_row(row)
             for row in parts.timeline

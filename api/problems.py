@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from api.auth import refused_credentials
+from api.body_errors import json_invalid, unparseable
 from api.database_faults import RETRY_AFTER, Cause
 from api.idempotency import IdempotencyMismatch
 from api.service import PreconditionFailed
@@ -122,6 +123,9 @@ def install(app: FastAPI) -> None:
         refused = await refused_credentials(request)
         if refused is not None:  # who may ask comes before what was asked
             return await _http(request, refused)
+        unreadable = json_invalid(exc.errors())
+        if unreadable is not None:  # no field to name: the body as a whole cannot be read
+            return problem(400, unreadable)
         errors = _field_errors(exc.errors())
         detail = "; ".join(f"{'.'.join(map(str, e['location']))}: {e['message']}" for e in errors)
         return problem(422, detail or "invalid request", errors=errors)
@@ -134,7 +138,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        response = problem(exc.status_code, str(exc.detail))
+        detail = str(exc.detail)
+        unreadable = unparseable(exc) if exc.status_code == 400 else None
+        if unreadable is not None:  # FastAPI's bare 400 for a body it could not parse
+            refused = await refused_credentials(request)
+            if refused is not None:
+                return await _http(request, refused)
+            detail = unreadable
+        response = problem(exc.status_code, detail)
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
         if exc.status_code == 405:

@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.request_times import RequestTime
+from api.text_fields import MultiLine, SingleLine
 from domain.values import (
     NoteText,
     NoteVisibility,
@@ -18,7 +20,6 @@ from domain.values import (
     Severity,
     Status,
     Title,
-    UtcDatetime,
 )
 
 ACTION_ITEMS_PREFIX = "action_items_"
@@ -46,22 +47,22 @@ class DeclareIncidentRequest(Body):
     )
 
     id: UUID | None = Field(default=None, description="Client-chosen id; generated when absent.")
-    title: Title = Field(
+    title: SingleLine[Title] = Field(
         description="A one-line statement of the problem, as responders will search for it."
     )
     severity: Severity = Field(description="How bad it is: SEV1 (worst) to SEV5.")
-    services: list[ServiceName] = Field(
+    services: list[SingleLine[ServiceName]] = Field(
         default_factory=list,
         max_length=50,
         description="The affected services (at most 50), e.g. checkout.",
     )
-    summary: str | None = Field(
+    summary: MultiLine[str] | None = Field(
         default=None, max_length=10_000, description="What is known so far, in a few sentences."
     )
-    started_at: UtcDatetime | None = Field(
+    started_at: RequestTime | None = Field(
         default=None, description="When the problem began (defaults to detection time)."
     )
-    detected_at: UtcDatetime | None = Field(
+    detected_at: RequestTime | None = Field(
         default=None, description="When it was noticed (defaults to now)."
     )
 
@@ -69,7 +70,7 @@ class DeclareIncidentRequest(Body):
 class AcknowledgeRequest(Body):
     """Acknowledge the incident: a responder is on it."""
 
-    occurred_at: UtcDatetime | None = Field(
+    occurred_at: RequestTime | None = Field(
         default=None, description="When it was acknowledged (defaults to now)."
     )
 
@@ -82,7 +83,7 @@ class StatusRequest(Body):
     status: Status = Field(
         description="The new status: investigating, identified, monitoring, resolved or closed."
     )
-    occurred_at: UtcDatetime | None = Field(
+    occurred_at: RequestTime | None = Field(
         default=None, description="When the change happened (defaults to now)."
     )
 
@@ -95,7 +96,7 @@ class SeverityRequest(Body):
     )
 
     severity: Severity = Field(description="The new severity: SEV1 (worst) to SEV5.")
-    reason: Reason | None = Field(default=None, description="Why the severity changes.")
+    reason: MultiLine[Reason] | None = Field(default=None, description="Why the severity changes.")
 
 
 class NoteRequest(Body):
@@ -107,8 +108,8 @@ class NoteRequest(Body):
         }
     )
 
-    text: NoteText = Field(description="The note; several lines are fine.")
-    occurred_at: UtcDatetime | None = Field(
+    text: MultiLine[NoteText] = Field(description="The note; several lines are fine.")
+    occurred_at: RequestTime | None = Field(
         default=None, description="When the noted fact happened (defaults to now)."
     )
     visibility: NoteVisibility = Field(
@@ -129,15 +130,15 @@ class TimelinePatch(Body):
         }
     )
 
-    text: NoteText | None = Field(default=None, description="The note's new text.")
-    occurred_at: UtcDatetime | None = Field(
+    text: MultiLine[NoteText] | None = Field(default=None, description="The note's new text.")
+    occurred_at: RequestTime | None = Field(
         default=None, description="The note's new time: when the noted fact happened."
     )
     redacted: Literal[True] | None = Field(
         default=None,
         description="true: remove the note's text for good (a placeholder entry stays).",
     )
-    reason: Reason | None = Field(
+    reason: MultiLine[Reason] | None = Field(
         default=None, description="With redacted: why the text is removed."
     )
 

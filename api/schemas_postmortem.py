@@ -8,8 +8,10 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.request_times import RequestDate, RequestTime
 from api.schemas import Body, CommandResult, IncidentSummary, TimelineEntry
 from api.schemas_examples import ACTION_ITEM, INCIDENT_SUMMARY
+from api.text_fields import MultiLine, SingleLine
 from domain.values import (
     ActionKind,
     ActionStatus,
@@ -24,7 +26,6 @@ from domain.values import (
     ServiceName,
     TicketUrl,
     Title,
-    UtcDatetime,
 )
 
 
@@ -40,7 +41,9 @@ class ImpactRequest(Body):
 
     model_config = _examples({"impact": "30% of checkouts failed with HTTP 502 for 42 minutes"})
 
-    impact: LongText = Field(description="Who and what was affected, how much and for how long.")
+    impact: MultiLine[LongText] = Field(
+        description="Who and what was affected, how much and for how long."
+    )
 
 
 class RootCauseRequest(Body):
@@ -48,7 +51,7 @@ class RootCauseRequest(Body):
 
     model_config = _examples({"root_cause": "Deploy 4812 halved the payments connection pool"})
 
-    root_cause: LongText = Field(description="Why it happened.")
+    root_cause: MultiLine[LongText] = Field(description="Why it happened.")
 
 
 class ResolutionRequest(Body):
@@ -56,7 +59,7 @@ class ResolutionRequest(Body):
 
     model_config = _examples({"resolution": "Rolled back deploy 4812"})
 
-    resolution: LongText = Field(description="What was done to end it.")
+    resolution: MultiLine[LongText] = Field(description="What was done to end it.")
 
 
 class MitigateRequest(Body):
@@ -64,7 +67,7 @@ class MitigateRequest(Body):
 
     model_config = _examples({"occurred_at": "2026-03-02T10:42:00Z"}, {})
 
-    occurred_at: UtcDatetime | None = Field(
+    occurred_at: RequestTime | None = Field(
         default=None, description="When the impact stopped (defaults to now)."
     )
 
@@ -75,7 +78,7 @@ class RoleRequest(Body):
     model_config = _examples({"role": "incident_commander", "person": "alice"})
 
     role: Role = Field(description="The role: incident_commander, communications_lead or scribe.")
-    person: Person = Field(description="Who takes the role.")
+    person: SingleLine[Person] = Field(description="Who takes the role.")
 
 
 class ParticipantRequest(Body):
@@ -83,7 +86,7 @@ class ParticipantRequest(Body):
 
     model_config = _examples({"person": "bob"})
 
-    person: Person = Field(description="Who joins.")
+    person: SingleLine[Person] = Field(description="Who joins.")
 
 
 class ServicesRequest(Body):
@@ -91,7 +94,7 @@ class ServicesRequest(Body):
 
     model_config = _examples({"services": ["checkout", "payments"]})
 
-    services: list[ServiceName] = Field(
+    services: list[SingleLine[ServiceName]] = Field(
         max_length=50, description="Replaces the affected services."
     )
 
@@ -114,14 +117,14 @@ class AddActionItemRequest(Body):
     )
 
     id: UUID | None = Field(default=None, description="Client-chosen id; generated when absent.")
-    title: Title = Field(description="What is to be done, in one line.")
+    title: SingleLine[Title] = Field(description="What is to be done, in one line.")
     kind: ActionKind = Field(
         description="corrective: fixes this failure; preventative: stops the class of failure."
     )
-    owner: Person = Field(description="Who is responsible for it.")
-    due_date: date = Field(description="When it is due (a date, YYYY-MM-DD).")
+    owner: SingleLine[Person] = Field(description="Who is responsible for it.")
+    due_date: RequestDate = Field(description="When it is due (a date, YYYY-MM-DD).")
     priority: Priority = Field(default=Priority.P3, description="P1 (most urgent) to P4.")
-    ticket_url: TicketUrl | None = Field(
+    ticket_url: SingleLine[TicketUrl] | None = Field(
         default=None, description="A link to the item in an issue tracker."
     )
 
@@ -136,13 +139,13 @@ class ActionItemPatch(Body):
         {"ticket_url": "https://tracker.example.com/OPS-813"},
     )
 
-    owner: Person | None = Field(default=None, description="The new owner.")
-    due_date: date | None = Field(default=None, description="The new due date (YYYY-MM-DD).")
+    owner: SingleLine[Person] | None = Field(default=None, description="The new owner.")
+    due_date: RequestDate | None = Field(default=None, description="The new due date (YYYY-MM-DD).")
     status: ActionStatus | None = Field(
         default=None, description="The new status: open, in_progress, done or wont_do."
     )
-    reason: Reason | None = Field(default=None, description="Why the status changes.")
-    ticket_url: TicketUrl | None = Field(
+    reason: MultiLine[Reason] | None = Field(default=None, description="Why the status changes.")
+    ticket_url: SingleLine[TicketUrl] | None = Field(
         default=None, description="The new link to an issue tracker."
     )
 
@@ -229,7 +232,9 @@ class SectionRequest(Body):
         {"text": ""},
     )
 
-    text: SectionText = Field(description="The section's full new text; empty clears it.")
+    text: MultiLine[SectionText] = Field(
+        description="The section's full new text; empty clears it."
+    )
 
 
 class PostmortemDocument(BaseModel):

@@ -1,15 +1,21 @@
-"""The facts of an issue summary: impact, root cause, resolution, mitigation, people, services."""
+"""The facts of an issue summary: impact, root cause, resolution, mitigation, people, services.
+
+Impact, root cause and resolution recorded during the incident seed the postmortem's
+draft sections of the same names (see ``seed_section``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from domain import commands as c
 from domain import events as e
 from domain.errors import RuleViolation
 from domain.state import Incident, frozen_map, not_in_future, require_incident
+from domain.values import PostmortemStatus, Section
 
 
 def _unchanged(name: str, current: str | None, new: str) -> None:
@@ -17,22 +23,52 @@ def _unchanged(name: str, current: str | None, new: str) -> None:
         raise RuleViolation(f"{name} already says exactly this")
 
 
+def seed_section(
+    state: Incident, section: Section, previous: str | None, text: str, at: datetime
+) -> list[e.DomainEvent]:
+    """The draft section a fact writes, if nobody wrote that section by hand.
+
+    The postmortem is the one place the document reads impact, root cause and
+    resolution from; facts recorded during the incident are its first draft. A section
+    that is empty or still says the previous fact follows the fact. A section someone
+    rewrote, or a revision in review or published, is never touched.
+    """
+    pm = state.postmortem
+    if pm.status is not PostmortemStatus.DRAFT:
+        return []
+    current = pm.sections.get(section, "")
+    if (current and current != previous) or current == text:
+        return []
+    return [
+        e.PostmortemSectionEdited(occurred_at=at, revision=pm.revision, section=section, text=text)
+    ]
+
+
 def _impact(state: Incident, cmd: c.UpdateImpact) -> list[e.DomainEvent]:
     require_incident(state, cmd)
     _unchanged("impact", state.impact, cmd.impact)
-    return [e.ImpactUpdated(occurred_at=cmd.at, impact=cmd.impact)]
+    return [
+        e.ImpactUpdated(occurred_at=cmd.at, impact=cmd.impact),
+        *seed_section(state, Section.IMPACT, state.impact, cmd.impact, cmd.at),
+    ]
 
 
 def _root_cause(state: Incident, cmd: c.UpdateRootCause) -> list[e.DomainEvent]:
     require_incident(state, cmd)
     _unchanged("root_cause", state.root_cause, cmd.root_cause)
-    return [e.RootCauseUpdated(occurred_at=cmd.at, root_cause=cmd.root_cause)]
+    return [
+        e.RootCauseUpdated(occurred_at=cmd.at, root_cause=cmd.root_cause),
+        *seed_section(state, Section.ROOT_CAUSE, state.root_cause, cmd.root_cause, cmd.at),
+    ]
 
 
 def _resolution(state: Incident, cmd: c.UpdateResolution) -> list[e.DomainEvent]:
     require_incident(state, cmd)
     _unchanged("resolution", state.resolution, cmd.resolution)
-    return [e.ResolutionUpdated(occurred_at=cmd.at, resolution=cmd.resolution)]
+    return [
+        e.ResolutionUpdated(occurred_at=cmd.at, resolution=cmd.resolution),
+        *seed_section(state, Section.RESOLUTION, state.resolution, cmd.resolution, cmd.at),
+    ]
 
 
 def _mitigate(state: Incident, cmd: c.MarkMitigated) -> list[e.DomainEvent]:

@@ -4,13 +4,20 @@
 - severity: the ``severity`` label through INCIDENTS_SEVERITY_MAP (the most severe of
   the alerts' when they differ; ``none`` when no alert has a known one);
 - services: the ``service`` label (common to the group, else every alert's).
+
+Titles, names and services are single lines: from senders whose text is not refused
+for a control character (see ``api.hooks.payloads``), each run of control characters
+and line breaks becomes one space (a hyphen in a service name).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
+
+from fastapi.exceptions import RequestValidationError
 
 from api.hooks.ingest import AlertBatch
 from api.hooks.payloads import (
@@ -22,6 +29,7 @@ from api.hooks.payloads import (
 )
 from api.integrations import Integration
 from domain.commands import AlertReport
+from domain.state import CLOCK_SKEW
 from domain.values import AlertSource, AlertStatus, Severity
 
 DEFAULT_SEVERITIES: dict[str, Severity] = {
@@ -32,6 +40,7 @@ DEFAULT_SEVERITIES: dict[str, Severity] = {
     "info": Severity.SEV4,
     "none": Severity.SEV3,
 }
+_NOT_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 NO_END_YEAR = 1
 """Alertmanager's ``endsAt`` of an alert that is still firing: 0001-01-01T00:00:00Z."""
 
@@ -49,6 +58,10 @@ class SeverityMap:
             return self.mapping[key]
         return Severity(key.upper()) if key.upper() in Severity.__members__ else None
 
+    def accepted(self) -> list[str]:
+        """Every label a sender may use: the mapped names, then SEV1..SEV5."""
+        return [*self.mapping, *Severity]
+
     def __call__(self, *labels: str | None) -> Severity:
         """The most severe of the labels' severities; ``none``'s when none is known."""
         found = [s for s in (self.known(label) for label in labels) if s is not None]
@@ -63,9 +76,16 @@ def clip(text: str | None, limit: int) -> str | None:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def line(text: str | None, limit: int) -> str | None:
+    """Like ``clip``, on one line: control characters and line breaks become a space."""
+    return clip(_NOT_ONE_LINE.sub(" ", text) if text else text, limit)
+
+
 def service_names(values: Iterable[str | None]) -> tuple[str, ...]:
     """Valid service names (no spaces or commas, at most 100 characters), in order, once."""
-    names = (re.sub(r"[\s,]+", "-", (value or "").strip())[:100] for value in values)
+    names = (
+        re.sub(r"[\s,\x00-\x1f\x7f-\x9f]+", "-", (value or "").strip())[:100] for value in values
+    )
     return tuple(dict.fromkeys(name for name in names if name))
 
 
@@ -77,12 +97,12 @@ def _report(alert: AlertmanagerAlert, **extra: Any) -> AlertReport:
     return AlertReport(
         key=alert.fingerprint,
         status=alert.status,
-        name=clip(alert.labels.get("alertname"), 200) or "alert",
+        name=line(alert.labels.get("alertname"), 200) or "alert",
         starts_at=alert.starts_at,
         ends_at=ended if resolved else None,
         fingerprint=alert.fingerprint,
         summary=clip(alert.annotations.get("summary"), 10_000),
-        severity=clip(alert.labels.get("severity"), 100),
+        severity=line(alert.labels.get("severity"), 100),
         labels=alert.labels,
         annotations=alert.annotations,
         generator_url=alert.generator_url or None,
@@ -120,9 +140,9 @@ def _group_facts(
     services = service_names(
         [common["service"]] if "service" in common else [a.labels.get("service") for a in alerts]
     )
-    title = clip(payload.common_annotations.get("summary"), 200) or clip(name, 200)
+    title = line(payload.common_annotations.get("summary"), 200) or line(name, 200)
     return {
-        "title": title or clip(fallback_title, 200) or "Alerts",
+        "title": title or line(fallback_title, 200) or "Alerts",
         "severity": severity,
         "services": services,
         "summary": clip(payload.common_annotations.get("description"), 10_000),
@@ -148,10 +168,25 @@ def from_grafana(payload: GrafanaPayload, severities: SeverityMap) -> AlertBatch
 
 
 def from_generic(
-    event: GenericEvent, integration: Integration, severities: SeverityMap
+    event: GenericEvent, integration: Integration, severities: SeverityMap, now: datetime
 ) -> AlertBatch:
+    """The generic event as an alert batch; 422 naming the field for a severity no map knows
+    or a time in the future (checked here, where the sender's field name is known)."""
+    if event.severity is not None and severities.known(event.severity) is None:
+        raise _refused(
+            "severity",
+            event.severity,
+            f"unknown severity {event.severity!r}; use one of {', '.join(severities.accepted())}",
+        )
+    if event.occurred_at is not None and event.occurred_at > now + CLOCK_SKEW:
+        raise _refused(
+            "occurred_at",
+            event.occurred_at.isoformat(),
+            f"{event.occurred_at.isoformat()} lies in the future (the service's clock says"
+            f" {now.isoformat(timespec='seconds')})",
+        )
     firing = event.status is AlertStatus.FIRING
-    name = clip(event.title, 200) or clip(event.dedup_key, 200) or "alert"
+    name = line(event.title, 200) or line(event.dedup_key, 200) or "alert"
     report = AlertReport(
         key=event.dedup_key,
         status=event.status,
@@ -169,3 +204,8 @@ def from_generic(
         severity=severities(event.severity),
         services=service_names([integration.service]),
     )
+
+
+def _refused(field: str, value: str, message: str) -> RequestValidationError:
+    error = {"loc": ("body", field), "msg": message, "type": "value_error", "input": value}
+    return RequestValidationError([error])

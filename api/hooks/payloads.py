@@ -3,6 +3,11 @@
 The senders' models ignore fields they do not know (new versions add some) but insist
 on the fields the service uses, with their types: a notification that lacks one is
 refused with the path of every problem, and nothing is stored.
+
+Text in Alertmanager's and Grafana's documents is refused only when it cannot be stored
+(a NUL): they drop a notification answered with a 4xx, and a control character in a
+label is no reason to lose an alert (see ``api.text_fields``). The generic shape is
+ours, so its fields follow the API's rules.
 """
 
 from __future__ import annotations
@@ -13,9 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic.config import JsonDict
 
-from domain.values import AlertStatus, UtcDatetime
+from api.request_times import AlertmanagerEnd, AlertmanagerTime, RequestTime
+from api.text_fields import SingleLine, Storable, StorableJson
+from domain.values import AlertStatus
 
-Labels = dict[str, str]
+Text = Storable[str]
+Labels = dict[Text, Text]
 
 _ALERT: JsonDict = {
     "status": "firing",
@@ -66,12 +74,12 @@ class AlertmanagerAlert(Sent):
     status: AlertStatus
     labels: Labels
     annotations: Labels = Field(default_factory=dict)
-    starts_at: UtcDatetime
-    ends_at: UtcDatetime | None = Field(
+    starts_at: AlertmanagerTime
+    ends_at: AlertmanagerEnd | None = Field(
         default=None, description='"0001-01-01T00:00:00Z" while the alert fires.'
     )
-    generator_url: str = Field(default="", alias="generatorURL", max_length=2_000)
-    fingerprint: str = Field(min_length=1, max_length=100)
+    generator_url: Text = Field(default="", alias="generatorURL", max_length=2_000)
+    fingerprint: Text = Field(min_length=1, max_length=100)
 
 
 class AlertmanagerPayload(Sent):
@@ -80,24 +88,24 @@ class AlertmanagerPayload(Sent):
     model_config = ConfigDict(json_schema_extra={"examples": [ALERTMANAGER_EXAMPLE]})
 
     version: Literal["4"]
-    group_key: str = Field(min_length=1, max_length=4_000)
+    group_key: Text = Field(min_length=1, max_length=4_000)
     truncated_alerts: int = Field(default=0, ge=0)
     status: AlertStatus
-    receiver: str = Field(min_length=1, max_length=500)
+    receiver: Text = Field(min_length=1, max_length=500)
     group_labels: Labels = Field(default_factory=dict)
     common_labels: Labels = Field(default_factory=dict)
     common_annotations: Labels = Field(default_factory=dict)
-    external_url: str = Field(default="", alias="externalURL", max_length=2_000)
+    external_url: Text = Field(default="", alias="externalURL", max_length=2_000)
     alerts: list[AlertmanagerAlert] = Field(min_length=1, max_length=10_000)
 
 
 class GrafanaAlert(AlertmanagerAlert):
-    dashboard_url: str = Field(default="", alias="dashboardURL", max_length=2_000)
-    panel_url: str = Field(default="", alias="panelURL", max_length=2_000)
-    silence_url: str = Field(default="", alias="silenceURL", max_length=2_000)
-    image_url: str = Field(default="", alias="imageURL", max_length=2_000)
-    values: dict[str, float | None] | None = None
-    value_string: str = Field(default="", max_length=10_000)
+    dashboard_url: Text = Field(default="", alias="dashboardURL", max_length=2_000)
+    panel_url: Text = Field(default="", alias="panelURL", max_length=2_000)
+    silence_url: Text = Field(default="", alias="silenceURL", max_length=2_000)
+    image_url: Text = Field(default="", alias="imageURL", max_length=2_000)
+    values: dict[Text, float | None] | None = None
+    value_string: Text = Field(default="", max_length=10_000)
 
 
 class GrafanaPayload(Sent):
@@ -106,18 +114,18 @@ class GrafanaPayload(Sent):
     model_config = ConfigDict(json_schema_extra={"examples": [GRAFANA_EXAMPLE]})
 
     version: Literal["1"]
-    group_key: str = Field(min_length=1, max_length=4_000)
+    group_key: Text = Field(min_length=1, max_length=4_000)
     truncated_alerts: int = Field(default=0, ge=0)
     status: AlertStatus
-    receiver: str = Field(default="", max_length=500)
+    receiver: Text = Field(default="", max_length=500)
     org_id: int = Field(ge=0)
-    title: str = Field(default="", max_length=10_000)
-    state: str = Field(default="", max_length=100)
-    message: str = Field(default="", max_length=100_000)
+    title: Text = Field(default="", max_length=10_000)
+    state: Text = Field(default="", max_length=100)
+    message: Text = Field(default="", max_length=100_000)
     group_labels: Labels = Field(default_factory=dict)
     common_labels: Labels = Field(default_factory=dict)
     common_annotations: Labels = Field(default_factory=dict)
-    external_url: str = Field(default="", alias="externalURL", max_length=2_000)
+    external_url: Text = Field(default="", alias="externalURL", max_length=2_000)
     alerts: list[GrafanaAlert] = Field(min_length=1, max_length=10_000)
 
 
@@ -141,16 +149,16 @@ class GenericEvent(BaseModel):
         },
     )
 
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    severity: str | None = Field(
+    title: SingleLine[str] | None = Field(default=None, min_length=1, max_length=200)
+    severity: SingleLine[str] | None = Field(
         default=None,
         max_length=100,
         description="critical, error, high, warning, info (INCIDENTS_SEVERITY_MAP) or SEV1..SEV5.",
     )
-    dedup_key: str = Field(min_length=1, max_length=255)
+    dedup_key: SingleLine[str] = Field(min_length=1, max_length=255)
     status: AlertStatus
-    details: dict[str, Any] = Field(default_factory=dict)
-    occurred_at: UtcDatetime | None = Field(
+    details: StorableJson[dict[str, Any]] = Field(default_factory=dict)
+    occurred_at: RequestTime | None = Field(
         default=None, description="When it fired or resolved (defaults to when it is received)."
     )
 

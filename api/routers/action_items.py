@@ -20,6 +20,7 @@ from api.schemas_postmortem import (
     ActionItemPatch,
     AddActionItemRequest,
 )
+from api.text_fields import SingleLine
 from domain import commands as c
 from domain.values import ActionKind, ActionStatus
 from projections.action_items import list_action_items
@@ -43,6 +44,8 @@ def add_action_item(
     ctx: CommandDep,
     response: Response,
 ) -> ActionItemCreated:
+    """Adds a corrective or preventative action item with an owner and a due date; `Location` names
+    the new item."""
     item_id = body.id or ctx.new_id("action_item")
     command = c.AddActionItem(
         incident_id=incident_id,
@@ -103,6 +106,7 @@ def patch_action_item(
 def incident_action_items(
     incident_id: UUID, conn: ConnectionDep, service: ServiceDep
 ) -> ActionItemList:
+    """Every action item of the incident, soonest due first, with whether it is overdue."""
     require_summary(conn, incident_id)
     today = service.now().date()
     rows = list_action_items(conn, incident_id=incident_id, today=today, limit=PER_INCIDENT_LIMIT)
@@ -120,9 +124,15 @@ def board(
     conn: ConnectionDep,
     service: ServiceDep,
     request: Request,
-    owner: Annotated[str | None, Query(max_length=200)] = None,
-    status_: Annotated[ActionStatus | None, Query(alias="status")] = None,
-    kind: ActionKind | None = None,
+    owner: Annotated[
+        SingleLine[str] | None, Query(max_length=200, description="Only items this person owns.")
+    ] = None,
+    status_: Annotated[
+        ActionStatus | None, Query(alias="status", description="Only items in this status.")
+    ] = None,
+    kind: Annotated[
+        ActionKind | None, Query(description="Only corrective or only preventative items.")
+    ] = None,
     incident_id: UUID | None = None,
     overdue: Annotated[
         bool | None,
@@ -131,6 +141,8 @@ def board(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> ActionItemPage:
+    """Action items across all incidents, filtered by owner, status, kind, incident or overdue,
+    soonest due first, one page at a time."""
     today = service.now().date()
     rows = list_action_items(
         conn,

@@ -27,6 +27,8 @@ router = APIRouter(tags=["health"])
 
 @public.get("/healthz", summary="Liveness: the process answers", responses=answers(HEALTHZ))
 def healthz() -> dict[str, str]:
+    """Answers 200 while the process runs, without touching the database: restart the process when
+    it fails."""
     return {"status": "ok"}
 
 
@@ -104,5 +106,7 @@ def _writes_failing(failure: WriteFailure) -> JSONResponse:
     responses=answers(METRICS, CONTENT_TYPE_LATEST),
 )
 def metrics(request: Request) -> Response:
+    """Prometheus text format: requests, events appended, projection lag; needs a token with the
+    read scope."""
     registry = request.app.state.metrics.registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -62,6 +62,8 @@ def alertmanager(request: Request, body: RawBody) -> HookResult:
     openapi_extra=documented_body(GrafanaPayload),
 )
 def grafana(request: Request, body: RawBody) -> HookResult:
+    """Each notification is recorded in its alert group's incident, declared by the first one; a
+    redelivery records nothing more."""
     batch = from_grafana(parse(body, GrafanaPayload), severities(request))
     return hook_result(ingestor(request).record(batch, hook_context(request, "grafana")))
 
@@ -85,6 +87,8 @@ def generic(
         Header(description='"sha256=" and the hex HMAC-SHA256 of f"{timestamp}.{body}".'),
     ] = None,
 ) -> HookResult:
+    """For any sender that can sign its request: the body names the alert, its state and severity.
+    Refused with 401 unless the signature and timestamp are valid."""
     if not (x_incidents_integration and x_incidents_timestamp and x_incidents_signature):
         raise HTTPException(
             401,
@@ -96,7 +100,6 @@ def generic(
     try:
         integration = verify(
             store.by_reference(x_incidents_integration),
-            x_incidents_integration,
             x_incidents_timestamp,
             x_incidents_signature,
             body,
@@ -105,6 +108,7 @@ def generic(
         )
     except SignatureRefused as refused:
         raise HTTPException(401, refused.detail, headers=SIGNATURE_CHALLENGE) from refused
-    batch = from_generic(parse(body, GenericEvent), integration, severities(request))
+    now = request.app.state.service.now()
+    batch = from_generic(parse(body, GenericEvent), integration, severities(request), now)
     context = hook_context(request, "generic", actor=integration.actor)
     return hook_result(ingestor(request).record(batch, context))

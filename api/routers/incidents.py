@@ -16,6 +16,7 @@ from api.cursor import (
 )
 from api.dependencies import CommandDep, ConnectionDep, ServiceDep
 from api.json_documents import dump_json, timeline_entry_json
+from api.request_times import QueryTime
 from api.routers.common import result
 from api.schemas import (
     AcknowledgeRequest,
@@ -31,9 +32,10 @@ from api.schemas import (
     TimelinePatch,
 )
 from api.schemas_examples import INCIDENT_PAGE, INCIDENT_SUMMARY, TIMELINE, answers
+from api.text_fields import SingleLine
 from api.time_travel import AsOfDep, replay
 from domain import commands as c
-from domain.values import Severity, Status, UtcDatetime
+from domain.values import Severity, Status
 from projections.as_of import summary_row, timeline_rows
 from projections.summary import get_summary, list_summaries
 from projections.timeline import get_timeline
@@ -57,6 +59,8 @@ COMMAND_ERRORS: dict[int | str, dict[str, Any]] = {
 def declare(
     body: DeclareIncidentRequest, service: ServiceDep, ctx: CommandDep, response: Response
 ) -> CommandResult:
+    """Starts a new incident's event stream; `Location` names the new incident. A client-chosen `id`
+    or an `Idempotency-Key` keeps a retry from declaring it twice."""
     command = c.DeclareIncident(
         incident_id=body.id or ctx.new_id("incident"),
         at=service.now(),
@@ -76,14 +80,27 @@ def declare(
 def list_incidents(
     conn: ConnectionDep,
     request: Request,
-    status_: Annotated[Status | None, Query(alias="status")] = None,
-    severity: Severity | None = None,
-    service: Annotated[str | None, Query(max_length=100)] = None,
-    declared_after: UtcDatetime | None = None,
-    declared_before: UtcDatetime | None = None,
+    status_: Annotated[
+        Status | None, Query(alias="status", description="Only incidents in this status.")
+    ] = None,
+    severity: Annotated[
+        Severity | None, Query(description="Only incidents of this severity.")
+    ] = None,
+    service: Annotated[
+        SingleLine[str] | None,
+        Query(max_length=100, description="Only incidents that affect this service."),
+    ] = None,
+    declared_after: Annotated[
+        QueryTime | None, Query(description="Only incidents declared after this RFC 3339 time.")
+    ] = None,
+    declared_before: Annotated[
+        QueryTime | None, Query(description="Only incidents declared before this RFC 3339 time.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> IncidentPage:
+    """Filter by status, severity, service and declaration time; page with `cursor` (the previous
+    page's `next`)."""
     rows = list_summaries(
         conn,
         limit=limit + 1,
@@ -114,6 +131,8 @@ def list_incidents(
 def get_incident(
     incident_id: UUID, conn: ConnectionDep, response: Response, as_of: AsOfDep
 ) -> IncidentSummary:
+    """Its current state from the read model, or as it was at a past log position or time with
+    `as_of`. The `ETag` is its version, for `If-Match` on a command."""
     if as_of is None:
         row = get_summary(conn, incident_id)
     else:
@@ -135,6 +154,7 @@ def acknowledge(
     response: Response,
     body: Annotated[AcknowledgeRequest | None, Body()] = None,
 ) -> CommandResult:
+    """Records that a responder is on it; `occurred_at` back-dates the moment."""
     command = c.AcknowledgeIncident(
         incident_id=incident_id, at=service.now(), occurred_at=body.occurred_at if body else None
     )
@@ -145,6 +165,8 @@ def acknowledge(
 def change_status(
     incident_id: UUID, body: StatusRequest, service: ServiceDep, ctx: CommandDep, response: Response
 ) -> CommandResult:
+    """Moves the incident to investigating, identified, monitoring, resolved or closed;
+    `occurred_at` back-dates the change."""
     command = c.ChangeStatus(
         incident_id=incident_id, at=service.now(), status=body.status, occurred_at=body.occurred_at
     )
@@ -159,6 +181,7 @@ def change_severity(
     ctx: CommandDep,
     response: Response,
 ) -> CommandResult:
+    """Records the new severity and, optionally, why."""
     command = c.ChangeSeverity(
         incident_id=incident_id, at=service.now(), severity=body.severity, reason=body.reason
     )
@@ -178,6 +201,7 @@ def add_note(
     ctx: CommandDep,
     response: Response,
 ) -> NoteCreated:
+    """Appends a note to the timeline; the answer carries the note's id, also its entry's id."""
     note_id = ctx.new_id("note")
     command = c.AddNote(
         incident_id=incident_id,
@@ -205,6 +229,8 @@ def patch_entry(
     ctx: CommandDep,
     response: Response,
 ) -> CommandResult:
+    """Amends a note's text or time, or redacts it for good with a reason; the timeline keeps a
+    placeholder entry."""
     command: c.Command
     if body.redacted:
         assert body.reason is not None  # checked by TimelinePatch
@@ -236,6 +262,8 @@ def timeline(
     limit: Annotated[int, Query(ge=1, le=500)] = 500,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
+    """Every lifecycle moment, note and alert, oldest first, one page at a time; `as_of` shows it as
+    it was then."""
     after = decode_timeline_cursor(cursor) if cursor else None
     if as_of is None:
         rows = get_timeline(conn, incident_id, limit=limit + 1, after=after)

@@ -84,6 +84,8 @@ def _store(request: Request) -> IntegrationStore:
     responses={409: {"description": "An integration with this name or routing key exists"}},
 )
 def create_integration(body: IntegrationRequest, request: Request) -> CreatedIntegration:
+    """Creates a PagerDuty (routing key) or generic (HMAC secret) integration; the key or secret is
+    in this answer only. Needs an admin token."""
     if body.routing_key is not None and body.kind is not IntegrationKind.PAGERDUTY:
         raise HTTPException(422, "only pagerduty integrations have a routing key")
     try:
@@ -118,6 +120,8 @@ LISTED_EXAMPLE = [
     responses={200: {"content": {"application/json": {"example": LISTED_EXAMPLE}}}},
 )
 def list_integrations(request: Request) -> list[IntegrationInfo]:
+    """Every integration with its kind and service, never its routing key or secret. Needs an admin
+    token."""
     return [IntegrationInfo.of(integration) for integration in _store(request).list()]
 
 
@@ -131,6 +135,8 @@ def revoke_integration(
     name: Annotated[str, Path(min_length=1, max_length=200, examples=["alertmanager-prod"])],
     request: Request,
 ) -> None:
+    """Its routing key or secret stops working; the incidents it recorded stay. Needs an admin
+    token."""
     # This process forgets the credential at once; other server processes (and a request
     # of this one that was already looking it up) may accept it for up to their cache
     # time, a few seconds.

@@ -28,6 +28,7 @@ router = APIRouter(prefix="/incidents/{incident_id}", tags=["lifecycle"], respon
 def update_impact(
     incident_id: UUID, body: ImpactRequest, service: ServiceDep, ctx: CommandDep, response: Response
 ) -> CommandResult:
+    """Records who and what was affected, as known during the incident; shown in its summary."""
     command = c.UpdateImpact(incident_id=incident_id, at=service.now(), impact=body.impact)
     return result(service.execute(command, ctx), response)
 
@@ -40,6 +41,7 @@ def update_root_cause(
     ctx: CommandDep,
     response: Response,
 ) -> CommandResult:
+    """Records why it happened, as known during the incident; shown in its summary."""
     command = c.UpdateRootCause(
         incident_id=incident_id, at=service.now(), root_cause=body.root_cause
     )
@@ -54,6 +56,7 @@ def update_resolution(
     ctx: CommandDep,
     response: Response,
 ) -> CommandResult:
+    """Records what ended the incident, as known during it; shown in its summary."""
     command = c.UpdateResolution(
         incident_id=incident_id, at=service.now(), resolution=body.resolution
     )
@@ -68,6 +71,7 @@ def mitigate(
     response: Response,
     body: Annotated[MitigateRequest | None, Body()] = None,
 ) -> CommandResult:
+    """Records when the impact stopped, before the cause is fixed (time to mitigate)."""
     command = c.MarkMitigated(
         incident_id=incident_id, at=service.now(), occurred_at=body.occurred_at if body else None
     )
@@ -78,6 +82,8 @@ def mitigate(
 def assign_role(
     incident_id: UUID, body: RoleRequest, service: ServiceDep, ctx: CommandDep, response: Response
 ) -> CommandResult:
+    """Gives a person a role (incident commander, communications lead, scribe), replacing its
+    previous holder."""
     command = c.AssignRole(
         incident_id=incident_id, at=service.now(), role=body.role, person=body.person
     )
@@ -92,6 +98,7 @@ def add_participant(
     ctx: CommandDep,
     response: Response,
 ) -> CommandResult:
+    """Adds a person to the incident's participants, kept in the order they joined."""
     command = c.AddParticipant(incident_id=incident_id, at=service.now(), person=body.person)
     return result(service.execute(command, ctx), response)
 
@@ -104,6 +111,7 @@ def change_services(
     ctx: CommandDep,
     response: Response,
 ) -> CommandResult:
+    """Replaces the incident's list of affected services with the one given."""
     command = c.ChangeServices(
         incident_id=incident_id, at=service.now(), services=tuple(body.services)
     )

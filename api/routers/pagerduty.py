@@ -61,6 +61,9 @@ def _apply(request: Request, event: pd.Event, integration: Integration) -> JSONR
     openapi_extra=documented_body(pd.Event),
 )
 async def enqueue(request: Request) -> Any:
+    """Accepts PagerDuty Events API v2 events from any PagerDuty client, authenticated by the
+    integration's routing key. Answers as PagerDuty does: 202 or a 400 document; nothing is stored
+    on a 400."""
     raw = await _read(request, pd.MAX_EVENT_BYTES)
     if raw is None:
         return pd.invalid(f"Event object is larger than {pd.MAX_EVENT_BYTES // 1024} KB")

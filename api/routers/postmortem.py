@@ -60,6 +60,8 @@ def edit_section(
     ctx: CommandDep,
     response: Response,
 ) -> CommandResult:
+    """Replaces one section's text. Editing a published postmortem starts a new draft revision; the
+    published one stays readable."""
     command = c.EditPostmortemSection(
         incident_id=incident_id, at=service.now(), section=section, text=body.text
     )
@@ -70,6 +72,7 @@ def edit_section(
 def request_review(
     incident_id: UUID, service: ServiceDep, ctx: CommandDep, response: Response
 ) -> CommandResult:
+    """Moves the current draft to in_review, the step before it can be published."""
     command = c.RequestPostmortemReview(incident_id=incident_id, at=service.now())
     return result(service.execute(command, ctx), response)
 
@@ -78,6 +81,7 @@ def request_review(
 def publish(
     incident_id: UUID, service: ServiceDep, ctx: CommandDep, response: Response
 ) -> CommandResult:
+    """Publishes the revision in review; it becomes the postmortem readers see."""
     command = c.PublishPostmortem(incident_id=incident_id, at=service.now())
     return result(service.execute(command, ctx), response)
 
@@ -134,8 +138,13 @@ def read_postmortem(
     service: ServiceDep,
     as_of: AsOfDep,
     revision: Annotated[int | None, Query(ge=1, description="Default: the latest.")] = None,
-    accept: Annotated[str | None, Header()] = None,
+    accept: Annotated[
+        str | None,
+        Header(description="application/json (the default) or text/markdown for a document."),
+    ] = None,
 ) -> Any:
+    """Sections, incident summary, timeline and action items; `Accept: text/markdown` gives the same
+    as a Markdown document. `revision` and `as_of` show an earlier one."""
     markdown = _wants_markdown(accept)
     now = service.now()
     if as_of is None:
@@ -165,6 +174,8 @@ def _audited(conn: Connection, incident_id: UUID) -> list[Envelope]:
     responses=NOT_FOUND,
 )
 def history(incident_id: UUID, conn: ConnectionDep) -> PostmortemHistory:
+    """Every section edit and status change of the postmortem, with the request that made it, the
+    text before and after, and the diff."""
     audited = _audited(conn, incident_id)
     return PostmortemHistory(
         incident_id=incident_id,
@@ -175,6 +186,7 @@ def history(incident_id: UUID, conn: ConnectionDep) -> PostmortemHistory:
 
 @router.get("/revisions", summary="The published revisions: when and by whom", responses=NOT_FOUND)
 def revisions(incident_id: UUID, conn: ConnectionDep) -> PostmortemRevisions:
+    """Each published revision, when and by whom; read one with `?revision=`."""
     audited = _audited(conn, incident_id)
     return PostmortemRevisions(
         incident_id=incident_id,
@@ -251,6 +263,8 @@ def diff(
         ),
     ] = None,
 ) -> PostmortemDiff:
+    """Compares two revisions or two moments (`from`, `to`: a revision number or an RFC 3339 time),
+    section by section."""
     audited = _audited(conn, incident_id)
     before, before_side, before_label = _side(incident_id, audited, "from", from_)
     after, after_side, after_label = _side(incident_id, audited, "to", to)

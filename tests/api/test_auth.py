@@ -278,7 +278,7 @@ def test_who_may_ask_is_answered_before_what_was_asked(
             "token 'viewer' lacks the 'write' scope for this route",
         )
         # With the right token the body's faults are reported as before.
-        assert_problem(client.post("/incidents", **malformed), 422)  # type: ignore[arg-type]
+        assert_problem(client.post("/incidents", **malformed), 400)  # type: ignore[arg-type]
 
 
 def test_a_revoked_token_is_refused_at_once_through_the_apps_store(

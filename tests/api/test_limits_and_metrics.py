@@ -343,7 +343,7 @@ def test_the_action_item_board_pages_by_next_url(client: TestClient) -> None:
     assert all(parse_qs(urlsplit(u).query)["owner"] == ["bob"] for u in bob_urls)
 
 
-def test_limits_outside_1_to_500_are_422_and_a_foreign_cursor_is_400(client: TestClient) -> None:
+def test_limits_outside_1_to_500_and_a_foreign_cursor_are_422(client: TestClient) -> None:
     incident_id = declare(client)
     for path in ["/incidents", "/action-items", f"/incidents/{incident_id}/timeline"]:
         for limit in (0, 501):
@@ -351,5 +351,6 @@ def test_limits_outside_1_to_500_are_422_and_a_foreign_cursor_is_400(client: Tes
             assert [e["location"] for e in problem["errors"]] == [["query", "limit"]]
         ok(client.get(f"{path}?limit=500"))
         response = client.get(f"{path}?cursor=bm90LWEtY3Vyc29y")
-        assert_problem(response, 400, "cursor 'bm90LWEtY3Vyc29y' is not valid")
+        problem = assert_problem(response, 422)
+        assert [e["location"] for e in problem["errors"]] == [["query", "cursor"]]
         assert response.headers["content-type"] == PROBLEM_JSON

@@ -186,6 +186,110 @@ def test_the_bearer_scheme_is_declared_and_every_operation_but_healthz_uses_it(
     assert unsecured == []
 
 
+def described(schema: Any) -> bool:
+    return isinstance(schema, dict) and bool(str(schema.get("description", "")).strip())
+
+
+def test_every_operation_has_a_description(document: dict[str, Any]) -> None:
+    """More than the summary: what it does, or when to use it."""
+    missing = [
+        f"{method} {path}"
+        for method, path, operation in operations(document)
+        if not described(operation) or operation["description"] == operation.get("summary")
+    ]
+    assert missing == []
+
+
+def test_every_property_and_parameter_has_a_description(document: dict[str, Any]) -> None:
+    missing = [
+        f"{name}.{prop}"
+        for name, schema in document["components"]["schemas"].items()
+        for prop, value in schema.get("properties", {}).items()
+        if not described(value)
+    ]
+    missing += [
+        f"{name} (schema)"
+        for name, schema in document["components"]["schemas"].items()
+        if not described(schema)
+    ]
+    missing += [
+        f"{method} {path} {parameter['in']} {parameter['name']}"
+        for method, path, operation in operations(document)
+        for parameter in operation.get("parameters", [])
+        if not described(parameter)
+    ]
+    assert missing == []
+
+
+def statuses(operation: dict[str, Any]) -> set[int]:
+    return {int(status) for status in operation["responses"]}
+
+
+def test_every_refusal_an_operation_can_give_is_documented(document: dict[str, Any]) -> None:
+    """From what the operation is: guarded, takes a body, names an incident, is a command."""
+    missing = []
+    for method, path, operation in operations(document):
+        parameters = operation.get("parameters", [])
+        expected = {503} if (method, path) != ("GET", "/healthz") else set()
+        if operation.get("security"):
+            expected |= {401, 403}
+        if method in {"POST", "PUT", "PATCH"} and path != "/hooks/pagerduty/v2/enqueue":
+            expected |= {413, 415} | ({400, 422} if "requestBody" in operation else set())
+        if any(p["in"] == "path" and p["name"].endswith("_id") for p in parameters):
+            expected.add(404)
+        if any(p["in"] == "header" and p["name"].lower() == "if-match" for p in parameters):
+            expected |= {400, 409, 412, 422}
+        if parameters:
+            expected.add(422)
+        if expected - statuses(operation):
+            missing.append(f"{method} {path}: {sorted(expected - statuses(operation))}")
+    assert missing == []
+    generic = document["paths"]["/hooks/generic"]["post"]
+    assert {400, 401, 413, 415, 422, 503} <= statuses(generic)  # signed, not a token
+
+
+def test_every_refusal_is_a_problem_document(document: dict[str, Any]) -> None:
+    """problem+json with the Problem schema; only PagerDuty's route answers in its own words."""
+    problem = document["components"]["schemas"]["Problem"]
+    assert {"type", "title", "status", "detail", "errors"} <= set(problem["properties"])
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    wrong = []
+    for method, path, operation in operations(document):
+        for status, answer in operation["responses"].items():
+            if int(status) < 400 or (path, status) == ("/hooks/pagerduty/v2/enqueue", "400"):
+                continue
+            if answer.get("content", {}).get("application/problem+json", {}).get("schema") != {
+                "$ref": "#/components/schemas/Problem"
+            } or set(answer["content"]) != {"application/problem+json"}:
+                wrong.append(f"{method} {path} {status}")
+    assert wrong == []
+
+
+def test_real_refusals_fit_the_problem_schema(client: TestClient, document: dict[str, Any]) -> None:
+    """A 404, a 422 with field errors, a 412 and a 401, checked against the documented shape."""
+    problem = document["components"]["schemas"]["Problem"]
+    field_error = document["components"]["schemas"]["FieldError"]
+    created = ok(client.post("/incidents", json={"title": "Disk full", "severity": "SEV3"}), 201)[
+        "id"
+    ]
+    answers = [
+        client.get("/incidents/00000000-0000-4000-8000-000000000000"),
+        client.post("/incidents", json={"title": "", "severity": "SEV9"}),
+        client.post(f"/incidents/{created}/acknowledge", json={}, headers={"If-Match": '"7"'}),
+        TestClient(client.app).get("/incidents"),
+    ]
+    assert [a.status_code for a in answers] == [404, 422, 412, 401]
+    for answer in answers:
+        assert answer.headers["content-type"] == "application/problem+json"
+        body = answer.json()
+        assert set(problem["required"]) <= set(body), body
+        assert set(body) <= set(problem["properties"]), body
+        assert body["status"] == answer.status_code
+        for error in body.get("errors", []):
+            assert set(field_error["required"]) <= set(error) <= set(field_error["properties"])
+    assert answers[1].json()["errors"]
+
+
 def test_the_document_is_served_and_matches_the_app(client: TestClient) -> None:
     served = ok(TestClient(client.app).get("/openapi.json"))
     assert served == client.app.openapi()  # type: ignore[attr-defined]

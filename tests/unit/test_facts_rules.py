@@ -24,13 +24,16 @@ from domain.events import (
     IncidentMitigated,
     IncidentStatusChanged,
     ParticipantAdded,
+    PostmortemPublished,
+    PostmortemReviewRequested,
+    PostmortemSectionEdited,
     ResolutionUpdated,
     RoleAssigned,
     RootCauseUpdated,
     ServicesChanged,
 )
 from domain.incident import CLOCK_SKEW, decide, evolve
-from domain.values import Role, Status
+from domain.values import Role, Section, Status
 from tests.unit.scenario import (
     DECLARED,
     INCIDENT_ID,
@@ -84,13 +87,23 @@ TEXT_FACTS = [
 ]
 
 
+def seeded(field: str, text: str, at: datetime = NOW, revision: int = 1) -> PostmortemSectionEdited:
+    """The draft section a fact of that name writes."""
+    return PostmortemSectionEdited(
+        occurred_at=at, revision=revision, section=Section(field), text=text
+    )
+
+
 @pytest.mark.parametrize(("command_type", "field", "event_type", "text"), TEXT_FACTS)
-def test_given_declared_when_update_text_fact_then_updated_at_command_time(
+def test_given_declared_when_update_text_fact_then_updated_and_the_draft_seeded(
     command_type: type[Command], field: str, event_type: type[DomainEvent], text: str
 ) -> None:
     command = command_type(incident_id=INCIDENT_ID, at=NOW, **{field: f"  {text}  "})
 
-    assert decide(given(declared()), command) == [event_type(occurred_at=NOW, **{field: text})]
+    assert decide(given(declared()), command) == [
+        event_type(occurred_at=NOW, **{field: text}),
+        seeded(field, text),
+    ]
 
 
 @pytest.mark.parametrize(("command_type", "field", "event_type", "text"), TEXT_FACTS)
@@ -100,9 +113,73 @@ def test_given_text_fact_when_update_with_other_text_then_updated(
     earlier = event_type(occurred_at=DECLARED, **{field: "first guess"})
     command = command_type(incident_id=INCIDENT_ID, at=NOW, **{field: text})
 
-    assert decide(given(declared(), earlier), command) == [
+    # The section still said the earlier fact: it follows the new one.
+    assert decide(given(declared(), earlier, seeded(field, "first guess", DECLARED)), command) == [
+        event_type(occurred_at=NOW, **{field: text}),
+        seeded(field, text),
+    ]
+
+
+@pytest.mark.parametrize(("command_type", "field", "event_type", "text"), TEXT_FACTS)
+def test_given_a_section_written_by_hand_when_update_fact_then_the_section_is_kept(
+    command_type: type[Command], field: str, event_type: type[DomainEvent], text: str
+) -> None:
+    earlier = event_type(occurred_at=DECLARED, **{field: "first guess"})
+    by_hand = seeded(field, "The full story, as the review found it", DECLARED)
+    command = command_type(incident_id=INCIDENT_ID, at=NOW, **{field: text})
+
+    assert decide(given(declared(), earlier, by_hand), command) == [
         event_type(occurred_at=NOW, **{field: text})
     ]
+
+
+@pytest.mark.parametrize(("command_type", "field", "event_type", "text"), TEXT_FACTS)
+def test_given_the_section_already_says_it_when_update_fact_then_no_section_edit(
+    command_type: type[Command], field: str, event_type: type[DomainEvent], text: str
+) -> None:
+    command = command_type(incident_id=INCIDENT_ID, at=NOW, **{field: text})
+
+    assert decide(given(declared(), seeded(field, text, DECLARED)), command) == [
+        event_type(occurred_at=NOW, **{field: text})
+    ]
+
+
+def reviewed(*, published: bool) -> list[DomainEvent]:
+    events: list[DomainEvent] = [
+        seeded("summary", "Checkout failed", DECLARED),
+        PostmortemReviewRequested(occurred_at=DECLARED, revision=1),
+    ]
+    if published:
+        events.append(PostmortemPublished(occurred_at=DECLARED, revision=1))
+    return events
+
+
+@pytest.mark.parametrize("published", [False, True], ids=["in-review", "published"])
+@pytest.mark.parametrize(("command_type", "field", "event_type", "text"), TEXT_FACTS)
+def test_given_a_postmortem_past_its_draft_when_update_fact_then_it_is_not_touched(
+    command_type: type[Command],
+    field: str,
+    event_type: type[DomainEvent],
+    text: str,
+    published: bool,
+) -> None:
+    command = command_type(incident_id=INCIDENT_ID, at=NOW, **{field: text})
+
+    assert decide(given(declared(), *reviewed(published=published)), command) == [
+        event_type(occurred_at=NOW, **{field: text})
+    ]
+
+
+def test_given_a_new_draft_revision_when_update_fact_then_that_revision_is_seeded() -> None:
+    history = [*reviewed(published=True), seeded("summary", "Checkout failed twice", DECLARED, 2)]
+    command = UpdateRootCause(incident_id=INCIDENT_ID, at=NOW, root_cause="Pool halved")
+
+    events = decide(given(declared(), *history), command)
+
+    assert events[-1] == seeded("root_cause", "Pool halved", revision=2)
+    state = given(declared(), *history, *events)
+    assert state.postmortem.sections[Section.ROOT_CAUSE] == "Pool halved"
+    assert state.root_cause == "Pool halved"
 
 
 @pytest.mark.parametrize(("command_type", "field", "event_type", "text"), TEXT_FACTS)

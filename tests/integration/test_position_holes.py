@@ -1,0 +1,208 @@
+"""Positions on PostgreSQL have holes, and every reader of the log passes them.
+
+An identity value drawn by a transaction that then rolls back is never used again: a
+failed append, or a writer killed mid-transaction, leaves a position that no event will
+ever have. Positions strictly increase and no reader skips a committed event, but they
+are not contiguous. Here both kinds of hole are made for real (a rollback in process,
+and a writer process SIGKILLed while it holds the append lock with a position drawn),
+then every consumer is walked across them: the feed's pages, the SSE stream resumed at
+and around a hole, a projection worker, and export -> import into both backends.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import Settings
+from eventstore import EventStore, NewEvent
+from eventstore.engine import create_engine
+from projections.runner import default_projections
+from projections.worker import ProjectionWorker
+from tests.api.conftest import ADMIN_TOKEN, STREAM_SECONDS
+from tests.api.helpers import declare, ok
+from tests.conftest import fresh_database
+from tests.integration.test_export_import import export_bytes, import_bytes
+from tests.projections.worker_support import assert_equals_rebuild, read_log
+from tests.sse_client import parse
+
+pytestmark = pytest.mark.postgres
+
+ROOT = Path(__file__).resolve().parents[2]
+
+KILLED_WRITER = """
+import sys, time, uuid
+from datetime import UTC, datetime
+from eventstore import EventStore, NewEvent
+from eventstore.engine import create_engine
+
+def hold(conn, recorded):
+    print(recorded[0].position, flush=True)  # drawn, under the append lock, not committed
+    time.sleep(600)
+
+event = NewEvent(uuid.uuid4(), "test.recorded", {"n": "killed"}, datetime.now(UTC))
+EventStore(create_engine(sys.argv[1])).append("stream-killed", [event], 0, in_transaction=hold)
+"""
+
+
+class Failed(Exception):
+    """Raised inside an append transaction to roll it back after positions were drawn."""
+
+
+def new_event(**data: Any) -> NewEvent:
+    return NewEvent(uuid.uuid4(), "test.recorded", data, datetime.now(UTC))
+
+
+@pytest.fixture
+def postgres_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with fresh_database("postgresql", request, tmp_path / "unused.db") as url:
+        yield url
+
+
+@pytest.fixture
+def client(postgres_url: str) -> Iterator[TestClient]:
+    """The API with projections left to a worker, so the worker is what crosses the holes."""
+    settings = Settings(
+        database_url=postgres_url,
+        admin_token=ADMIN_TOKEN,
+        projection_mode="worker",
+        events_stream_max_seconds=STREAM_SECONDS,
+        events_stream_poll_seconds=0.05,
+    )
+    with TestClient(create_app(settings)) as client:
+        client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
+        yield client
+
+
+def rolled_back_append(store: EventStore, count: int) -> None:
+    def fail(_conn: object, recorded: list[Any]) -> None:
+        assert len(recorded) == count
+        raise Failed
+
+    with pytest.raises(Failed):
+        store.append(
+            f"stream-{uuid.uuid4().hex}",
+            [new_event() for _ in range(count)],
+            0,
+            in_transaction=fail,
+        )
+
+
+def killed_writer_hole(client: TestClient, store: EventStore, url: str) -> int:
+    """A writer draws a position and is SIGKILLed before its commit; the hole it leaves.
+
+    Meanwhile an append waits for the lock, and readers see the log without that position.
+    """
+    writer = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, url],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert writer.stdout is not None
+        drawn = int(writer.stdout.readline())
+        head_before = store.head_position()
+        assert drawn > head_before
+        waiting: list[int] = []
+        behind = threading.Thread(
+            target=lambda: waiting.extend(store.append("stream-behind", [new_event()], 0).positions)
+        )
+        behind.start()
+        behind.join(0.5)
+        assert waiting == [], "an append went past a writer that holds the append lock"
+        page = ok(client.get("/events", params={"after": 0, "limit": 1000}))
+        assert page["head"] == head_before, "a reader saw past a position still being written"
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(10)
+    behind.join(30)
+    assert not behind.is_alive(), "the killed writer's lock was never released"
+    assert waiting
+    assert waiting[0] > drawn
+    return drawn
+
+
+def pages(client: TestClient, after: int, limit: int) -> list[dict[str, Any]]:
+    found = [ok(client.get("/events", params={"after": after, "limit": limit}))]
+    while found[-1]["next_after"] < found[-1]["head"]:
+        found.append(
+            ok(client.get("/events", params={"after": found[-1]["next_after"], "limit": limit}))
+        )
+    return found
+
+
+def test_every_reader_passes_holes_left_by_a_rollback_and_a_killed_writer(
+    client: TestClient, postgres_url: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    store: EventStore = client.app.state.store  # type: ignore[attr-defined]
+    engine = store.engine
+    first = declare(client, title="Checkout returns 502")
+    rolled_back_append(store, 2)
+    ok(client.post(f"/incidents/{first}/notes", json={"text": "Rolled back 4812"}), 201)
+    killed = killed_writer_hole(client, store, postgres_url)
+    second = declare(client, title="Search is slow")
+    rolled_back_append(store, 1)
+    ok(client.post(f"/incidents/{second}/status", json={"status": "identified"}))
+
+    committed = [event.position for event in read_log(engine)]
+    head = store.head_position()
+    holes = sorted(set(range(1, head + 1)) - set(committed))
+    assert committed == sorted(committed)
+    assert committed[-1] == head
+    assert len(holes) >= 4, f"expected holes from 3 rolled-back positions and 1 killed: {holes}"
+    assert killed in holes
+
+    # The feed, in pages of every size and starting anywhere, at a hole included.
+    for limit in (1, 2, 3, 1000):
+        walked = pages(client, 0, limit)
+        positions = [event["position"] for page in walked for event in page["events"]]
+        assert positions == committed, f"limit {limit}"
+        afters = [page["next_after"] for page in walked]
+        assert afters == sorted(set(afters))
+        assert afters[-1] == head
+    for hole in holes:
+        positions = [e["position"] for p in pages(client, hole, 1) for e in p["events"]]
+        assert positions == [p for p in committed if p > hole]
+        resumed_before = [p for p in committed if p > hole - 1]
+        assert [
+            e["position"] for p in pages(client, hole - 1, 2) for e in p["events"]
+        ] == resumed_before
+
+    # The stream resumed from a hole, and from just before one.
+    for last_seen in (holes[0], holes[0] - 1, killed, killed - 1):
+        response = client.get("/events/stream", headers={"Last-Event-ID": str(last_seen)})
+        assert response.status_code == 200
+        streamed = [m.position for m in parse(response.text) if m.is_event]
+        assert streamed == [p for p in committed if p > last_seen]
+
+    # A projection worker follows the log across the holes to its head.
+    ProjectionWorker(engine, default_projections(), batch_size=2).run(once=True)
+    assert_equals_rebuild(engine)
+    summaries = ok(client.get("/incidents"))
+    assert {incident["id"] for incident in summaries["items"]} >= {first, second}
+
+    # Export and import keep the holes: positions are identities, never renumbered.
+    exported = export_bytes(engine)
+    for backend in ("postgresql", "sqlite"):
+        with fresh_database(backend, request, tmp_path / f"{backend}.db") as url:
+            copy = create_engine(url)
+            try:
+                import_bytes(copy, exported, any_type=True)
+                assert read_log(copy) == read_log(engine)
+                appended = EventStore(copy).append("stream-after", [new_event()], 0)
+                assert appended.positions == (head + 1,)
+            finally:
+                copy.dispose()
