@@ -30,6 +30,8 @@ SERVICE = re.compile(r"^[^\s,]{1,100}$")
 
 
 class IntegrationKind(StrEnum):
+    """What an integration sends: PagerDuty Events API v2, or the signed generic hook."""
+
     PAGERDUTY = "pagerduty"
     GENERIC = "generic"
 

@@ -123,6 +123,8 @@ class PublishedRevision(BaseModel):
 
 
 class PostmortemRevisions(BaseModel):
+    """The published revisions of a postmortem, oldest first."""
+
     model_config = _examples(
         {
             "incident_id": INCIDENT_ID,
@@ -167,6 +169,8 @@ class SectionDiff(BaseModel):
 
 
 class PostmortemDiff(BaseModel):
+    """Two revisions or moments of a postmortem compared section by section."""
+
     model_config = ConfigDict(
         populate_by_name=True,
         json_schema_extra={

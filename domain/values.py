@@ -21,6 +21,8 @@ class Severity(StrEnum):
 
 
 class Status(StrEnum):
+    """Where the response stands: investigating -> identified -> monitoring -> resolved -> closed."""
+
     INVESTIGATING = "investigating"
     IDENTIFIED = "identified"
     MONITORING = "monitoring"
@@ -38,6 +40,8 @@ class NoteVisibility(StrEnum):
 
 
 class Role(StrEnum):
+    """A responsibility one person holds during the response."""
+
     INCIDENT_COMMANDER = "incident_commander"
     COMMUNICATIONS_LEAD = "communications_lead"
     SCRIBE = "scribe"
@@ -58,12 +62,16 @@ REQUIRED_TO_PUBLISH = (Section.SUMMARY, Section.ROOT_CAUSE, Section.RESOLUTION)
 
 
 class PostmortemStatus(StrEnum):
+    """Where the postmortem's current revision is: being written, being reviewed, or published."""
+
     DRAFT = "draft"
     IN_REVIEW = "in_review"
     PUBLISHED = "published"
 
 
 class ActionKind(StrEnum):
+    """Whether an action item fixes this failure or the class of failure."""
+
     CORRECTIVE = "corrective"
     """Fixes this failure."""
     PREVENTATIVE = "preventative"
@@ -71,6 +79,8 @@ class ActionKind(StrEnum):
 
 
 class ActionStatus(StrEnum):
+    """Where an action item stands; done and wont_do end it."""
+
     OPEN = "open"
     IN_PROGRESS = "in_progress"
     DONE = "done"
@@ -87,11 +97,15 @@ class AlertSource(StrEnum):
 
 
 class AlertStatus(StrEnum):
+    """Whether an alert is firing or has resolved."""
+
     FIRING = "firing"
     RESOLVED = "resolved"
 
 
 class Priority(StrEnum):
+    """How urgent an action item is: P1 (most) to P4."""
+
     P1 = "P1"
     P2 = "P2"
     P3 = "P3"

@@ -17,6 +17,8 @@ router = APIRouter(prefix="/integrations", tags=["integrations"])
 
 
 class IntegrationRequest(BaseModel):
+    """A new integration: a PagerDuty routing key or a signed generic sender."""
+
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
@@ -64,6 +66,8 @@ class IntegrationInfo(BaseModel):
 
 
 class CreatedIntegration(IntegrationInfo):
+    """The new integration with its credential, shown this once and never again."""
+
     routing_key: str | None = Field(
         description="pagerduty: the routing key for /hooks/pagerduty/v2/enqueue; shown only now."
     )

@@ -86,7 +86,7 @@ def test_ten_concurrent_identical_firings_make_one_incident(engine: Engine) -> N
     assert {r.version for r in landed} == {2}
     assert event_types(engine) == {"incident.declared": 1, "alert.fired": 1}
     assert count(engine, incident_summaries) == 1
-    assert count(engine, timeline_entries) == 2
+    assert count(engine, timeline_entries) == 3  # the start, the declaration and the alert
 
 
 def test_ten_concurrent_identical_resolutions_resolve_once(engine: Engine) -> None:
@@ -101,7 +101,7 @@ def test_ten_concurrent_identical_resolutions_resolve_once(engine: Engine) -> No
         "alert.resolved": 1,
         "incident.alerts_cleared": 1,
     }
-    assert count(engine, timeline_entries) == 4
+    assert count(engine, timeline_entries) == 5  # and the alert's end, and the all-clear
 
 
 def test_ten_concurrent_refirings_after_the_incident_ended_open_one_new_incident(

@@ -235,7 +235,7 @@ def test_ten_concurrent_deliveries_to_the_live_server_make_one_incident(
     kinds = [
         entry["kind"] for entry in server.get(f"/incidents/{answers[0]['id']}/timeline")["entries"]
     ]
-    assert sorted(kinds) == ["alert_fired", "declared"]
+    assert sorted(kinds) == ["alert_fired", "declared", "started"]
     engine = create_engine(server.database_url)
     try:
         stream = EventStore(engine).read_stream(f"incident-{answers[0]['id']}")

@@ -25,7 +25,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.service import IncidentService
 from api.settings import Settings
+from domain import commands as c
+from domain.values import Severity
 from eventstore import EventStore, NewEvent
 from eventstore.engine import create_engine
 from projections.runner import default_projections
@@ -44,6 +47,8 @@ ROOT = Path(__file__).resolve().parents[2]
 KILLED_WRITER = """
 import sys, time, uuid
 from datetime import UTC, datetime
+from domain import commands as c
+from domain.values import Severity
 from eventstore import EventStore, NewEvent
 from eventstore.engine import create_engine
 
@@ -117,8 +122,18 @@ def killed_writer_hole(client: TestClient, store: EventStore, url: str) -> int:
         head_before = store.head_position()
         assert drawn > head_before
         waiting: list[int] = []
+        service: IncidentService = client.app.state.service  # type: ignore[attr-defined]
+        # A real declaration, so that the projection worker below reads every committed event.
+        declaration = c.DeclareIncident(
+            incident_id=uuid.uuid4(),
+            at=service.now(),
+            title="Queued behind",
+            severity=Severity.SEV3,
+        )
         behind = threading.Thread(
-            target=lambda: waiting.extend(store.append("stream-behind", [new_event()], 0).positions)
+            target=lambda: waiting.extend(
+                service.execute(declaration, {"actor": "behind"}).result.positions
+            )
         )
         behind.start()
         behind.join(0.5)

@@ -195,7 +195,10 @@ def uuid_from(rng: random.Random) -> UUID:
 
 
 class CommandWriter:
-    """Sends random commands the domain accepts, each making one event, for its own incidents.
+    """Sends random commands the domain accepts, for its own incidents.
+
+    Most commands make one event; a summary fact (impact, root cause, resolution) makes
+    two while it seeds the postmortem's draft section, so ``events`` counts what landed.
 
     One writer per thread: it keeps its own view of its incidents instead of loading them,
     so it is fast enough to write thousands of events. If the domain refuses a command
@@ -307,6 +310,11 @@ class CommandWriter:
         self._applied(command, model)
         self.outcomes.append(outcome)
         return outcome
+
+    @property
+    def events(self) -> int:
+        """How many events this writer's commands appended."""
+        return sum(len(outcome.result.positions) for outcome in self.outcomes)
 
     def write(self, count: int) -> None:
         """Send commands until ``count`` of them were stored."""
