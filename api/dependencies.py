@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -11,8 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy import Connection, Engine
 
 from api.correlation import correlation_id
-from api.idempotency import IdempotencyRequest
-from api.service import CommandContext, IncidentService
+from api.idempotency import IdempotencyRequest, request_hash
+from api.service import ANY_VERSION, CommandContext, IfMatch, IncidentService
 from api.settings import Settings
 from api.tokens import Principal
 from eventstore.store import head_position_in
@@ -89,9 +88,12 @@ def request_metadata(request: Request) -> dict[str, Any]:
     }
 
 
-def _if_match(value: str | None) -> int | None:
+def _if_match(value: str | None) -> IfMatch | None:
+    """An incident version (quoted, weak or bare), or ``*``: any version (RFC 9110 13.1.1)."""
     if value is None:
         return None
+    if value.strip() == ANY_VERSION:
+        return ANY_VERSION
     raw = value.strip().removeprefix("W/").strip('"')
     if not (raw.isascii() and raw.isdigit()):
         raise HTTPException(400, f'If-Match must be an incident version such as "3", not {value!r}')
@@ -104,7 +106,10 @@ async def command_context(
     if_match: Annotated[
         str | None,
         Header(
-            description="Apply only if the incident is at this version (its ETag); else 412.",
+            description=(
+                "Apply only if the incident is at this version (its ETag), or with `*` at any"
+                " version; else 412. An unknown incident is 404 either way."
+            ),
             examples=['"3"'],
         ),
     ] = None,
@@ -124,9 +129,7 @@ async def command_context(
     key = None
     if idempotency_key is not None:
         body = await request.body()
-        digest = hashlib.sha256(
-            b"\x00".join([request.method.encode(), request.url.path.encode(), body])
-        ).hexdigest()
+        digest = request_hash(request.method, request.url.path, body)
         principal = metadata["actor"]
         key = IdempotencyRequest(principal=principal, key=idempotency_key, request_hash=digest)
     return CommandContext(metadata=metadata, if_match=_if_match(if_match), idempotency=key)

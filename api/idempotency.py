@@ -7,6 +7,8 @@ and of two concurrent requests with one key exactly one appends.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -29,6 +31,8 @@ from eventstore.schema import metadata
 from eventstore.types import UtcDateTime, json_document
 
 RETENTION = timedelta(hours=24)
+PURGE_INTERVAL = timedelta(minutes=10)
+"""How often, at most, a process deletes expired keys (see ``IncidentService``)."""
 
 idempotency_keys = Table(
     "idempotency_keys",
@@ -57,13 +61,31 @@ class IdempotencyRequest:
     request_hash: str
 
 
-def find(conn: Connection, request: IdempotencyRequest) -> AppendResult | None:
+def request_hash(method: str, path: str, body: bytes) -> str:
+    """The request's fingerprint: method, path and body, a JSON body by its meaning.
+
+    A JSON body is hashed in a canonical form (keys sorted, no insignificant whitespace),
+    so a retry that serialises the same document differently is still the same request;
+    a different value is not. Any other body is hashed as its bytes (a canonical form is
+    itself valid JSON, so it can never equal a body that did not parse).
+    """
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, too deep: the bytes count
+        canonical = body
+    return hashlib.sha256(b"\x00".join([method.encode(), path.encode(), canonical])).hexdigest()
+
+
+def find(
+    conn: Connection, request: IdempotencyRequest, now: datetime | None = None
+) -> AppendResult | None:
     """The original result for this key, or None; IdempotencyMismatch for another request."""
+    now = now or datetime.now(UTC)
     t = idempotency_keys
     row = conn.execute(
         select(t).where(t.c.principal == request.principal, t.c.key == request.key)
     ).first()
-    if row is None or row.created_at < datetime.now(UTC) - RETENTION:
+    if row is None or row.created_at < now - RETENTION:
         return None
     if row.request_hash != request.request_hash:
         raise IdempotencyMismatch(
@@ -73,10 +95,15 @@ def find(conn: Connection, request: IdempotencyRequest) -> AppendResult | None:
     return AppendResult(row.stream_id, row.version, tuple(row.positions))
 
 
-def remember(conn: Connection, request: IdempotencyRequest, result: AppendResult) -> None:
+def remember(
+    conn: Connection,
+    request: IdempotencyRequest,
+    result: AppendResult,
+    now: datetime | None = None,
+) -> None:
     """Store the key with its result (inside the append transaction)."""
     t = idempotency_keys
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     # A key past retention may be reused: replace it rather than collide with it.
     conn.execute(
         delete(t).where(
@@ -99,9 +126,9 @@ def remember(conn: Connection, request: IdempotencyRequest, result: AppendResult
     )
 
 
-def forget_expired(conn: Connection) -> int:
+def forget_expired(conn: Connection, now: datetime | None = None) -> int:
     """Delete keys older than the retention period; how many went."""
-    cutoff = datetime.now(UTC) - RETENTION
+    cutoff = (now or datetime.now(UTC)) - RETENTION
     return conn.execute(
         delete(idempotency_keys).where(idempotency_keys.c.created_at < cutoff)
     ).rowcount

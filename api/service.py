@@ -7,14 +7,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final, Literal
 from uuid import UUID, uuid4, uuid5
 
 import structlog
 from sqlalchemy import Connection
 
 from api import idempotency
-from api.idempotency import IdempotencyRequest
+from api.idempotency import PURGE_INTERVAL, IdempotencyRequest
 from domain.commands import Command
 from domain.events import decode, encode, event_type, schema_version
 from domain.incident import Incident, decide, evolve, fold
@@ -31,14 +31,29 @@ from projections.runner import ProjectionRunner
 
 log = structlog.get_logger()
 
+ANY_VERSION: Final = "*"
+IfMatch = int | Literal["*"]
+"""An If-Match condition: the incident's version, or ``*`` for any (existing) version."""
+
 
 class PreconditionFailed(Exception):
     """The client's If-Match version is not the incident's current version."""
 
-    def __init__(self, expected: int, actual: int) -> None:
-        super().__init__(f"incident is at version {actual}, If-Match asked for version {expected}")
+    def __init__(self, expected: IfMatch, actual: int) -> None:
+        if expected == ANY_VERSION:
+            message = "incident does not exist, If-Match: * asked for any existing version"
+        else:
+            message = f"incident is at version {actual}, If-Match asked for version {expected}"
+        super().__init__(message)
         self.expected = expected
         self.actual = actual
+
+
+def check_precondition(if_match: IfMatch, state: Incident) -> None:
+    """PreconditionFailed unless the incident matches If-Match (``*``: it exists)."""
+    matches = state.exists if if_match == ANY_VERSION else state.version == if_match
+    if not matches:
+        raise PreconditionFailed(if_match, state.version)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +79,7 @@ class CommandContext:
     """Who asks, under which conditions: event metadata, If-Match, Idempotency-Key."""
 
     metadata: dict[str, Any]
-    if_match: int | None = None
+    if_match: IfMatch | None = None
     idempotency: IdempotencyRequest | None = None
 
     def new_id(self, purpose: str) -> UUID:
@@ -97,6 +112,9 @@ class IncidentService:
         self.runner = runner
         self.retries = retries
         self.clock = clock or (lambda: datetime.now(UTC))
+        # When this process next deletes expired idempotency keys (None: with the first
+        # key it stores). See _remember_key.
+        self._next_key_purge: datetime | None = None
 
     def now(self) -> datetime:
         return self.clock()
@@ -149,7 +167,7 @@ class IncidentService:
         commands: Command | Sequence[Command],
         context: CommandContext | dict[str, Any],
         *,
-        if_match: int | None = None,
+        if_match: IfMatch | None = None,
     ) -> Outcome:
         """Decide under the append lock and append atomically; If-Match pins the version.
 
@@ -179,15 +197,23 @@ class IncidentService:
         # the write lock), so no other writer can move the stream in between: commands
         # never lose a race, and If-Match is checked against the state that is appended to.
         stream_id = stream_id_for(incident_id)
+        # Keys are stored, found and expired by the service's clock; read only when a key is
+        # given, so commands without one use the clock exactly as before.
+        key_time = self.now() if ctx.idempotency is not None else None
         with self.store.engine.connect().execution_options(**WRITE) as conn, conn.begin():
             lock_log_for_append(conn)
             if ctx.idempotency is not None:
-                original = idempotency.find(conn, ctx.idempotency)
+                original = idempotency.find(conn, ctx.idempotency, key_time)
                 if original is not None:
                     return Outcome(idempotency.incident_of(original), original, replayed=True)
             state = self._load_in(conn, incident_id)
-            if ctx.if_match is not None and state.version != ctx.if_match:
-                raise PreconditionFailed(ctx.if_match, state.version)
+            # RFC 9110 13.2.1: a precondition counts only where the request would otherwise
+            # succeed. On an existing incident it is checked first (a stale version is 412
+            # even if the command would be refused too); on an unknown one only after the
+            # commands are decided, so a command that needs the incident is 404, whatever
+            # If-Match says, and only a declaration gets to the check (where "0" matches).
+            if ctx.if_match is not None and state.exists:
+                check_precondition(ctx.if_match, state)
             decided = state
             new_events = []
             for command in batch:
@@ -203,6 +229,8 @@ class IncidentService:
                             metadata=ctx.metadata,
                         )
                     )
+            if ctx.if_match is not None and not state.exists:
+                check_precondition(ctx.if_match, state)
             if not new_events:
                 position = stream_position_in(conn, stream_id)
                 current = AppendResult(stream_id, state.version, (position,))
@@ -212,17 +240,19 @@ class IncidentService:
                 stream_id,
                 new_events,
                 state.version,
-                in_transaction=self._in_transaction(ctx),
+                in_transaction=self._in_transaction(ctx, key_time),
                 decided_under_lock=True,
             )
         if self.on_appended is not None:
             self.on_appended(len(new_events))
         return Outcome(incident_id, result)
 
-    def _in_transaction(self, ctx: CommandContext) -> InTransaction | None:
+    def _in_transaction(
+        self, ctx: CommandContext, key_time: datetime | None
+    ) -> InTransaction | None:
         runner = self.runner
         key = ctx.idempotency
-        if key is None:
+        if key is None or key_time is None:
             return runner.apply_inline if runner is not None else None
 
         def within(conn: Connection, recorded: list[RecordedEvent]) -> None:
@@ -230,6 +260,31 @@ class IncidentService:
                 runner.apply_inline(conn, recorded)
             last = recorded[-1]
             positions = tuple(r.position for r in recorded)
-            idempotency.remember(conn, key, AppendResult(last.stream_id, last.version, positions))
+            result = AppendResult(last.stream_id, last.version, positions)
+            self._remember_key(conn, key, result, key_time)
 
         return within
+
+    def _remember_key(
+        self, conn: Connection, key: IdempotencyRequest, result: AppendResult, now: datetime
+    ) -> None:
+        """Store the key and, at most once per PURGE_INTERVAL, delete the expired ones.
+
+        Expired keys are deleted here, with a key being stored, rather than by a timer: no
+        thread or task to start, stop or watch, and it runs in the append transaction, under
+        the append lock, so it never contends with another writer (SQLite has one) and rolls
+        back with the command. Keys only accumulate when keys are stored, so this bounds the
+        table; an expired key that is still there is never answered (``find``) and is
+        replaced when reused (``remember``). Each process keeps its own schedule; two
+        processes deleting the same rows is harmless. The deletion uses the index on
+        created_at, so it is cheap; between purges it is skipped altogether.
+        """
+        idempotency.remember(conn, key, result, now)
+        due = self._next_key_purge
+        if due is None or now >= due:
+            # Set before deleting: should the transaction fail, the deletion is retried
+            # an interval later, not with every following command.
+            self._next_key_purge = now + PURGE_INTERVAL
+            forgotten = idempotency.forget_expired(conn, now)
+            if forgotten:
+                log.info("idempotency.expired_keys_deleted", count=forgotten)

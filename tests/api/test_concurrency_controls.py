@@ -145,7 +145,55 @@ def test_if_match_guards_every_command_of_a_multi_command_patch(client: TestClie
     assert applied.headers["etag"] == '"5"'
 
 
-MALFORMED_IF_MATCH = ["abc", "*", '"1", "2"', '""', "W/", '"-1"', '"1.0"', '"0x1"']
+def test_if_match_star_applies_the_command_to_an_existing_incident(client: TestClient) -> None:
+    """RFC 9110: ``*`` matches any current version of the incident."""
+    incident_id = declare(client)
+    ok(client.post(f"/incidents/{incident_id}/notes", json=NOTE), 201)
+    for version, if_match in enumerate(["*", " * "], start=2):
+        response = client.post(
+            f"/incidents/{incident_id}/notes", json=NOTE, headers={"If-Match": if_match}
+        )
+        assert ok(response, 201)["version"] == version + 1, if_match
+        assert response.headers["etag"] == f'"{version + 1}"'
+    assert event_types(client, incident_id) == ["incident.declared"] + ["timeline.note_added"] * 3
+    patched = client.post(
+        f"/incidents/{incident_id}/severity", json={"severity": "SEV1"}, headers={"If-Match": "*"}
+    )
+    assert ok(patched)["version"] == 5
+    assert ok(client.get(f"/incidents/{incident_id}"))["severity"] == "SEV1"
+
+
+@pytest.mark.parametrize("if_match", ['"1"', '"0"', "*", 'W/"3"'])
+def test_if_match_on_an_unknown_incident_is_404_not_412(client: TestClient, if_match: str) -> None:
+    declare(client)  # the log is not empty
+    unknown = uuid4()
+    with nothing_stored(client):
+        responses = [
+            client.post(f"/incidents/{unknown}/notes", json=NOTE, headers={"If-Match": if_match}),
+            client.post(
+                f"/incidents/{unknown}/severity",
+                json={"severity": "SEV1"},
+                headers={"If-Match": if_match, "Idempotency-Key": f"unknown-{if_match}"},
+            ),
+        ]
+    for response in responses:
+        assert "etag" not in response.headers
+        assert_problem(response, 404, f"incident {unknown} does not exist")
+
+
+def test_if_match_star_refuses_a_declaration_the_incident_does_not_exist_yet(
+    client: TestClient,
+) -> None:
+    with nothing_stored(client):
+        response = client.post("/incidents", json=INCIDENT, headers={"If-Match": "*"})
+    assert_problem(
+        response, 412, "incident does not exist, If-Match: * asked for any existing version"
+    )
+    # A declaration is a command on version 0, as it always was.
+    assert ok(client.post("/incidents", json=INCIDENT, headers={"If-Match": '"0"'}), 201)
+
+
+MALFORMED_IF_MATCH = ["abc", '"*"', "*, *", '"1", "2"', '""', "W/", '"-1"', '"1.0"', '"0x1"']
 
 
 def test_a_malformed_if_match_is_400_and_stores_nothing(client: TestClient) -> None:
@@ -244,6 +292,65 @@ def test_a_key_reused_for_another_request_is_422_and_stores_nothing(client: Test
         )
     for response in (other_body, other_path, other_route):
         assert_problem(response, 422, detail)
+
+
+def test_a_retry_with_the_same_json_written_differently_is_a_replay(client: TestClient) -> None:
+    """The body is compared as a JSON document: key order, whitespace and escapes do not count."""
+    declaration = {
+        "title": "Checkout returns 502",
+        "severity": "SEV2",
+        "services": ["checkout", "payments"],
+        "summary": "Café checkout fails",
+    }
+    reordered = dict(reversed(list(declaration.items())))
+    headers = {"Idempotency-Key": "declare-1", "Content-Type": "application/json"}
+    first = client.post(
+        "/incidents", content=json.dumps(declaration, ensure_ascii=False), headers=headers
+    )
+    body = ok(first, 201)
+    variants = [
+        json.dumps(reordered, ensure_ascii=False),
+        json.dumps(declaration, indent=4),  # and "\u00e9" for the é
+        json.dumps(reordered, separators=(",", ":")),
+        "\n  " + json.dumps(declaration).replace(": ", " :\t") + "  \r\n",
+    ]
+    for variant in variants:
+        with nothing_stored(client):
+            again = client.post("/incidents", content=variant.encode(), headers=headers)
+        assert ok(again, 201) == body, variant
+        assert again.headers["idempotent-replayed"] == "true"
+        assert again.headers["location"] == first.headers["location"]
+    assert [i["id"] for i in ok(client.get("/incidents"))["items"]] == [body["id"]]
+    assert event_types(client, body["id"]) == ["incident.declared"]
+
+    # Another value, however it is written, is another request; so is another list order.
+    detail = (
+        "Idempotency-Key 'declare-1' was used for a different request;"
+        " use a new key for a new request"
+    )
+    for changed in [
+        {**reordered, "severity": "SEV1"},
+        {**declaration, "services": ["payments", "checkout"]},
+        {**declaration, "summary": "Cafe checkout fails"},
+        {**declaration, "summary": None},
+    ]:
+        with nothing_stored(client):
+            refused = client.post("/incidents", content=json.dumps(changed), headers=headers)
+        assert_problem(refused, 422, detail)
+
+
+def test_a_body_that_is_not_json_is_compared_byte_for_byte(client: TestClient) -> None:
+    incident_id = declare(client)
+    url = f"/incidents/{incident_id}/acknowledge"
+    first = client.post(url, headers={"Idempotency-Key": "ack-1"})
+    assert ok(first)["version"] == 2
+    with nothing_stored(client):
+        again = client.post(url, headers={"Idempotency-Key": "ack-1"})
+    assert ok(again) == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    with nothing_stored(client):
+        other = client.post(url, json={}, headers={"Idempotency-Key": "ack-1"})
+    assert_problem(other, 422)
 
 
 def test_a_replay_answers_the_original_even_after_later_changes(client: TestClient) -> None:
