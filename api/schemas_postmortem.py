@@ -6,7 +6,14 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from api.request_times import RequestDate, RequestTime
 from api.schemas import Body, CommandResult, IncidentSummary, TimelineEntry
@@ -137,6 +144,7 @@ class ActionItemPatch(Body):
         {"status": "done"},
         {"status": "wont_do", "reason": "Superseded by the pool autoscaler"},
         {"ticket_url": "https://tracker.example.com/OPS-813"},
+        {"ticket_url": None},
     )
 
     owner: SingleLine[Person] | None = Field(default=None, description="The new owner.")
@@ -144,17 +152,34 @@ class ActionItemPatch(Body):
     status: ActionStatus | None = Field(
         default=None, description="The new status: open, in_progress, done or wont_do."
     )
-    reason: MultiLine[Reason] | None = Field(default=None, description="Why the status changes.")
-    ticket_url: SingleLine[TicketUrl] | None = Field(
-        default=None, description="The new link to an issue tracker."
+    reason: MultiLine[Reason] | None = Field(
+        default=None,
+        description="Why the item is abandoned; only together with status wont_do, which needs it.",
     )
+    ticket_url: SingleLine[TicketUrl] | None = Field(
+        default=None,
+        description="The new link to an issue tracker; null removes the link, absent keeps it.",
+    )
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_only_when_abandoned(cls, reason: str | None, info: ValidationInfo) -> str | None:
+        # status is validated first; when it is invalid it is missing here and errs itself.
+        status = info.data.get("status", ActionStatus.WONT_DO)
+        if reason is not None and status is not ActionStatus.WONT_DO:
+            raise ValueError("reason is only given together with status wont_do")
+        return reason
+
+    @property
+    def unlinks_ticket(self) -> bool:
+        """An explicit ``"ticket_url": null``: remove the link (an absent field keeps it)."""
+        return "ticket_url" in self.model_fields_set and self.ticket_url is None
 
     @model_validator(mode="after")
     def _something_to_change(self) -> ActionItemPatch:
-        if all(v is None for v in (self.owner, self.due_date, self.status, self.ticket_url)):
+        values = (self.owner, self.due_date, self.status, self.ticket_url)
+        if all(v is None for v in values) and not self.unlinks_ticket:
             raise ValueError("give at least one of owner, due_date, status, ticket_url")
-        if self.reason is not None and self.status is None:
-            raise ValueError("reason is only used together with status")
         return self
 
 

@@ -121,12 +121,21 @@ def _link(state: Incident, cmd: c.LinkTicket) -> list[e.DomainEvent]:
     ]
 
 
+def _unlink(state: Incident, cmd: c.UnlinkTicket) -> list[e.DomainEvent]:
+    require_incident(state, cmd)
+    item = _item(state, cmd.item_id)
+    if item.ticket_url is None:
+        raise RuleViolation(f"action item {cmd.item_id} has no ticket linked")
+    return [e.ActionItemTicketLinked(occurred_at=cmd.at, item_id=cmd.item_id, ticket_url=None)]
+
+
 DECIDERS: dict[type[c.Command], Callable[[Incident, Any], list[e.DomainEvent]]] = {
     c.AddActionItem: _add,
     c.ReassignActionItem: _reassign,
     c.RescheduleActionItem: _reschedule,
     c.ChangeActionItemStatus: _change_status,
     c.LinkTicket: _link,
+    c.UnlinkTicket: _unlink,
 }
 
 

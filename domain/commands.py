@@ -158,6 +158,12 @@ class LinkTicket(Command):
     ticket_url: TicketUrl
 
 
+class UnlinkTicket(Command):
+    """Remove the item's link to an issue tracker."""
+
+    item_id: UUID
+
+
 # --- monitoring ----------------------------------------------------------------------------
 
 

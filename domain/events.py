@@ -214,10 +214,16 @@ class ActionItemStatusChanged(DomainEvent):
 
 
 class ActionItemTicketLinked(DomainEvent):
+    """The item's ticket link is now ``ticket_url``; ``None`` means the link was removed.
+
+    Version 2 allowed ``None``; version 1 always named a ticket, so it reads unchanged
+    (``upcast_ticket_linked_v1_v2``).
+    """
+
     type: Literal["action_item.ticket_linked"] = "action_item.ticket_linked"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     item_id: UUID
-    ticket_url: TicketUrl
+    ticket_url: TicketUrl | None
 
 
 Event = Annotated[
@@ -263,8 +269,18 @@ def upcast_note_added_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "visibility": NoteVisibility.INTERNAL.value}
 
 
+def upcast_ticket_linked_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 always linked a ticket; version 2 only added removing the link (``None``).
+
+    The version was raised so that a release reading only version 1 refuses a removal
+    plainly (``UnknownSchemaVersion``) instead of failing to validate it.
+    """
+    return dict(data)
+
+
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("timeline.note_added", 1): upcast_note_added_v1_v2,
+    ("action_item.ticket_linked", 1): upcast_ticket_linked_v1_v2,
 }
 """(type, stored version) -> function lifting ``data`` to version + 1. Applied on read.
 

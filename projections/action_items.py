@@ -56,6 +56,7 @@ APPLIERS: dict[type[e.DomainEvent], Callable[[dict[UUID, Row], Envelope, Any], N
     e.ActionItemStatusChanged: _changed(
         status=lambda ev: ev.to_status.value, reason=lambda ev: ev.reason
     ),
+    # A link removed is a ``None`` ticket_url: the column goes back to null.
     e.ActionItemTicketLinked: _changed(ticket_url=lambda ev: ev.ticket_url),
 }
 
@@ -102,6 +103,14 @@ class ActionItemProjection:
         for env in relevant:
             apply_to_rows(rows, env)
         upsert(conn, table, [rows[key] for key in sorted(rows)])
+
+
+def get_action_item(conn: Connection, incident_id: UUID, item_id: UUID) -> Row | None:
+    """One item of one incident, or None (an item of another incident is not found either)."""
+    t = action_items
+    query = select(t).where(t.c.item_id == item_id, t.c.incident_id == incident_id)
+    row = conn.execute(query).first()
+    return dict(row._mapping) if row is not None else None
 
 
 def _overdue(today: date) -> ColumnElement[bool]:

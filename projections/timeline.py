@@ -184,6 +184,13 @@ def _item_status(ev: e.ActionItemStatusChanged) -> Described:
     return "action_item_status_changed", text, details
 
 
+def _item_ticket(ev: e.ActionItemTicketLinked) -> Described:
+    details = {"item_id": str(ev.item_id), "ticket_url": ev.ticket_url}
+    if ev.ticket_url is None:
+        return "action_item_ticket_unlinked", "Action item ticket link removed", details
+    return "action_item_ticket_linked", f"Action item linked to {ev.ticket_url}", details
+
+
 DESCRIBERS: dict[type[e.DomainEvent], Callable[[Any], Described]] = {
     e.ImpactUpdated: lambda ev: (
         "impact_updated",
@@ -240,11 +247,7 @@ DESCRIBERS: dict[type[e.DomainEvent], Callable[[Any], Described]] = {
         },
     ),
     e.ActionItemStatusChanged: _item_status,
-    e.ActionItemTicketLinked: lambda ev: (
-        "action_item_ticket_linked",
-        f"Action item linked to {ev.ticket_url}",
-        {"item_id": str(ev.item_id), "ticket_url": ev.ticket_url},
-    ),
+    e.ActionItemTicketLinked: _item_ticket,
     **ALERT_DESCRIBERS,
 }
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 
 from api.cursor import decode_board_cursor, encode_board_cursor, next_link
 from api.dependencies import CommandDep, ConnectionDep, ServiceDep
 from api.routers.common import COMMAND_ERRORS, NOT_FOUND, require_summary, result
 from api.schemas import CommandResult
-from api.schemas_examples import ACTION_ITEM_LIST, ACTION_ITEM_PAGE, answers
+from api.schemas_examples import ACTION_ITEM, ACTION_ITEM_LIST, ACTION_ITEM_PAGE, answers
 from api.schemas_postmortem import (
     ActionItem,
     ActionItemCreated,
@@ -23,7 +23,7 @@ from api.schemas_postmortem import (
 from api.text_fields import SingleLine
 from domain import commands as c
 from domain.values import ActionKind, ActionStatus
-from projections.action_items import list_action_items
+from projections.action_items import get_action_item, list_action_items
 
 router = APIRouter(tags=["action items"])
 
@@ -65,11 +65,13 @@ def add_action_item(
 
 @router.patch(
     "/incidents/{incident_id}/action-items/{item_id}",
-    summary="Reassign, reschedule, change the status of, or link a ticket to an action item",
+    summary="Reassign, reschedule, change the status of, or (un)link a ticket to an action item",
     description=(
         "Each given field becomes one command, applied in the order owner, due_date, status,"
-        " ticket_url. The whole patch is checked first: if any part breaks a rule, nothing is"
-        " stored. The result is where the last command landed."
+        ' ticket_url. `"ticket_url": null` removes the ticket link; an absent field changes'
+        " nothing. `reason` is only given with `status` wont_do. The whole patch is checked"
+        " first: if any part breaks a rule, nothing is stored. The result is where the last"
+        " command landed."
     ),
     responses=COMMAND_ERRORS,
 )
@@ -95,6 +97,8 @@ def patch_action_item(
         )
     if body.ticket_url is not None:
         commands.append(c.LinkTicket(**ids, at=service.now(), ticket_url=body.ticket_url))
+    elif body.unlinks_ticket:
+        commands.append(c.UnlinkTicket(**ids, at=service.now()))
     return result(service.execute(commands, ctx), response)
 
 
@@ -113,6 +117,26 @@ def incident_action_items(
     return ActionItemList(
         incident_id=incident_id, items=[ActionItem.from_row(row, today) for row in rows]
     )
+
+
+@router.get(
+    "/incidents/{incident_id}/action-items/{item_id}",
+    summary="One action item of an incident",
+    responses={
+        404: {"description": "No such incident, or no such action item of it"},
+        **answers(ACTION_ITEM),
+    },
+)
+def action_item(
+    incident_id: UUID, item_id: UUID, conn: ConnectionDep, service: ServiceDep
+) -> ActionItem:
+    """The action item as it stands, with whether it is overdue; where `Location` points when
+    the item is added."""
+    require_summary(conn, incident_id)
+    row = get_action_item(conn, incident_id, item_id)
+    if row is None:
+        raise HTTPException(404, f"incident {incident_id} has no action item {item_id}")
+    return ActionItem.from_row(row, service.now().date())
 
 
 @router.get(

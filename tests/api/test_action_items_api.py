@@ -40,8 +40,21 @@ def add_item(client: TestClient, incident_id: str, **fields: Any) -> str:
     response = client.post(f"/incidents/{incident_id}/action-items", json={**body, **fields})
     created = ok(response, 201)
     item_id: str = created["item_id"]
-    assert response.headers["location"] == f"/incidents/{incident_id}/action-items/{item_id}"
+    location = response.headers["location"]
+    assert location == f"/incidents/{incident_id}/action-items/{item_id}"
+    assert ok(client.get(location))["id"] == item_id
     return item_id
+
+
+def item_of(client: TestClient, incident_id: str, item_id: str) -> dict[str, Any]:
+    item = ok(client.get(f"/incidents/{incident_id}/action-items/{item_id}"))
+    assert item == items_of(client, incident_id)[item_id]  # the one item is the listed one
+    return item
+
+
+def last_entry(client: TestClient, incident_id: str) -> dict[str, Any]:
+    entry: dict[str, Any] = ok(client.get(f"/incidents/{incident_id}/timeline"))["entries"][-1]
+    return entry
 
 
 def items_of(client: TestClient, incident_id: str) -> dict[str, dict[str, Any]]:
@@ -139,7 +152,12 @@ def test_complete_abandon_and_reopen(client: TestClient, clock: FakeClock) -> No
     assert (items[dropped_id]["status"], items[dropped_id]["reason"]) == ("wont_do", "Superseded")
     assert counts(client, incident_id) == {"open": 0, "in_progress": 0, "done": 1, "wont_do": 1}
 
-    ok(client.patch(f"{url}/{done_id}", json={"status": "open", "reason": "Regressed"}))
+    with nothing_stored(client):
+        problem = assert_problem(
+            client.patch(f"{url}/{done_id}", json={"status": "open", "reason": "Regressed"}), 422
+        )
+    assert [error["location"] for error in problem["errors"]] == [["body", "reason"]]
+    ok(client.patch(f"{url}/{done_id}", json={"status": "open"}))
     items = items_of(client, incident_id)
     assert (items[done_id]["status"], items[done_id]["overdue"]) == ("open", True)
     assert counts(client, incident_id) == {"open": 1, "in_progress": 0, "done": 0, "wont_do": 1}
@@ -173,8 +191,7 @@ def test_a_patch_breaking_a_rule_in_any_part_stores_nothing(
     ("body", "message"),
     [
         ({}, "give at least one of owner, due_date, status, ticket_url"),
-        ({"reason": "why not"}, "give at least one of owner, due_date, status, ticket_url"),
-        ({"owner": "bob", "reason": "why"}, "reason is only used together with status"),
+        ({"owner": None, "ticket_url": None}, None),  # nothing to unlink: refused by the rule
         ({"status": "finished"}, None),
         ({"ticket_url": "tracker/OPS-1"}, None),
         ({"owner": "bob", "colour": "red"}, None),
@@ -190,6 +207,106 @@ def test_invalid_patches_are_422(
         problem = assert_problem(response, 422)
     if message is not None:
         assert message in problem["detail"]
+
+
+REASON_ONLY_WITH_WONT_DO = (
+    "body.reason: Value error, reason is only given together with status wont_do"
+)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"reason": "why not"},
+        {"owner": "bob", "reason": "why"},
+        {"status": "done", "reason": "Finished early"},
+        {"status": "in_progress", "reason": "Started"},
+        {"status": "open", "reason": "Regressed"},
+    ],
+)
+def test_a_reason_is_only_accepted_with_wont_do(
+    client: TestClient, clock: FakeClock, body: dict[str, Any]
+) -> None:
+    incident_id = declare(client, started_at=STARTED)
+    item_id = add_item(client, incident_id)
+    with nothing_stored(client):
+        response = client.patch(f"/incidents/{incident_id}/action-items/{item_id}", json=body)
+        problem = assert_problem(response, 422, REASON_ONLY_WITH_WONT_DO)
+    assert [error["location"] for error in problem["errors"]] == [["body", "reason"]]
+    assert item_of(client, incident_id, item_id)["status"] == "open"
+
+
+def test_a_null_ticket_url_removes_the_link_and_an_absent_one_keeps_it(
+    client: TestClient, clock: FakeClock
+) -> None:
+    incident_id = declare(client, started_at=STARTED)
+    item_id = add_item(client, incident_id, ticket_url=TICKET)
+    url = f"/incidents/{incident_id}/action-items/{item_id}"
+
+    ok(client.patch(url, json={"owner": "bob"}))  # no ticket_url: the link stays
+    assert item_of(client, incident_id, item_id)["ticket_url"] == TICKET
+
+    clock.now = T0 + timedelta(minutes=5)
+    result = ok(client.patch(url, json={"ticket_url": None}))
+    assert result["version"] == 4  # declared, added, reassigned, unlinked
+    item = item_of(client, incident_id, item_id)
+    assert (item["ticket_url"], item["owner"]) == (None, "bob")
+    assert item["updated_at"] > item["created_at"]
+    entry = last_entry(client, incident_id)
+    assert (entry["kind"], entry["text"]) == (
+        "action_item_ticket_unlinked",
+        "Action item ticket link removed",
+    )
+    assert entry["details"] == {"item_id": item_id, "ticket_url": None}
+
+    with nothing_stored(client):
+        assert_problem(
+            client.patch(url, json={"ticket_url": None}),
+            422,
+            f"action item {item_id} has no ticket linked",
+        )
+    # Removing the link in a patch that also breaks a rule stores neither change.
+    ok(client.patch(url, json={"ticket_url": TICKET}))
+    with nothing_stored(client):
+        assert_problem(client.patch(url, json={"ticket_url": None, "owner": "bob"}), 422)
+    assert item_of(client, incident_id, item_id)["ticket_url"] == TICKET
+    assert last_entry(client, incident_id)["text"] == f"Action item linked to {TICKET}"
+
+
+def test_one_item_is_read_by_its_id(client: TestClient, clock: FakeClock) -> None:
+    incident_id = declare(client, started_at=STARTED)
+    other_incident = declare(client, started_at=STARTED, title="Search is slow")
+    item_id = add_item(client, incident_id, title="Canary config pushes", due_date=day(-1))
+    add_item(client, incident_id, title="Another")
+
+    item = item_of(client, incident_id, item_id)
+    assert (item["id"], item["incident_id"], item["title"]) == (
+        item_id,
+        incident_id,
+        "Canary config pushes",
+    )
+    assert (item["status"], item["overdue"]) == ("open", True)
+    ok(client.patch(f"/incidents/{incident_id}/action-items/{item_id}", json={"status": "done"}))
+    done = item_of(client, incident_id, item_id)
+    assert (done["status"], done["overdue"]) == ("done", False)
+
+    unknown_item = "00000000-0000-4000-8000-0000000000ff"
+    assert_problem(
+        client.get(f"/incidents/{incident_id}/action-items/{unknown_item}"),
+        404,
+        f"incident {incident_id} has no action item {unknown_item}",
+    )
+    assert_problem(  # an item is only found under its own incident
+        client.get(f"/incidents/{other_incident}/action-items/{item_id}"),
+        404,
+        f"incident {other_incident} has no action item {item_id}",
+    )
+    assert_problem(
+        client.get(f"/incidents/{MISSING}/action-items/{item_id}"),
+        404,
+        f"incident {MISSING} does not exist",
+    )
+    assert_problem(client.get(f"/incidents/{incident_id}/action-items/not-a-uuid"), 422)
 
 
 @pytest.mark.parametrize(
@@ -300,7 +417,8 @@ def test_the_board_pages_with_a_cursor(client: TestClient, clock: FakeClock) -> 
     assert pages == 3
     assert seen == created
 
-    assert_problem(client.get("/action-items", params={"cursor": "bm9wZQ"}), 400)
+    problem = assert_problem(client.get("/action-items", params={"cursor": "bm9wZQ"}), 422)
+    assert ["query", "cursor"] in [error["location"] for error in problem["errors"]]
     problem = assert_problem(client.get("/action-items", params={"limit": 501}), 422)
     assert ["query", "limit"] in [error["location"] for error in problem["errors"]]
     assert_problem(client.get("/action-items", params={"status": "finished"}), 422)

@@ -18,6 +18,7 @@ from domain.commands import (
     LinkTicket,
     ReassignActionItem,
     RescheduleActionItem,
+    UnlinkTicket,
 )
 from domain.errors import EntryNotFound, IncidentNotFound, InvalidTransition, RuleViolation
 from domain.events import (
@@ -27,6 +28,9 @@ from domain.events import (
     ActionItemStatusChanged,
     ActionItemTicketLinked,
     DomainEvent,
+    decode,
+    encode,
+    schema_version,
 )
 from domain.incident import decide, evolve
 from domain.state import ActionItem
@@ -125,6 +129,7 @@ ITEM_COMMANDS: list[Command] = [
         incident_id=INCIDENT_ID, at=NOW, item_id=OTHER_ITEM_ID, status=ActionStatus.DONE
     ),
     LinkTicket(incident_id=INCIDENT_ID, at=NOW, item_id=OTHER_ITEM_ID, ticket_url=TICKET),
+    UnlinkTicket(incident_id=INCIDENT_ID, at=NOW, item_id=OTHER_ITEM_ID),
 ]
 
 
@@ -495,6 +500,86 @@ def test_ticket_linked_sets_ticket_url_in_state() -> None:
     assert state.action_items[ITEM_ID].ticket_url == OTHER_TICKET
 
 
+# --- unlink ticket ------------------------------------------------------------------------
+
+UNLINK = UnlinkTicket(incident_id=INCIDENT_ID, at=NOW, item_id=ITEM_ID)
+
+
+def unlinked(at: Any = NOW) -> ActionItemTicketLinked:
+    return ActionItemTicketLinked(occurred_at=at, item_id=ITEM_ID, ticket_url=None)
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        pytest.param((declared(), item_added(ticket_url=TICKET)), id="linked-on-add"),
+        pytest.param(
+            (
+                declared(),
+                item_added(),
+                ActionItemTicketLinked(occurred_at=DECLARED, item_id=ITEM_ID, ticket_url=TICKET),
+            ),
+            id="linked-later",
+        ),
+    ],
+)
+def test_given_linked_item_when_unlink_then_link_removed(
+    history: tuple[DomainEvent, ...],
+) -> None:
+    assert decide(given(*history), UNLINK) == [unlinked()]
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        pytest.param((declared(), item_added()), id="never-linked"),
+        pytest.param(
+            (declared(), item_added(ticket_url=TICKET), unlinked(DECLARED)), id="already-unlinked"
+        ),
+    ],
+)
+def test_given_item_without_ticket_when_unlink_then_refused(
+    history: tuple[DomainEvent, ...],
+) -> None:
+    with pytest.raises(
+        RuleViolation, match=re.escape(f"action item {ITEM_ID} has no ticket linked")
+    ):
+        decide(given(*history), UNLINK)
+
+
+def test_link_removed_clears_ticket_url_in_state_and_a_new_link_may_follow() -> None:
+    state = given(declared(), item_added(ticket_url=TICKET), unlinked())
+
+    assert state.action_items[ITEM_ID].ticket_url is None
+    relink = LinkTicket(incident_id=INCIDENT_ID, at=NOW, item_id=ITEM_ID, ticket_url=TICKET)
+    assert decide(state, relink) == [
+        ActionItemTicketLinked(occurred_at=NOW, item_id=ITEM_ID, ticket_url=TICKET)
+    ]
+
+
+def test_ticket_linked_is_version_2_and_stores_a_removed_link_as_null() -> None:
+    event = unlinked()
+
+    assert schema_version(event) == 2
+    assert encode(event) == {"item_id": str(ITEM_ID), "ticket_url": None}
+    assert decode("action_item.ticket_linked", 2, encode(event), NOW) == event
+
+
+def test_a_version_1_ticket_link_still_decodes() -> None:
+    stored = {"item_id": str(ITEM_ID), "ticket_url": TICKET}
+
+    assert decode("action_item.ticket_linked", 1, stored, NOW) == ActionItemTicketLinked(
+        occurred_at=NOW, item_id=ITEM_ID, ticket_url=TICKET
+    )
+
+
+def test_a_ticket_link_must_say_which_ticket_or_null() -> None:
+    with pytest.raises(ValidationError):
+        decode("action_item.ticket_linked", 2, {"item_id": str(ITEM_ID)}, NOW)
+    with pytest.raises(ValidationError):
+        decode("action_item.ticket_linked", 1, {"item_id": str(ITEM_ID), "ticket_url": "x"}, NOW)
+
+
 # --- evolve -------------------------------------------------------------------------------
 
 ITEM_EVENTS: list[DomainEvent] = [
@@ -505,6 +590,7 @@ ITEM_EVENTS: list[DomainEvent] = [
     ),
     status_changed(ActionStatus.OPEN, ActionStatus.IN_PROGRESS),
     ActionItemTicketLinked(occurred_at=NOW, item_id=ITEM_ID, ticket_url=TICKET),
+    unlinked(),
 ]
 
 
