@@ -156,8 +156,15 @@ def validation_errors(exc: ValidationError) -> list[str]:
     for error in exc.errors():
         path = ".".join(str(part) for part in error["loc"] if part != "class_")
         message = error["msg"].removeprefix("Value error, ")
-        messages.append(f"'{path}' {message[0].lower()}{message[1:]}" if path else message)
+        messages.append(f"'{path}' {_lower_first(message)}" if path else message)
     return messages
+
+
+def _lower_first(message: str) -> str:
+    """The message with a lower-case first letter, unless it starts with an acronym (NUL)."""
+    if message[:2].isupper():
+        return message
+    return message[:1].lower() + message[1:]
 
 
 def _details(event: Event, payload: EventPayload) -> dict[str, Any]:

@@ -179,3 +179,48 @@ def test_the_cli_creates_lists_and_revokes_integrations(
     store.cache_seconds = 0  # running servers notice a revocation within their cache time
     with nothing_stored(client):
         assert_problem(post(anonymous, body, signed_headers(secret, body, "nightly")), 401)
+
+
+def test_an_unknown_integration_and_a_bad_signature_get_the_same_answer(
+    anonymous: TestClient, client: TestClient, secret: str
+) -> None:
+    body = event()
+    with nothing_stored(client):
+        unknown = post(anonymous, body, signed_headers(secret, body, "nobody"))
+        forged = post(anonymous, body, signed_headers("wrong-secret", body, "ci-checks"))
+    for response in (unknown, forged):
+        assert_problem(response, 401, REFUSED)
+    assert unknown.json() == forged.json()
+    assert unknown.headers["www-authenticate"] == forged.headers["www-authenticate"]
+
+
+def test_an_unknown_severity_is_refused_listing_the_accepted_ones(
+    anonymous: TestClient, client: TestClient, secret: str
+) -> None:
+    body = event(severity="disaster")
+    with nothing_stored(client):
+        problem = assert_problem(
+            post(anonymous, body, signed_headers(secret, body, "ci-checks")), 422
+        )
+    [error] = problem["errors"]
+    accepted = "critical, error, high, warning, info, none, SEV1, SEV2, SEV3, SEV4, SEV5"
+    assert error == {
+        "location": ["body", "severity"],
+        "message": f"unknown severity 'disaster'; use one of {accepted}",
+        "type": "value_error",
+    }
+
+
+@pytest.mark.parametrize("status", ["firing", "resolved"])
+def test_a_future_occurred_at_is_refused_under_its_own_name(
+    anonymous: TestClient, client: TestClient, secret: str, status: str
+) -> None:
+    body = event(status=status, occurred_at="2999-01-01T00:00:00Z")
+    with nothing_stored(client):
+        problem = assert_problem(
+            post(anonymous, body, signed_headers(secret, body, "ci-checks")), 422
+        )
+    [error] = problem["errors"]
+    assert error["location"] == ["body", "occurred_at"]
+    assert error["message"].startswith("2999-01-01T00:00:00+00:00 lies in the future"), error
+    assert "startsAt" not in problem["detail"]

@@ -231,6 +231,37 @@ def test_invalid_events_get_pagerdutys_400_and_store_nothing(
     assert store_of(client).head_position() == 0
 
 
+@pytest.mark.parametrize(("action", "article"), [("acknowledge", "an"), ("resolve", "a")])
+def test_a_missing_dedup_key_is_named_in_a_grammatical_sentence(
+    pd: TestClient, client: TestClient, action: str, article: str
+) -> None:
+    with nothing_stored(client):
+        invalid(
+            send(pd, {"routing_key": PDPYRAS_ROUTING_KEY, "event_action": action}),
+            f"'dedup_key' is missing for {article} {action} event",
+        )
+
+
+def test_a_future_timestamp_is_refused_under_pagerdutys_name_for_it(
+    pd: TestClient, client: TestClient
+) -> None:
+    event = trigger(dedup_key="future")
+    event["payload"]["timestamp"] = "2999-01-01T00:00:00.000+0000"
+    with nothing_stored(client):
+        [error] = invalid(send(pd, event))
+    assert error == "'payload.timestamp' 2999-01-01T00:00:00+00:00 lies in the future"
+
+
+def test_a_nul_is_refused_naming_the_field_with_its_capitals(
+    pd: TestClient, client: TestClient
+) -> None:
+    event = trigger()
+    event["payload"]["summary"] = "Disk\x00full"
+    with nothing_stored(client):
+        [error] = invalid(send(pd, event))
+    assert error == "'payload.summary' NUL (U+0000) at character 5: text cannot hold it"
+
+
 def test_the_routing_key_may_come_in_the_x_routing_key_header(
     pd: TestClient, client: TestClient
 ) -> None:
