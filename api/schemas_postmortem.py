@@ -137,16 +137,24 @@ class AddActionItemRequest(Body):
 
 
 class ActionItemPatch(Body):
-    """Any of owner, due date, status (with a reason) and ticket; applied in that order."""
+    """Any of title, priority, owner, due date, status (with a reason) and ticket; applied in
+    that order."""
 
     model_config = _examples(
         {"owner": "bob", "due_date": "2026-03-23"},
+        {"title": "Alert on connection-pool saturation per service", "priority": "P1"},
         {"status": "done"},
         {"status": "wont_do", "reason": "Superseded by the pool autoscaler"},
         {"ticket_url": "https://tracker.example.com/OPS-813"},
         {"ticket_url": None},
     )
 
+    title: SingleLine[Title] | None = Field(
+        default=None, description="The new title: what is to be done, in one line."
+    )
+    priority: Priority | None = Field(
+        default=None, description="The new priority: P1 (most urgent) to P4."
+    )
     owner: SingleLine[Person] | None = Field(default=None, description="The new owner.")
     due_date: RequestDate | None = Field(default=None, description="The new due date (YYYY-MM-DD).")
     status: ActionStatus | None = Field(
@@ -177,9 +185,18 @@ class ActionItemPatch(Body):
 
     @model_validator(mode="after")
     def _something_to_change(self) -> ActionItemPatch:
-        values = (self.owner, self.due_date, self.status, self.ticket_url)
+        values = (
+            self.title,
+            self.priority,
+            self.owner,
+            self.due_date,
+            self.status,
+            self.ticket_url,
+        )
         if all(v is None for v in values) and not self.unlinks_ticket:
-            raise ValueError("give at least one of owner, due_date, status, ticket_url")
+            raise ValueError(
+                "give at least one of title, priority, owner, due_date, status, ticket_url"
+            )
         return self
 
 

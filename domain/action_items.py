@@ -89,6 +89,30 @@ def _reschedule(state: Incident, cmd: c.RescheduleActionItem) -> list[e.DomainEv
     ]
 
 
+def _retitle(state: Incident, cmd: c.RetitleActionItem) -> list[e.DomainEvent]:
+    require_incident(state, cmd)
+    item = _item(state, cmd.item_id)
+    if item.title == cmd.title:
+        raise RuleViolation(f"action item {cmd.item_id} is already titled '{cmd.title}'")
+    return [
+        e.ActionItemRetitled(
+            occurred_at=cmd.at, item_id=cmd.item_id, title=cmd.title, previous=item.title
+        )
+    ]
+
+
+def _reprioritize(state: Incident, cmd: c.ReprioritizeActionItem) -> list[e.DomainEvent]:
+    require_incident(state, cmd)
+    item = _item(state, cmd.item_id)
+    if item.priority is cmd.priority:
+        raise RuleViolation(f"action item {cmd.item_id} already has priority {cmd.priority.value}")
+    return [
+        e.ActionItemReprioritized(
+            occurred_at=cmd.at, item_id=cmd.item_id, priority=cmd.priority, previous=item.priority
+        )
+    ]
+
+
 def _change_status(state: Incident, cmd: c.ChangeActionItemStatus) -> list[e.DomainEvent]:
     require_incident(state, cmd)
     item = _item(state, cmd.item_id)
@@ -133,6 +157,8 @@ DECIDERS: dict[type[c.Command], Callable[[Incident, Any], list[e.DomainEvent]]] 
     c.AddActionItem: _add,
     c.ReassignActionItem: _reassign,
     c.RescheduleActionItem: _reschedule,
+    c.RetitleActionItem: _retitle,
+    c.ReprioritizeActionItem: _reprioritize,
     c.ChangeActionItemStatus: _change_status,
     c.LinkTicket: _link,
     c.UnlinkTicket: _unlink,
@@ -146,7 +172,14 @@ def _with_item(state: Incident, item_id: UUID, **changes: Any) -> Incident:
 
 
 def _added(state: Incident, ev: e.ActionItemAdded) -> Incident:
-    item = ActionItem(ev.owner, ev.due_date, ActionStatus.OPEN, ev.ticket_url)
+    item = ActionItem(
+        ev.owner,
+        ev.due_date,
+        ActionStatus.OPEN,
+        ev.ticket_url,
+        title=ev.title,
+        priority=ev.priority,
+    )
     return replace(state, action_items=frozen_map({**state.action_items, ev.item_id: item}))
 
 
@@ -154,6 +187,8 @@ EVOLVERS: dict[type[e.DomainEvent], Callable[[Incident, Any], Incident]] = {
     e.ActionItemAdded: _added,
     e.ActionItemReassigned: lambda s, ev: _with_item(s, ev.item_id, owner=ev.owner),
     e.ActionItemRescheduled: lambda s, ev: _with_item(s, ev.item_id, due_date=ev.due_date),
+    e.ActionItemRetitled: lambda s, ev: _with_item(s, ev.item_id, title=ev.title),
+    e.ActionItemReprioritized: lambda s, ev: _with_item(s, ev.item_id, priority=ev.priority),
     e.ActionItemStatusChanged: lambda s, ev: _with_item(s, ev.item_id, status=ev.to_status),
     e.ActionItemTicketLinked: lambda s, ev: _with_item(s, ev.item_id, ticket_url=ev.ticket_url),
 }

@@ -145,6 +145,16 @@ class RescheduleActionItem(Command):
     due_date: date
 
 
+class RetitleActionItem(Command):
+    item_id: UUID
+    title: Title
+
+
+class ReprioritizeActionItem(Command):
+    item_id: UUID
+    priority: Priority
+
+
 class ChangeActionItemStatus(Command):
     """Also reopens a done or abandoned item (status ``open``)."""
 

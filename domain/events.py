@@ -204,6 +204,22 @@ class ActionItemRescheduled(DomainEvent):
     previous_due_date: date
 
 
+class ActionItemRetitled(DomainEvent):
+    type: Literal["action_item.retitled"] = "action_item.retitled"
+    schema_version: Literal[1] = 1
+    item_id: UUID
+    title: Title
+    previous: Title
+
+
+class ActionItemReprioritized(DomainEvent):
+    type: Literal["action_item.reprioritized"] = "action_item.reprioritized"
+    schema_version: Literal[1] = 1
+    item_id: UUID
+    priority: Priority
+    previous: Priority
+
+
 class ActionItemStatusChanged(DomainEvent):
     type: Literal["action_item.status_changed"] = "action_item.status_changed"
     schema_version: Literal[1] = 1
@@ -247,6 +263,8 @@ Event = Annotated[
     | ActionItemAdded
     | ActionItemReassigned
     | ActionItemRescheduled
+    | ActionItemRetitled
+    | ActionItemReprioritized
     | ActionItemStatusChanged
     | ActionItemTicketLinked
     | AlertFired

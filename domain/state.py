@@ -11,7 +11,15 @@ from uuid import UUID
 
 from domain.commands import Command
 from domain.errors import IncidentNotFound, RuleViolation
-from domain.values import ActionStatus, PostmortemStatus, Role, Section, Severity, Status
+from domain.values import (
+    ActionStatus,
+    PostmortemStatus,
+    Priority,
+    Role,
+    Section,
+    Severity,
+    Status,
+)
 
 CLOCK_SKEW = timedelta(minutes=5)
 """How far in the future a reported time may lie before it is refused as a typo."""
@@ -33,6 +41,8 @@ class ActionItem:
     due_date: date
     status: ActionStatus
     ticket_url: str | None = None
+    title: str = ""
+    priority: Priority = Priority.P3
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,8 @@ APPLIERS: dict[type[e.DomainEvent], Callable[[dict[UUID, Row], Envelope, Any], N
     e.ActionItemAdded: _added,
     e.ActionItemReassigned: _changed(owner=lambda ev: ev.owner),
     e.ActionItemRescheduled: _changed(due_date=lambda ev: ev.due_date),
+    e.ActionItemRetitled: _changed(title=lambda ev: ev.title),
+    e.ActionItemReprioritized: _changed(priority=lambda ev: ev.priority.value),
     e.ActionItemStatusChanged: _changed(
         status=lambda ev: ev.to_status.value, reason=lambda ev: ev.reason
     ),
@@ -64,6 +66,8 @@ APPLIERS: dict[type[e.DomainEvent], Callable[[dict[UUID, Row], Envelope, Any], N
 CHANGES_ITEM = (
     e.ActionItemReassigned,
     e.ActionItemRescheduled,
+    e.ActionItemRetitled,
+    e.ActionItemReprioritized,
     e.ActionItemStatusChanged,
     e.ActionItemTicketLinked,
 )

@@ -136,6 +136,8 @@ APPLIERS: dict[type[e.DomainEvent], Callable[[Row, Envelope, Any], None]] = {
     e.ActionItemAdded: _item_added,
     e.ActionItemReassigned: _ignore,
     e.ActionItemRescheduled: _ignore,
+    e.ActionItemRetitled: _ignore,
+    e.ActionItemReprioritized: _ignore,
     e.ActionItemStatusChanged: _item_status,
     e.ActionItemTicketLinked: _ignore,
     e.AlertFired: _alert_fired,

@@ -246,6 +246,20 @@ DESCRIBERS: dict[type[e.DomainEvent], Callable[[Any], Described]] = {
             "previous_due_date": ev.previous_due_date.isoformat(),
         },
     ),
+    e.ActionItemRetitled: lambda ev: (
+        "action_item_retitled",
+        f"Action item retitled: {ev.title} (was {ev.previous})",
+        {"item_id": str(ev.item_id), "title": ev.title, "previous": ev.previous},
+    ),
+    e.ActionItemReprioritized: lambda ev: (
+        "action_item_reprioritized",
+        f"Action item priority changed to {ev.priority.value} (was {ev.previous.value})",
+        {
+            "item_id": str(ev.item_id),
+            "priority": ev.priority.value,
+            "previous": ev.previous.value,
+        },
+    ),
     e.ActionItemStatusChanged: _item_status,
     e.ActionItemTicketLinked: _item_ticket,
     **ALERT_DESCRIBERS,

@@ -65,10 +65,13 @@ def add_action_item(
 
 @router.patch(
     "/incidents/{incident_id}/action-items/{item_id}",
-    summary="Reassign, reschedule, change the status of, or (un)link a ticket to an action item",
+    summary=(
+        "Retitle, reprioritise, reassign, reschedule, change the status of, or (un)link a ticket"
+        " to an action item"
+    ),
     description=(
-        "Each given field becomes one command, applied in the order owner, due_date, status,"
-        ' ticket_url. `"ticket_url": null` removes the ticket link; an absent field changes'
+        "Each given field becomes one command, applied in the order title, priority, owner,"
+        ' due_date, status, ticket_url. `"ticket_url": null` removes the ticket link; an absent field changes'
         " nothing. `reason` is only given with `status` wont_do. The whole patch is checked"
         " first: if any part breaks a rule, nothing is stored. The result is where the last"
         " command landed."
@@ -85,6 +88,10 @@ def patch_action_item(
 ) -> CommandResult:
     ids = {"incident_id": incident_id, "item_id": item_id}
     commands: list[c.Command] = []
+    if body.title is not None:
+        commands.append(c.RetitleActionItem(**ids, at=service.now(), title=body.title))
+    if body.priority is not None:
+        commands.append(c.ReprioritizeActionItem(**ids, at=service.now(), priority=body.priority))
     if body.owner is not None:
         commands.append(c.ReassignActionItem(**ids, at=service.now(), owner=body.owner))
     if body.due_date is not None:

@@ -187,10 +187,67 @@ def test_a_patch_breaking_a_rule_in_any_part_stores_nothing(
         assert_problem(response, 422, f"action item {item_id} is already open")
 
 
+def test_retitle_and_reprioritise_an_item(client: TestClient, clock: FakeClock) -> None:
+    incident_id = declare(client, started_at=STARTED)
+    item_id = add_item(client, incident_id)
+    url = f"/incidents/{incident_id}/action-items/{item_id}"
+    patch = {"title": "  Alert on pool saturation per service  ", "priority": "P1"}
+    result = ok(client.patch(url, json=patch))
+    assert result["version"] == 4  # declared, added, retitled, reprioritised
+
+    item = item_of(client, incident_id, item_id)
+    assert (item["title"], item["priority"]) == ("Alert on pool saturation per service", "P1")
+    assert item["updated_at"] > item["created_at"]
+    entries = ok(client.get(f"/incidents/{incident_id}/timeline"))["entries"]
+    assert [(e["kind"], e["text"]) for e in entries[-2:]] == [
+        (
+            "action_item_retitled",
+            "Action item retitled: Alert on pool saturation per service"
+            " (was Alert on pool saturation)",
+        ),
+        ("action_item_reprioritized", "Action item priority changed to P1 (was P3)"),
+    ]
+    assert entries[-1]["details"] == {"item_id": item_id, "priority": "P1", "previous": "P3"}
+
+    with nothing_stored(client):
+        response = client.patch(url, json={"title": "Alert on pool saturation per service "})
+        assert_problem(
+            response,
+            422,
+            f"action item {item_id} is already titled 'Alert on pool saturation per service'",
+        )
+    with nothing_stored(client):
+        response = client.patch(url, json={"priority": "P1", "owner": "bob"})
+        assert_problem(response, 422, f"action item {item_id} already has priority P1")
+    with nothing_stored(client):
+        response = client.patch(url, json={"title": "New title", "priority": "P1"})
+        assert_problem(response, 422, f"action item {item_id} already has priority P1")
+    with nothing_stored(client):
+        assert_problem(client.patch(url, json={"priority": "P0"}), 422)
+        assert_problem(client.patch(url, json={"title": "   "}), 422)
+        assert_problem(client.patch(url, json={"title": "two\nlines"}), 422)
+    item = item_of(client, incident_id, item_id)
+    assert (item["title"], item["priority"], item["owner"]) == (
+        "Alert on pool saturation per service",
+        "P1",
+        "alice",
+    )
+
+    unknown_item = "00000000-0000-4000-8000-0000000000ff"
+    with nothing_stored(client):
+        assert_problem(
+            client.patch(
+                f"/incidents/{incident_id}/action-items/{unknown_item}", json={"title": "x"}
+            ),
+            404,
+            f"incident {incident_id} has no action item {unknown_item}",
+        )
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({}, "give at least one of owner, due_date, status, ticket_url"),
+        ({}, "give at least one of title, priority, owner, due_date, status, ticket_url"),
         ({"owner": None, "ticket_url": None}, None),  # nothing to unlink: refused by the rule
         ({"status": "finished"}, None),
         ({"ticket_url": "tracker/OPS-1"}, None),

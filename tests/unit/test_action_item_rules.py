@@ -17,14 +17,18 @@ from domain.commands import (
     Command,
     LinkTicket,
     ReassignActionItem,
+    ReprioritizeActionItem,
     RescheduleActionItem,
+    RetitleActionItem,
     UnlinkTicket,
 )
 from domain.errors import EntryNotFound, IncidentNotFound, InvalidTransition, RuleViolation
 from domain.events import (
     ActionItemAdded,
     ActionItemReassigned,
+    ActionItemReprioritized,
     ActionItemRescheduled,
+    ActionItemRetitled,
     ActionItemStatusChanged,
     ActionItemTicketLinked,
     DomainEvent,
@@ -45,6 +49,7 @@ DAY_BEFORE_START = START_DAY - timedelta(days=1)
 DUE = date(2026, 1, 15)
 TICKET = "https://tracker.example.com/browse/OPS-1234"
 OTHER_TICKET = "https://tracker.example.com/browse/OPS-1300"
+TITLE = "Alert on connection pool saturation"
 
 
 def item_added(item_id: UUID = ITEM_ID, **overrides: Any) -> ActionItemAdded:
@@ -125,6 +130,10 @@ def pair_id(pair: tuple[ActionStatus, ActionStatus]) -> str:
 ITEM_COMMANDS: list[Command] = [
     ReassignActionItem(incident_id=INCIDENT_ID, at=NOW, item_id=OTHER_ITEM_ID, owner="bob"),
     RescheduleActionItem(incident_id=INCIDENT_ID, at=NOW, item_id=OTHER_ITEM_ID, due_date=DUE),
+    RetitleActionItem(incident_id=INCIDENT_ID, at=NOW, item_id=OTHER_ITEM_ID, title="New"),
+    ReprioritizeActionItem(
+        incident_id=INCIDENT_ID, at=NOW, item_id=OTHER_ITEM_ID, priority=Priority.P1
+    ),
     ChangeActionItemStatus(
         incident_id=INCIDENT_ID, at=NOW, item_id=OTHER_ITEM_ID, status=ActionStatus.DONE
     ),
@@ -253,10 +262,142 @@ def test_item_added_sets_an_open_item_in_state() -> None:
 
     assert dict(state.action_items) == {
         ITEM_ID: ActionItem(
-            owner="alice", due_date=DUE, status=ActionStatus.OPEN, ticket_url=TICKET
+            owner="alice",
+            due_date=DUE,
+            status=ActionStatus.OPEN,
+            ticket_url=TICKET,
+            title=TITLE,
+            priority=Priority.P2,
         ),
-        OTHER_ITEM_ID: ActionItem(owner="bob", due_date=DUE, status=ActionStatus.OPEN),
+        OTHER_ITEM_ID: ActionItem(
+            owner="bob", due_date=DUE, status=ActionStatus.OPEN, title=TITLE, priority=Priority.P2
+        ),
     }
+
+
+def test_an_item_state_without_title_or_priority_defaults_to_empty_and_p3() -> None:
+    item = ActionItem(owner="alice", due_date=DUE, status=ActionStatus.OPEN)
+
+    assert (item.title, item.priority) == ("", Priority.P3)
+
+
+# --- retitle ------------------------------------------------------------------------------
+
+
+def retitle(title: str) -> RetitleActionItem:
+    return RetitleActionItem(incident_id=INCIDENT_ID, at=NOW, item_id=ITEM_ID, title=title)
+
+
+def test_given_item_when_retitle_then_previous_title_recorded() -> None:
+    command = retitle("  Page on connection pool saturation  ")
+
+    assert decide(given(declared(), item_added()), command) == [
+        ActionItemRetitled(
+            occurred_at=NOW,
+            item_id=ITEM_ID,
+            title="Page on connection pool saturation",
+            previous=TITLE,
+        )
+    ]
+
+
+def test_given_retitled_item_when_retitle_again_then_previous_is_current_title() -> None:
+    first = ActionItemRetitled(
+        occurred_at=DECLARED, item_id=ITEM_ID, title="Second title", previous=TITLE
+    )
+
+    assert decide(given(declared(), item_added(), first), retitle("Third title")) == [
+        ActionItemRetitled(
+            occurred_at=NOW, item_id=ITEM_ID, title="Third title", previous="Second title"
+        )
+    ]
+
+
+@pytest.mark.parametrize("title", [TITLE, f" {TITLE} "], ids=["same", "same-padded"])
+def test_given_item_when_retitle_to_same_title_then_refused(title: str) -> None:
+    with pytest.raises(
+        RuleViolation, match=re.escape(f"action item {ITEM_ID} is already titled '{TITLE}'")
+    ):
+        decide(given(declared(), item_added()), retitle(title))
+
+
+@pytest.mark.parametrize("title", ["", "   ", "x" * 201], ids=["empty", "blank", "too-long"])
+def test_retitle_to_an_invalid_title_is_refused(title: str) -> None:
+    with pytest.raises(ValidationError, match="title"):
+        retitle(title)
+
+
+def test_retitled_sets_title_of_that_item_only() -> None:
+    state = given(
+        declared(),
+        item_added(),
+        item_added(OTHER_ITEM_ID),
+        ActionItemRetitled(occurred_at=NOW, item_id=ITEM_ID, title="New", previous=TITLE),
+    )
+
+    assert state.action_items[ITEM_ID].title == "New"
+    assert state.action_items[OTHER_ITEM_ID].title == TITLE
+
+
+# --- reprioritise -------------------------------------------------------------------------
+
+
+def reprioritize(priority: Priority) -> ReprioritizeActionItem:
+    return ReprioritizeActionItem(
+        incident_id=INCIDENT_ID, at=NOW, item_id=ITEM_ID, priority=priority
+    )
+
+
+@pytest.mark.parametrize("priority", [Priority.P1, Priority.P4], ids=["P1", "P4"])
+def test_given_item_when_reprioritize_then_previous_priority_recorded(priority: Priority) -> None:
+    assert decide(given(declared(), item_added()), reprioritize(priority)) == [
+        ActionItemReprioritized(
+            occurred_at=NOW, item_id=ITEM_ID, priority=priority, previous=Priority.P2
+        )
+    ]
+
+
+def test_given_reprioritized_item_when_reprioritize_again_then_previous_is_current() -> None:
+    first = ActionItemReprioritized(
+        occurred_at=DECLARED, item_id=ITEM_ID, priority=Priority.P1, previous=Priority.P2
+    )
+
+    assert decide(given(declared(), item_added(), first), reprioritize(Priority.P3)) == [
+        ActionItemReprioritized(
+            occurred_at=NOW, item_id=ITEM_ID, priority=Priority.P3, previous=Priority.P1
+        )
+    ]
+
+
+def test_given_item_when_reprioritize_to_same_priority_then_refused() -> None:
+    with pytest.raises(
+        RuleViolation, match=re.escape(f"action item {ITEM_ID} already has priority P2")
+    ):
+        decide(given(declared(), item_added()), reprioritize(Priority.P2))
+
+
+def test_reprioritize_to_an_unknown_priority_is_refused() -> None:
+    with pytest.raises(ValidationError, match="priority"):
+        ReprioritizeActionItem(
+            incident_id=INCIDENT_ID,
+            at=NOW,
+            item_id=ITEM_ID,
+            priority="P0",  # type: ignore[arg-type]
+        )
+
+
+def test_reprioritized_sets_priority_of_that_item_only() -> None:
+    state = given(
+        declared(),
+        item_added(),
+        item_added(OTHER_ITEM_ID),
+        ActionItemReprioritized(
+            occurred_at=NOW, item_id=ITEM_ID, priority=Priority.P1, previous=Priority.P2
+        ),
+    )
+
+    assert state.action_items[ITEM_ID].priority is Priority.P1
+    assert state.action_items[OTHER_ITEM_ID].priority is Priority.P2
 
 
 # --- reassign -----------------------------------------------------------------------------

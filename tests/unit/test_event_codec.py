@@ -14,7 +14,9 @@ from domain.events import (
     UPCASTERS,
     ActionItemAdded,
     ActionItemReassigned,
+    ActionItemReprioritized,
     ActionItemRescheduled,
+    ActionItemRetitled,
     ActionItemStatusChanged,
     ActionItemTicketLinked,
     AlertAcknowledged,
@@ -168,6 +170,15 @@ SAMPLES: list[DomainEvent] = [
     AlertsCleared(occurred_at=AT, resolved=2),
     IncidentLinked(
         occurred_at=AT, previous_incident_id=INCIDENT_ID, reason="the alert group fired again"
+    ),
+    ActionItemRetitled(
+        occurred_at=AT,
+        item_id=ITEM_ID,
+        title="Page on payments connection pool saturation",
+        previous="Alert on payments connection pool saturation",
+    ),
+    ActionItemReprioritized(
+        occurred_at=AT, item_id=ITEM_ID, priority=Priority.P1, previous=Priority.P2
     ),
 ]
 
