@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic.config import JsonDict
 
@@ -89,7 +89,7 @@ class AlertmanagerPayload(Sent):
 
     version: Literal["4"]
     group_key: Text = Field(min_length=1, max_length=4_000)
-    truncated_alerts: int = Field(default=0, ge=0)
+    truncated_alerts: StrictInt = Field(default=0, ge=0)
     status: AlertStatus
     receiver: Text = Field(min_length=1, max_length=500)
     group_labels: Labels = Field(default_factory=dict)
@@ -104,7 +104,7 @@ class GrafanaAlert(AlertmanagerAlert):
     panel_url: Text = Field(default="", alias="panelURL", max_length=2_000)
     silence_url: Text = Field(default="", alias="silenceURL", max_length=2_000)
     image_url: Text = Field(default="", alias="imageURL", max_length=2_000)
-    values: dict[Text, float | None] | None = None
+    values: dict[Text, StrictFloat | None] | None = None
     value_string: Text = Field(default="", max_length=10_000)
 
 
@@ -115,7 +115,7 @@ class GrafanaPayload(Sent):
 
     version: Literal["1"]
     group_key: Text = Field(min_length=1, max_length=4_000)
-    truncated_alerts: int = Field(default=0, ge=0)
+    truncated_alerts: StrictInt = Field(default=0, ge=0)
     status: AlertStatus
     receiver: Text = Field(default="", max_length=500)
     org_id: int = Field(ge=0)

@@ -294,3 +294,12 @@ def test_pagerdutys_custom_details_refuse_a_nul_naming_its_path(client: TestClie
     [error] = pagerduty_errors(Senders(client).pagerduty(event))
     assert error.startswith("'payload.custom_details' disk.mount: NUL (U+0000)"), error
     log_is_empty(client)
+
+
+@pytest.mark.parametrize("value", [False, "0", 0.0])
+def test_alertmanagers_truncated_alerts_is_a_number_not_a_boolean_or_text(
+    client: TestClient, value: Any
+) -> None:
+    document = {**firing(), "truncatedAlerts": value}
+    refused(Senders(client).notification(document), ["body", "truncatedAlerts"])
+    log_is_empty(client)
