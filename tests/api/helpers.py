@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from httpx import Response
 
@@ -57,3 +58,13 @@ def use_clock(client: TestClient, clock: Callable[[], datetime]) -> None:
     state = client.app.state  # type: ignore[attr-defined]
     state.store = EventStore(state.engine, clock=clock)
     state.service = IncidentService(state.store, ProjectionRunner(), clock=clock)
+
+
+def api_routes(routes: list[Any]) -> Iterator[APIRoute]:
+    """Every APIRoute, looking into included routers (FastAPI >= 0.16x nests them)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from api_routes(included.routes)

@@ -17,7 +17,6 @@ from uuid import UUID, uuid4
 
 import pytest
 import structlog
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -27,7 +26,7 @@ from domain.values import stream_id_for
 from eventstore import EventStore
 from eventstore.engine import create_engine
 from tests.api.conftest import ADMIN_TOKEN
-from tests.api.helpers import PROBLEM_JSON, assert_problem, declare, nothing_stored, ok
+from tests.api.helpers import PROBLEM_JSON, api_routes, assert_problem, declare, nothing_stored, ok
 
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}
 """The operations that answer without any credentials: the probes (and /docs, not listed)."""
@@ -109,16 +108,6 @@ def anonymous(client: TestClient) -> Iterator[TestClient]:
 
 
 # --- every operation -----------------------------------------------------------------------
-
-
-def api_routes(routes: list[Any]) -> Iterator[APIRoute]:
-    """Every APIRoute, looking into included routers (FastAPI >= 0.16x nests them)."""
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        included = getattr(route, "original_router", None)
-        if included is not None:
-            yield from api_routes(included.routes)
 
 
 def test_no_api_route_escapes_the_walk(client: TestClient) -> None:

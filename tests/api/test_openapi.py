@@ -18,7 +18,6 @@ from uuid import UUID
 
 import pytest
 import schemathesis
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -31,7 +30,7 @@ import api
 from api.app import create_app
 from api.settings import Settings
 from tests.api.conftest import ADMIN_TOKEN, STREAM_SECONDS
-from tests.api.helpers import ok
+from tests.api.helpers import api_routes, ok
 
 METHODS = {"get", "put", "post", "patch", "delete", "head", "options"}
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}  # probes carry no token
@@ -112,16 +111,6 @@ def test_every_operation_shows_an_example(document: dict[str, Any]) -> None:
         if not examples_of(document, operation)
     ]
     assert missing == []
-
-
-def api_routes(routes: list[Any]) -> Iterator[APIRoute]:
-    """Every APIRoute, looking into included routers (FastAPI >= 0.16x nests them)."""
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        included = getattr(route, "original_router", None)
-        if included is not None:
-            yield from api_routes(included.routes)
 
 
 def schema_models() -> Iterator[type[BaseModel]]:
