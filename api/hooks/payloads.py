@@ -118,7 +118,7 @@ class GrafanaPayload(Sent):
     truncated_alerts: StrictInt = Field(default=0, ge=0)
     status: AlertStatus
     receiver: Text = Field(default="", max_length=500)
-    org_id: int = Field(ge=0)
+    org_id: StrictInt = Field(ge=0)
     title: Text = Field(default="", max_length=10_000)
     state: Text = Field(default="", max_length=100)
     message: Text = Field(default="", max_length=100_000)

@@ -283,6 +283,23 @@ def grafana_notification() -> dict[str, Any]:
     return body
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("orgId", False), ("orgId", "1"), ("truncatedAlerts", True), ("values", {"A": "0.07"})],
+)
+def test_grafanas_numbers_are_numbers_not_booleans_or_text(
+    am: TestClient, client: TestClient, field: str, value: Any
+) -> None:
+    body = grafana_notification()
+    target = body["alerts"][0] if field == "values" else body
+    target[field] = value
+    with nothing_stored(client):
+        response = post(am, body, "/hooks/grafana")
+    assert response.status_code == 422, response.text
+    locations = [error["location"] for error in response.json()["errors"]]
+    assert all(field in location for location in locations), locations
+
+
 def test_grafana_notifications_keep_their_dashboard_links_and_values(
     am: TestClient, client: TestClient
 ) -> None:
