@@ -598,6 +598,20 @@ def test_given_item_without_ticket_when_link_then_linked() -> None:
     ]
 
 
+LINKED = [
+    pytest.param((declared(), item_added(ticket_url=TICKET)), id="linked-on-add"),
+    pytest.param(
+        (
+            declared(),
+            item_added(),
+            ActionItemTicketLinked(occurred_at=DECLARED, item_id=ITEM_ID, ticket_url=TICKET),
+        ),
+        id="linked-later",
+    ),
+]
+"""Histories in which the item carries a ticket link: given when added, or linked later."""
+
+
 def test_given_item_with_ticket_when_link_other_then_linked() -> None:
     command = LinkTicket(incident_id=INCIDENT_ID, at=NOW, item_id=ITEM_ID, ticket_url=OTHER_TICKET)
 
@@ -606,20 +620,7 @@ def test_given_item_with_ticket_when_link_other_then_linked() -> None:
     ]
 
 
-@pytest.mark.parametrize(
-    "history",
-    [
-        pytest.param((declared(), item_added(ticket_url=TICKET)), id="linked-on-add"),
-        pytest.param(
-            (
-                declared(),
-                item_added(),
-                ActionItemTicketLinked(occurred_at=DECLARED, item_id=ITEM_ID, ticket_url=TICKET),
-            ),
-            id="linked-later",
-        ),
-    ],
-)
+@pytest.mark.parametrize("history", LINKED)
 def test_given_item_with_ticket_when_link_same_url_then_refused(
     history: tuple[DomainEvent, ...],
 ) -> None:
@@ -650,20 +651,7 @@ def unlinked(at: Any = NOW) -> ActionItemTicketLinked:
     return ActionItemTicketLinked(occurred_at=at, item_id=ITEM_ID, ticket_url=None)
 
 
-@pytest.mark.parametrize(
-    "history",
-    [
-        pytest.param((declared(), item_added(ticket_url=TICKET)), id="linked-on-add"),
-        pytest.param(
-            (
-                declared(),
-                item_added(),
-                ActionItemTicketLinked(occurred_at=DECLARED, item_id=ITEM_ID, ticket_url=TICKET),
-            ),
-            id="linked-later",
-        ),
-    ],
-)
+@pytest.mark.parametrize("history", LINKED)
 def test_given_linked_item_when_unlink_then_link_removed(
     history: tuple[DomainEvent, ...],
 ) -> None:
