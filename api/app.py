@@ -10,12 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from api import docs, openapi, problems
 from api.auth import AuthCheck, require, require_ingest
-from api.database_health import WriteHealth
-from api.hooks.ingest import Generations
-from api.hooks.mapping import SeverityMap
-from api.integrations import IntegrationStore
 from api.limits import BodyLimits
-from api.logging import configure_logging
 from api.metrics import Metrics
 from api.middleware import Failures, RequestContext
 from api.routers import (
@@ -29,11 +24,16 @@ from api.routers import (
     pagerduty,
     postmortem,
 )
-from api.service import IncidentService
-from api.settings import Settings
-from api.tokens import Scope, TokenStore
+from application.alert_ingestion import Generations
+from application.database_health import WriteHealth
+from application.integrations import IntegrationStore
+from application.log_setup import configure_logging
+from application.service import IncidentService
+from application.settings import Settings
+from application.tokens import Scope, TokenStore
 from eventstore import EventStore
 from eventstore.engine import create_engine
+from monitoring.mapping import SeverityMap
 from projections.rebuild import rebuild_outdated
 from projections.runner import ProjectionRunner, default_projections
 

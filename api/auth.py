@@ -23,7 +23,7 @@ from fastapi.security import (
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
-from api.tokens import Principal, Scope, TokenStore
+from application.tokens import Principal, Scope, TokenStore
 
 bearer = HTTPBearer(
     auto_error=False,

@@ -10,10 +10,10 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy import Connection, Engine
 
 from api.correlation import correlation_id
-from api.idempotency import IdempotencyRequest, request_hash
-from api.service import ANY_VERSION, CommandContext, IfMatch, IncidentService
-from api.settings import Settings
-from api.tokens import Principal
+from application.idempotency import IdempotencyRequest, request_hash
+from application.service import ANY_VERSION, CommandContext, IfMatch, IncidentService
+from application.settings import Settings
+from application.tokens import Principal
 from eventstore.store import head_position_in
 from projections.status import wait_for_position
 

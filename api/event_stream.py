@@ -23,10 +23,10 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from sse_starlette.sse import SendTimeoutError
 from starlette.types import Receive, Scope, Send
 
-from api.log_watcher import LogWatcher
 from api.problems import problem
 from api.schemas_events import LogEvent
-from api.settings import Settings
+from application.log_watcher import LogWatcher
+from application.settings import Settings
 from eventstore.feed import LogFilter, LogPage, read_page
 
 log = structlog.get_logger()

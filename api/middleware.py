@@ -8,9 +8,9 @@ import uuid
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.database_faults import classify, describe
 from api.metrics import Metrics
 from api.problems import database_unavailable, unexpected_failure
+from application.database_faults import classify, describe
 
 log = structlog.get_logger("access")
 

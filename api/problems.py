@@ -15,9 +15,9 @@ from starlette.routing import Match
 
 from api.auth import refused_credentials
 from api.body_errors import json_invalid, unparseable
-from api.database_faults import RETRY_AFTER, Cause
-from api.idempotency import IdempotencyMismatch
-from api.service import PreconditionFailed
+from application.database_faults import RETRY_AFTER, Cause
+from application.idempotency import IdempotencyMismatch
+from application.service import PreconditionFailed
 from domain.errors import (
     DomainError,
     EntryNotFound,
@@ -25,6 +25,7 @@ from domain.errors import (
     IncidentNotFound,
 )
 from eventstore import ConcurrencyError, EventIdConflict, InvalidEventData
+from monitoring.mapping import PayloadRefused
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -129,6 +130,10 @@ def install(app: FastAPI) -> None:
         errors = _field_errors(exc.errors())
         detail = "; ".join(f"{'.'.join(map(str, e['location']))}: {e['message']}" for e in errors)
         return problem(422, detail or "invalid request", errors=errors)
+
+    @app.exception_handler(PayloadRefused)
+    async def _payload_refused(request: Request, exc: PayloadRefused) -> JSONResponse:
+        return await _request_invalid(request, RequestValidationError(exc.errors))
 
     @app.exception_handler(ValidationError)
     async def _model_invalid(_: Request, exc: ValidationError) -> JSONResponse:

@@ -8,8 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.request_times import RequestTime
-from api.text_fields import MultiLine, SingleLine
+from application.input_times import RequestTime
+from application.text_fields import MultiLine, SingleLine
 from domain.values import (
     NoteText,
     NoteVisibility,

@@ -15,10 +15,10 @@ from pydantic import (
     model_validator,
 )
 
-from api.request_times import RequestDate, RequestTime
 from api.schemas import Body, CommandResult, IncidentSummary, TimelineEntry
 from api.schemas_examples import ACTION_ITEM, INCIDENT_SUMMARY
-from api.text_fields import MultiLine, SingleLine
+from application.input_times import RequestDate, RequestTime
+from application.text_fields import MultiLine, SingleLine
 from domain.values import (
     ActionKind,
     ActionStatus,

@@ -24,8 +24,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.settings import Settings
-from api.tokens import Scope, TokenStore
+from application.settings import Settings
+from application.tokens import Scope, TokenStore
 from bench.common import fresh_database, record
 
 ALERTS = 10

@@ -34,8 +34,8 @@ from uuid import UUID, uuid4
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.service import IncidentService
-from api.settings import Settings
+from application.service import IncidentService
+from application.settings import Settings
 from bench.common import RESULTS, engine_for, fresh_database
 from domain import commands as c
 from domain.errors import DomainError

@@ -38,8 +38,8 @@ from bench.history import load
 from bench.memory import peak_rss_mib
 from domain.events import CURRENT_VERSIONS
 from eventstore.engine import create_engine
-from eventstore.export import export_log
-from eventstore.import_ import import_log
+from eventstore.transfer.export import export_log
+from eventstore.transfer.import_log import import_log
 
 TARGETS = {"import_to_raw_ratio": 0.5, "export_events_per_second": 100_000}
 

@@ -5,14 +5,19 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-import api.idempotency
-import api.integrations
-import api.tokens
+import application.idempotency
+import application.integrations
+import application.tokens
 import projections.tables
 from eventstore.engine import create_engine
 from eventstore.schema import metadata
 
-TABLE_MODULES = (api.idempotency, api.integrations, api.tokens, projections.tables)
+TABLE_MODULES = (
+    application.idempotency,
+    application.integrations,
+    application.tokens,
+    projections.tables,
+)
 """Imported for their tables, which they register on the MetaData."""
 
 config = context.config
@@ -23,7 +28,7 @@ def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from api.settings import Settings
+    from application.settings import Settings
 
     return Settings().database_url
 

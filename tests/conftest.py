@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from sqlalchemy import Engine
 
-from api.database import migrate
+from application.migrations import migrate
 from eventstore import EventStore
 from eventstore.engine import create_engine
 

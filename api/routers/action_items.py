@@ -20,7 +20,7 @@ from api.schemas_postmortem import (
     ActionItemPatch,
     AddActionItemRequest,
 )
-from api.text_fields import SingleLine
+from application.text_fields import SingleLine
 from domain import commands as c
 from domain.values import ActionKind, ActionStatus
 from projections.action_items import get_action_item, list_action_items

@@ -9,7 +9,7 @@ from fastapi import HTTPException, Response
 from sqlalchemy import Connection
 
 from api.schemas import CommandResult
-from api.service import Outcome
+from application.service import Outcome
 from projections.summary import get_summary
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such incident"}}

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import Engine
 
-from api.database_health import ping
 from api.event_stream import LogStreamResponse, follow_log, live_parts
 from api.problems import PROBLEM_JSON
 from api.schemas_events import EVENT_STREAM, LOG_PAGE, LogEvent, LogPage
 from api.schemas_examples import answers
+from application.database_health import ping
 from domain.events import CURRENT_VERSIONS
 from domain.values import stream_id_for
 from eventstore.feed import LogFilter, read_page

@@ -12,11 +12,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import optional_principal
-from api.database_faults import WRITE_CAUSES, classify, describe
-from api.database_health import WriteFailure, WriteHealth, ping
 from api.problems import PROBLEM_JSON, database_unavailable, problem
 from api.schemas_examples import HEALTHZ, METRICS, READYZ, answers
-from api.settings import Settings
+from application.database_faults import WRITE_CAUSES, classify, describe
+from application.database_health import WriteFailure, WriteHealth, ping
+from application.settings import Settings
 from projections.status import statuses
 
 public = APIRouter(tags=["health"])

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Request
 
-from api.hooks.http import (
+from api.hook_requests import (
     HookResult,
     RawBody,
     documented_body,
@@ -22,11 +22,11 @@ from api.hooks.http import (
     parse,
     severities,
 )
-from api.hooks.mapping import from_alertmanager, from_generic, from_grafana
-from api.hooks.payloads import AlertmanagerPayload, GenericEvent, GrafanaPayload
-from api.hooks.signing import SignatureRefused, verify
-from api.integrations import IntegrationStore
-from api.settings import Settings
+from application.integrations import IntegrationStore
+from application.settings import Settings
+from monitoring.mapping import from_alertmanager, from_generic, from_grafana
+from monitoring.payloads import AlertmanagerPayload, GenericEvent, GrafanaPayload
+from monitoring.signing import SignatureRefused, verify
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "The body is not JSON"},

@@ -16,7 +16,6 @@ from api.cursor import (
 )
 from api.dependencies import CommandDep, ConnectionDep, ServiceDep
 from api.json_documents import dump_json, timeline_entry_json
-from api.request_times import QueryTime
 from api.routers.common import result
 from api.schemas import (
     AcknowledgeRequest,
@@ -32,8 +31,9 @@ from api.schemas import (
     TimelinePatch,
 )
 from api.schemas_examples import INCIDENT_PAGE, INCIDENT_SUMMARY, TIMELINE, answers
-from api.text_fields import SingleLine
 from api.time_travel import AsOfDep, replay
+from application.input_times import QueryTime
+from application.text_fields import SingleLine
 from domain import commands as c
 from domain.values import Severity, Status
 from projections.as_of import summary_row, timeline_rows

@@ -9,8 +9,13 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Path, Request, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from api.credential_names import CredentialName
-from api.integrations import Integration, IntegrationExists, IntegrationKind, IntegrationStore
+from application.credential_names import CredentialName
+from application.integrations import (
+    Integration,
+    IntegrationExists,
+    IntegrationKind,
+    IntegrationStore,
+)
 from domain.values import ServiceName
 
 router = APIRouter(prefix="/integrations", tags=["integrations"])

@@ -14,15 +14,23 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from api.hooks import pagerduty as pd
-from api.hooks.http import documented_body, hook_context, ingestor, severities
-from api.integrations import Integration, IntegrationStore
+from api.hook_requests import documented_body, hook_context, ingestor, severities
+from application.integrations import Integration, IntegrationStore
 from domain.errors import DomainError
 from eventstore import InvalidEventData
+from monitoring import pagerduty as pd
 
 PATH = "/hooks/pagerduty/v2/enqueue"
 
 router = APIRouter(tags=["monitoring"])
+
+
+def _accepted(dedup_key: str) -> JSONResponse:
+    return JSONResponse(pd.Accepted(dedup_key=dedup_key).model_dump(), status_code=202)
+
+
+def _invalid(*errors: str) -> JSONResponse:
+    return JSONResponse(pd.Invalid(errors=list(errors)).model_dump(), status_code=400)
 
 
 async def _read(request: Request, limit: int) -> bytes | None:
@@ -46,10 +54,10 @@ def _apply(request: Request, event: pd.Event, integration: Integration) -> JSONR
             ingestor(request), event, integration, severities(request), context
         )
     except (DomainError, InvalidEventData) as refused:
-        return pd.invalid(str(refused))
+        return _invalid(str(refused))
     except ValidationError as exc:
-        return pd.invalid(*pd.validation_errors(exc))
-    return pd.accepted(dedup_key)
+        return _invalid(*pd.validation_errors(exc))
+    return _accepted(dedup_key)
 
 
 @router.post(
@@ -66,22 +74,22 @@ async def enqueue(request: Request) -> Any:
     on a 400."""
     raw = await _read(request, pd.MAX_EVENT_BYTES)
     if raw is None:
-        return pd.invalid(f"Event object is larger than {pd.MAX_EVENT_BYTES // 1024} KB")
+        return _invalid(f"Event object is larger than {pd.MAX_EVENT_BYTES // 1024} KB")
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        return pd.invalid("Event object is not valid JSON")
+        return _invalid("Event object is not valid JSON")
     if not isinstance(data, dict):
-        return pd.invalid("Event object must be a JSON object")
+        return _invalid("Event object must be a JSON object")
     routing_key = data.get("routing_key") or request.headers.get("x-routing-key")
     if not isinstance(routing_key, str) or not routing_key.strip():
-        return pd.invalid("'routing_key' is missing or blank")
+        return _invalid("'routing_key' is missing or blank")
     store: IntegrationStore = request.app.state.integrations
     integration = await run_in_threadpool(store.by_routing_key, routing_key)
     if integration is None:
-        return pd.invalid("Invalid routing key")
+        return _invalid("Invalid routing key")
     try:
         event = pd.Event.model_validate({**data, "routing_key": routing_key})
     except ValidationError as exc:
-        return pd.invalid(*pd.validation_errors(exc))
+        return _invalid(*pd.validation_errors(exc))
     return await run_in_threadpool(_apply, request, event, integration)

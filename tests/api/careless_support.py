@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from api.integrations import IntegrationKind
+from application.integrations import IntegrationKind
 from tests.api.helpers import PROBLEM_JSON
 from tests.api.hooks_support import (
     PDPYRAS_ROUTING_KEY,

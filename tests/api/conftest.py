@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.settings import Settings
+from application.settings import Settings
 
 ADMIN_TOKEN = "il_test-admin-token"
 """Seeded through INCIDENTS_ADMIN_TOKEN's setting; its name, the actor, is "admin"."""

@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from api.service import IncidentService
+from application.service import IncidentService
 from eventstore import EventStore
 from projections.runner import ProjectionRunner
 

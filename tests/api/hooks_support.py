@@ -11,11 +11,11 @@ from uuid import UUID
 
 from fastapi.testclient import TestClient
 
-from api.hooks.signing import sign
-from api.integrations import IntegrationKind, IntegrationStore, NewIntegration
-from api.tokens import Scope, TokenStore
+from application.integrations import IntegrationKind, IntegrationStore, NewIntegration
+from application.tokens import Scope, TokenStore
 from domain.values import stream_id_for
 from eventstore import EventStore, RecordedEvent
+from monitoring.signing import sign
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "monitoring"
 AM_ROUTING_KEY = "0123456789abcdef0123456789abcdef"

@@ -20,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from api.integrations import IntegrationKind
+from application.integrations import IntegrationKind
 from tests.api.helpers import assert_problem, declare, ok, use_clock
 from tests.api.hooks_support import integration, only_incident, sender, signed_headers, store_of
 from tests.clocks import FakeClock

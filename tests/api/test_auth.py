@@ -20,8 +20,8 @@ import structlog
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.cli import app as cli
-from api.tokens import Scope, TokenStore
+from application.tokens import Scope, TokenStore
+from cli.main import app as cli
 from domain.values import stream_id_for
 from eventstore import EventStore
 from eventstore.engine import create_engine

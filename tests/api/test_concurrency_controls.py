@@ -28,8 +28,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.settings import Settings
-from api.tokens import Scope, TokenStore
+from application.settings import Settings
+from application.tokens import Scope, TokenStore
 from domain.values import stream_id_for
 from eventstore import EventStore
 from tests.api.conftest import ADMIN_TOKEN

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
-from api.cli import app as cli
-from api.integrations import integrations
-from api.tokens import api_tokens
+from application.integrations import integrations
+from application.tokens import api_tokens
+from cli.main import app as cli
 from eventstore.engine import create_engine
 from tests.api.helpers import assert_problem, ok
 

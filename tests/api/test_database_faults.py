@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from api.database_faults import Cause, classify
-from api.database_health import WriteHealth
+from application.database_faults import Cause, classify
+from application.database_health import WriteHealth
 from eventstore.schema import events
 from tests.api.conftest import ADMIN_TOKEN
 

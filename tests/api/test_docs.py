@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.docs import ASSETS, SWAGGER_UI_VERSION
-from api.settings import Settings
+from application.settings import Settings
 
 EXPECTED_TYPES = {
     ".js": "text/javascript",

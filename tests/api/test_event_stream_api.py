@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.settings import Settings
+from application.settings import Settings
 from tests.api.conftest import ADMIN_TOKEN
 from tests.api.helpers import assert_problem, declare, ok
 from tests.sse_client import Message, parse

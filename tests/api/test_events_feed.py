@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import eventstore.feed
-from api.tokens import Scope, TokenStore
+from application.tokens import Scope, TokenStore
 from eventstore import EventStore
 from tests.api.helpers import assert_problem, declare, ok
 

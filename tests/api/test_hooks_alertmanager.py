@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.hooks.ingest import incident_id_for
-from api.settings import Settings
-from api.tokens import Scope, TokenStore
+from application.alert_ingestion import incident_id_for
+from application.settings import Settings
+from application.tokens import Scope, TokenStore
 from tests.api.conftest import ADMIN_TOKEN
 from tests.api.helpers import assert_problem, nothing_stored, ok
 from tests.api.hooks_support import (

@@ -19,11 +19,11 @@ from typing import Any, TypeVar
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from api.hooks.ingest import AlertIngestor, Generations, Recorded, incident_id_for
-from api.hooks.mapping import SeverityMap, from_alertmanager
-from api.hooks.payloads import AlertmanagerPayload
-from api.service import CommandContext, IncidentService
+from application.alert_ingestion import AlertIngestor, Generations, Recorded, incident_id_for
+from application.service import CommandContext, IncidentService
 from eventstore import EventStore
+from monitoring.mapping import SeverityMap, from_alertmanager
+from monitoring.payloads import AlertmanagerPayload
 from projections.runner import ProjectionRunner
 from projections.tables import incident_summaries, timeline_entries
 from tests.api.helpers import ok

@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.cli import app as cli
-from api.hooks.signing import REFUSED
-from api.integrations import IntegrationKind, IntegrationStore
-from api.settings import Settings
+from application.integrations import IntegrationKind, IntegrationStore
+from application.settings import Settings
+from cli.main import app as cli
+from monitoring.signing import REFUSED
 from tests.api.helpers import assert_problem, nothing_stored, ok
 from tests.api.hooks_support import (
     PDPYRAS_ROUTING_KEY,

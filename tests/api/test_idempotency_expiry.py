@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from api.idempotency import PURGE_INTERVAL, RETENTION, idempotency_keys
+from application.idempotency import PURGE_INTERVAL, RETENTION, idempotency_keys
 from tests.api.helpers import ok, use_clock
 from tests.clocks import FakeClock
 

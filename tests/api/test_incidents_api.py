@@ -20,8 +20,8 @@ from httpx import Response
 from sqlalchemy import Engine
 
 from api.app import create_app
-from api.service import IncidentService
-from api.settings import Settings
+from application.service import IncidentService
+from application.settings import Settings
 from domain import commands as c
 from domain.values import Severity, stream_id_for
 from eventstore import EventStore

@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 import api
 from api.app import create_app
-from api.settings import Settings
+from application.settings import Settings
 from tests.api.conftest import ADMIN_TOKEN, STREAM_SECONDS
 from tests.api.helpers import api_routes, ok
 

@@ -15,7 +15,7 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 
-from api.tokens import Scope, TokenStore
+from application.tokens import Scope, TokenStore
 from tests.api.helpers import assert_problem, declare, nothing_stored, ok, use_clock
 from tests.clocks import FakeClock
 

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from fastapi.testclient import TestClient
 
-from api.service import IncidentService
+from application.service import IncidentService
 from domain import commands as c
 from domain.values import (
     ActionKind,

@@ -9,7 +9,7 @@ from uuid import uuid4
 
 from sqlalchemy import select
 
-from api.service import IncidentService
+from application.service import IncidentService
 from domain import commands as c
 from domain.values import Severity, stream_id_for
 from eventstore import EventStore

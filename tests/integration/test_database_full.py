@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func, select, text
 
 from api.app import create_app
-from api.settings import Settings
+from application.settings import Settings
 from eventstore.schema import events
 from tests.api.conftest import ADMIN_TOKEN
 

@@ -24,9 +24,9 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from api.app import create_app
-from api.integrations import IntegrationKind, IntegrationStore
-from api.settings import Settings
-from api.tokens import Scope, TokenStore
+from application.integrations import IntegrationKind, IntegrationStore
+from application.settings import Settings
+from application.tokens import Scope, TokenStore
 from eventstore.engine import create_engine
 from eventstore.schema import events
 from tests.api.hooks_support import ENQUEUE, captured, signed_headers

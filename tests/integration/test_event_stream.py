@@ -21,7 +21,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from api.service import CommandContext, IncidentService
+from application.service import CommandContext, IncidentService
 from domain import commands as c
 from domain.values import Severity
 from eventstore import EventStore

@@ -25,17 +25,17 @@ import pytest
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
-from api.cli import app as cli
-from api.service import IncidentService
+from application.service import IncidentService
 from bench.history import load as load_generated_history
+from cli.main import app as cli
 from domain.events import CURRENT_VERSIONS
 from eventstore import EventStore, NewEvent
-from eventstore.bulk_insert import BulkInsertRefused
 from eventstore.engine import create_engine
-from eventstore.export import export_log
-from eventstore.import_ import DatabaseNotEmpty, import_log
-from eventstore.logfile import LogFileError
 from eventstore.schema import events
+from eventstore.transfer.bulk_insert import BulkInsertRefused
+from eventstore.transfer.export import export_log
+from eventstore.transfer.format import LogFileError
+from eventstore.transfer.import_log import DatabaseNotEmpty, import_log
 from projections.runner import ProjectionRunner
 from tests.clocks import FakeClock
 from tests.conftest import POSTGRES_ADMIN_URL

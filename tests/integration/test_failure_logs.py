@@ -21,9 +21,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.logging import configure_logging
-from api.service import IncidentService
-from api.settings import Settings
+from application.log_setup import configure_logging
+from application.service import IncidentService
+from application.settings import Settings
 from tests.api.test_database_faults import ReadOnlySwitch
 from tests.integration.servers import free_port
 

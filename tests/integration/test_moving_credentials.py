@@ -20,10 +20,10 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.app import create_app
-from api.cli import app as cli
-from api.integrations import IntegrationKind, IntegrationStore
-from api.settings import Settings
-from api.tokens import Scope, TokenStore
+from application.integrations import IntegrationKind, IntegrationStore
+from application.settings import Settings
+from application.tokens import Scope, TokenStore
+from cli.main import app as cli
 from eventstore.engine import create_engine
 from tests.api.hooks_support import signed_headers
 from tests.conftest import POSTGRES_ADMIN_URL

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app as cli
+from cli.main import app as cli
 from tests.conftest import POSTGRES_ADMIN_URL
 
 COMMANDS = {

@@ -25,8 +25,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.service import IncidentService
-from api.settings import Settings
+from application.service import IncidentService
+from application.settings import Settings
 from domain import commands as c
 from domain.values import Severity
 from eventstore import EventStore, NewEvent

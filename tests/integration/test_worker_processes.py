@@ -30,8 +30,8 @@ import httpx
 import pytest
 from sqlalchemy import Engine, delete, text, update
 
-from api.database import migrate
-from api.service import IncidentService
+from application.migrations import migrate
+from application.service import IncidentService
 from domain.incident import NEXT_STATUSES
 from domain.values import Status
 from eventstore import EventStore, NewEvent

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from api.hooks.ingest import AlertBatch, AlertIngestor, Generations, incident_id_for
-from api.service import CommandContext, IncidentService
+from application.alert_ingestion import AlertBatch, AlertIngestor, Generations, incident_id_for
+from application.service import CommandContext, IncidentService
 from domain import commands as c
 from domain.errors import DomainError
 from domain.incident import NEXT_STATUSES

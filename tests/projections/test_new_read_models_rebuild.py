@@ -21,11 +21,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
-import api.idempotency
-import api.integrations
-import api.tokens
+import application.idempotency
+import application.integrations
+import application.tokens
 import projections.tables
-from api.service import IncidentService
+from application.service import IncidentService
 from domain import commands as c
 from domain.errors import DomainError
 from domain.state import Incident
@@ -51,7 +51,12 @@ from projections.summary import get_summary
 from tests.clocks import FakeClock
 from tests.projections.timeline_support import declared_moments
 
-TABLE_MODULES = (api.idempotency, api.integrations, api.tokens, projections.tables)
+TABLE_MODULES = (
+    application.idempotency,
+    application.integrations,
+    application.tokens,
+    projections.tables,
+)
 """The migrations create these modules' tables too: importing them registers the tables."""
 
 BASE = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

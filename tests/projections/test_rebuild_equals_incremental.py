@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, delete, select
 
-from api.service import IncidentService
+from application.service import IncidentService
 from domain import commands as c
 from domain.errors import DomainError
 from domain.values import Severity, Status, stream_id_for

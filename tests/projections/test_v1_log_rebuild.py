@@ -24,7 +24,7 @@ from uuid import UUID
 import pytest
 from sqlalchemy import Engine, select, text
 
-from api.service import IncidentService
+from application.service import IncidentService
 from domain import commands as c
 from domain.errors import RuleViolation
 from domain.values import ActionKind, NoteVisibility, Priority, Section, Severity, Status

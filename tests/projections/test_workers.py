@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, Table, delete, event, func, inspect, select, update
 
-from api.service import IncidentService
+from application.service import IncidentService
 from domain import commands as c
 from domain.errors import DomainError
 from domain.values import Severity, Status, stream_id_for

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from sqlalchemy import Engine, Table, select
 
-from api.service import IncidentService, Outcome
+from application.service import IncidentService, Outcome
 from domain import commands as c
 from domain.action_items import NEXT_ACTION_STATUSES
 from domain.errors import DomainError

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.credential_names import PATTERN, InvalidName, check_name, name_problem
+from application.credential_names import PATTERN, InvalidName, check_name, name_problem
 
 ACCEPTED = ["ci-bot", "team/prod", "integration:legacy", "zoë", "a", "x" * 100, "🚒-rota"]
 REFUSED = {

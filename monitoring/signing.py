@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 
-from api.integrations import Integration, IntegrationKind
+from application.integrations import Integration, IntegrationKind
 
 PREFIX = "sha256="
 REFUSED = (

@@ -6,7 +6,7 @@ refused with the path of every problem, and nothing is stored.
 
 Text in Alertmanager's and Grafana's documents is refused only when it cannot be stored
 (a NUL): they drop a notification answered with a 4xx, and a control character in a
-label is no reason to lose an alert (see ``api.text_fields``). The generic shape is
+label is no reason to lose an alert (see ``application.text_fields``). The generic shape is
 ours, so its fields follow the API's rules.
 """
 
@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, model
 from pydantic.alias_generators import to_camel
 from pydantic.config import JsonDict
 
-from api.request_times import AlertmanagerEnd, AlertmanagerTime, RequestTime
-from api.text_fields import SingleLine, Storable, StorableJson
+from application.input_times import AlertmanagerEnd, AlertmanagerTime, RequestTime
+from application.text_fields import SingleLine, Storable, StorableJson
 from domain.values import AlertStatus
 
 Text = Storable[str]

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, select
 
-from eventstore.bulk_insert import advance_position_counter, bulk_writer
 from eventstore.engine import WRITE
-from eventstore.logfile import EventRow
-from eventstore.logfile_reader import LogFileReader
 from eventstore.schema import events
 from eventstore.store import head_position_in, lock_log_for_append
+from eventstore.transfer.bulk_insert import advance_position_counter, bulk_writer
+from eventstore.transfer.format import EventRow
+from eventstore.transfer.reader import LogFileReader
 
 BATCH_SIZE = 5000
 

@@ -8,7 +8,7 @@ nothing), acknowledge and resolve apply while it is open, and a trigger after th
 resolve opens it anew.
 
 Text is refused only when it cannot be stored (a NUL), as for Alertmanager: a sender
-that gets a 400 drops the event (see ``api.text_fields``).
+that gets a 400 drops the event (see ``application.text_fields``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import uuid4
 
-from fastapi.responses import JSONResponse
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -27,16 +26,16 @@ from pydantic import (
     model_validator,
 )
 
-from api.hooks.ingest import AlertBatch, AlertIngestor, Recorded
-from api.hooks.mapping import SeverityMap, line, service_names
-from api.integrations import Integration
-from api.request_times import SenderTime
-from api.service import CommandContext
-from api.text_fields import Storable, StorableJson
+from application.alert_ingestion import AlertBatch, AlertIngestor, Recorded
+from application.input_times import SenderTime
+from application.integrations import Integration
+from application.service import CommandContext
+from application.text_fields import Storable, StorableJson
 from domain.commands import AlertReport
 from domain.errors import RuleViolation
 from domain.state import CLOCK_SKEW
 from domain.values import AlertSource, AlertStatus
+from monitoring.mapping import SeverityMap, line, service_names
 
 MAX_EVENT_BYTES = 512 * 1024
 INVALID = "Event object is invalid"
@@ -140,14 +139,6 @@ class Invalid(BaseModel):
     )
     message: str = Field(default=INVALID, description="A fixed sentence, as PagerDuty sends it.")
     errors: list[str] = Field(description="What was wrong, one entry per problem.")
-
-
-def accepted(dedup_key: str) -> JSONResponse:
-    return JSONResponse(Accepted(dedup_key=dedup_key).model_dump(), status_code=202)
-
-
-def invalid(*errors: str) -> JSONResponse:
-    return JSONResponse(Invalid(errors=list(errors)).model_dump(), status_code=400)
 
 
 def validation_errors(exc: ValidationError) -> list[str]:

@@ -6,7 +6,7 @@
 - services: the ``service`` label (common to the group, else every alert's).
 
 Titles, names and services are single lines: from senders whose text is not refused
-for a control character (see ``api.hooks.payloads``), each run of control characters
+for a control character (see ``monitoring.payloads``), each run of control characters
 and line breaks becomes one space (a hyphen in a service name).
 """
 
@@ -17,20 +17,18 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from fastapi.exceptions import RequestValidationError
-
-from api.hooks.ingest import AlertBatch
-from api.hooks.payloads import (
+from application.alert_ingestion import AlertBatch
+from application.integrations import Integration
+from domain.commands import AlertReport
+from domain.state import CLOCK_SKEW
+from domain.values import AlertSource, AlertStatus, Severity
+from monitoring.payloads import (
     AlertmanagerAlert,
     AlertmanagerPayload,
     GenericEvent,
     GrafanaAlert,
     GrafanaPayload,
 )
-from api.integrations import Integration
-from domain.commands import AlertReport
-from domain.state import CLOCK_SKEW
-from domain.values import AlertSource, AlertStatus, Severity
 
 DEFAULT_SEVERITIES: dict[str, Severity] = {
     "critical": Severity.SEV1,
@@ -206,6 +204,15 @@ def from_generic(
     )
 
 
-def _refused(field: str, value: str, message: str) -> RequestValidationError:
-    error = {"loc": ("body", field), "msg": message, "type": "value_error", "input": value}
-    return RequestValidationError([error])
+class PayloadRefused(ValueError):
+    """A well-formed payload whose field the service cannot accept; the API answers 422."""
+
+    def __init__(self, field: str, value: str, message: str) -> None:
+        super().__init__(message)
+        self.errors = [
+            {"loc": ("body", field), "msg": message, "type": "value_error", "input": value}
+        ]
+
+
+def _refused(field: str, value: str, message: str) -> PayloadRefused:
+    return PayloadRefused(field, value, message)

@@ -16,7 +16,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import Column, Engine, String, Table, Uuid, select, update
 from sqlalchemy.exc import IntegrityError
 
-from api.credential_names import check_name
+from application.credential_names import check_name
 from eventstore.schema import metadata
 from eventstore.types import UtcDateTime
 
@@ -82,7 +82,7 @@ class TokenStore:
     def create(self, name: str, scopes: set[Scope], token: str | None = None) -> str:
         """A new token (returned once, never stored in clear).
 
-        Raises InvalidName for a name that breaks the rule (api.credential_names) and
+        Raises InvalidName for a name that breaks the rule (application.credential_names) and
         TokenExists when the name is taken, by a live token or a revoked one.
         """
         check_name(name, "token")

@@ -12,8 +12,8 @@ import sys
 import structlog
 from structlog.tracebacks import ExceptionDictTransformer
 
-from api.log_redaction import redact_secrets
-from api.settings import Settings
+from application.log_redaction import redact_secrets
+from application.settings import Settings
 
 
 class _StdlibHandler(logging.StreamHandler):  # type: ignore[type-arg]

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from uuid import UUID, uuid5
 
-from api.service import CommandContext, IncidentService, Outcome
+from application.service import CommandContext, IncidentService, Outcome
 from domain.alerts import needs_new_incident
 from domain.commands import AcknowledgeAlert, AlertReport, RecordAlerts
 from domain.errors import IncidentEnded

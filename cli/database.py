@@ -8,7 +8,7 @@ from rich.markup import escape
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.database import NotMigrated, check_migrated
+from application.migrations import NotMigrated, check_migrated
 from eventstore.engine import create_engine, normalise_url
 
 

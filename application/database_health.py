@@ -12,8 +12,8 @@ from uuid import uuid4
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import ExceptionContext
 
-from api.database_faults import WRITE_CAUSES, Cause, classify
-from api.tokens import api_tokens
+from application.database_faults import WRITE_CAUSES, Cause, classify
+from application.tokens import api_tokens
 from eventstore.engine import WRITE
 
 

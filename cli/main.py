@@ -16,23 +16,23 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from api import cli_serve
-from api.cli_credentials import credentials_app
-from api.cli_database import migrated_engine, unreachable
-from api.cli_integrations import integrations_app
-from api.cli_transfer import export_target, import_source, position_progress, rate_progress
-from api.credential_names import InvalidName
-from api.database import migrate as run_migrations
-from api.logging import configure_logging
-from api.settings import Settings
-from api.tokens import Scope, TokenExists, TokenStore
+from application.credential_names import InvalidName
+from application.log_setup import configure_logging
+from application.migrations import migrate as run_migrations
+from application.settings import Settings
+from application.tokens import Scope, TokenExists, TokenStore
+from cli import serve as cli_serve
+from cli.credentials import credentials_app
+from cli.database import migrated_engine, unreachable
+from cli.integrations import integrations_app
+from cli.transfer_files import export_target, import_source, position_progress, rate_progress
 from domain.events import CURRENT_VERSIONS
-from eventstore.bulk_insert import BulkInsertRefused
 from eventstore.engine import create_engine
-from eventstore.export import export_log
-from eventstore.import_ import DatabaseNotEmpty, import_log
-from eventstore.logfile import LogFileError
 from eventstore.store import EventStore
+from eventstore.transfer.bulk_insert import BulkInsertRefused
+from eventstore.transfer.export import export_log
+from eventstore.transfer.format import LogFileError
+from eventstore.transfer.import_log import DatabaseNotEmpty, import_log
 from projections.base import Projection
 from projections.rebuild import rebuild as rebuild_projection
 from projections.runner import default_projections

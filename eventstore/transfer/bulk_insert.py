@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import Connection
 
-from eventstore.logfile import EventRow
+from eventstore.transfer.format import EventRow
 
 COPY_EVENTS = (
     "COPY events (position, stream_id, version, type, schema_version, data, metadata,"

@@ -18,10 +18,10 @@ from rich.markup import escape
 from sqlalchemy.exc import SQLAlchemyError
 from uvicorn.supervisors import Multiprocess
 
-from api.cli_database import unreachable
-from api.database import current_revision, head_revision, migrate
-from api.settings import Settings
-from api.tokens import Scope, TokenStore
+from application.migrations import current_revision, head_revision, migrate
+from application.settings import Settings
+from application.tokens import Scope, TokenStore
+from cli.database import unreachable
 from eventstore.engine import create_engine, normalise_url
 
 BACKLOG = 2048

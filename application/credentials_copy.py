@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, select
 
-from api.integrations import integrations
-from api.tokens import api_tokens
+from application.integrations import integrations
+from application.tokens import api_tokens
 from eventstore.engine import WRITE
 
 TABLES: tuple[tuple[Table, str, tuple[str, ...]], ...] = (

@@ -12,10 +12,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.dependencies import request_metadata
-from api.hooks.ingest import AlertIngestor, Generations, Recorded
-from api.hooks.mapping import SeverityMap
-from api.service import CommandContext
-from api.settings import Settings
+from application.alert_ingestion import AlertIngestor, Generations, Recorded
+from application.service import CommandContext
+from application.settings import Settings
+from monitoring.mapping import SeverityMap
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -13,8 +13,8 @@ from uuid import UUID, uuid4, uuid5
 import structlog
 from sqlalchemy import Connection
 
-from api import idempotency
-from api.idempotency import PURGE_INTERVAL, IdempotencyRequest
+from application import idempotency
+from application.idempotency import PURGE_INTERVAL, IdempotencyRequest
 from domain.commands import Command
 from domain.events import decode, encode, event_type, schema_version
 from domain.incident import Incident, decide, evolve, fold

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from eventstore.logfile import (
+from eventstore.transfer.format import (
     EventRow,
     Header,
     LogFileError,

@@ -1,4 +1,4 @@
-"""Export the whole log as a log file (eventstore/logfile.py), streamed from one snapshot."""
+"""Export the whole log as a log file (eventstore/transfer/format.py), streamed from one snapshot."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import Protocol
 
 from sqlalchemy import Connection, Engine
 
-from eventstore.export_pages import read_page
-from eventstore.logfile import Header, Trailer, header_line, trailer_line
 from eventstore.store import head_position_in
+from eventstore.transfer.format import Header, Trailer, header_line, trailer_line
+from eventstore.transfer.pages import read_page
 
 BATCH_SIZE = 5000
 

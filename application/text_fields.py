@@ -15,7 +15,7 @@ once written.
   not ours. Only what cannot be stored is refused (NUL, a lone surrogate); Alertmanager
   drops a notification answered with a 4xx, so a harmless control character in a label
   must not cost an alert. Titles derived from such text are flattened to one line instead
-  (see ``api.hooks.mapping``).
+  (see ``monitoring.mapping``).
 """
 
 from __future__ import annotations

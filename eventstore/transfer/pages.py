@@ -14,7 +14,7 @@ from uuid import UUID
 import orjson
 from sqlalchemy import Connection
 
-from eventstore.logfile import event_line, format_time
+from eventstore.transfer.format import event_line, format_time
 
 _SQLITE_PAGE = (
     "SELECT position, stream_id, version, event_id, type, schema_version, data, metadata,"

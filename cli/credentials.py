@@ -9,9 +9,9 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.cli_database import migrated_engine, unreachable
-from api.credentials_copy import CredentialConflict, copy_credentials
-from api.settings import Settings
+from application.credentials_copy import CredentialConflict, copy_credentials
+from application.settings import Settings
+from cli.database import migrated_engine, unreachable
 
 credentials_app = typer.Typer(
     help="API tokens and integrations across databases (the log's export leaves them out).",

@@ -9,9 +9,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from api.cli_database import migrated_engine
-from api.integrations import IntegrationExists, IntegrationKind, IntegrationStore
-from api.settings import Settings
+from application.integrations import IntegrationExists, IntegrationKind, IntegrationStore
+from application.settings import Settings
+from cli.database import migrated_engine
 
 integrations_app = typer.Typer(
     help="Integrations: PagerDuty routing keys and generic webhook secrets.",

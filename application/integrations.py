@@ -21,7 +21,7 @@ from sqlalchemy import Column, Engine, String, Table, Uuid, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
-from api.credential_names import check_name
+from application.credential_names import check_name
 from eventstore.schema import metadata
 from eventstore.types import UtcDateTime
 

@@ -1,1 +1,0 @@
-"""Monitoring webhooks: each format is translated into alert reports for the domain."""

@@ -1,0 +1,1 @@
+"""The ``incidents`` command line."""

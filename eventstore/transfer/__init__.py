@@ -1,0 +1,1 @@
+"""The export/import format of the whole log: writer, reader, pages, bulk insert."""

@@ -1,0 +1,1 @@
+"""Inbound monitoring formats: payload models, validation and mapping to commands."""
