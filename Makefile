@@ -30,7 +30,7 @@ test: lint typecheck
 	$(BIN)/pytest -n 2 --dist loadfile
 
 unit: $(STAMP)
-	$(BIN)/pytest tests/unit -q
+	$(BIN)/pytest tests/domain -q
 
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'

@@ -1,13 +1,25 @@
-"""Opaque keyset cursors for paginated lists."""
+"""Opaque keyset cursors for paginated lists.
+
+A cursor is the sort key of a page's last row: two values joined by ``|``, in base64url
+without padding. Each list has its own ``Keyset`` naming the row's key columns and how
+to read them back; a cursor another list made, or nobody made, is a 422.
+"""
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
+
+A = TypeVar("A")
+B = TypeVar("B")
+R = TypeVar("R", bound=Mapping[str, Any])
 
 
 def _refused(cursor: str) -> RequestValidationError:
@@ -21,57 +33,53 @@ def _refused(cursor: str) -> RequestValidationError:
     return RequestValidationError([error])
 
 
-def encode_cursor(at: datetime, key: UUID) -> str:
-    raw = f"{at.isoformat()}|{key}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def _aware_time(text: str) -> datetime:
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        raise ValueError("naive time")
+    return parsed
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    """The (time, id) a cursor points after; 422 when this service did not make it."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, key = raw.split("|")
-        parsed = datetime.fromisoformat(at)
-        if parsed.tzinfo is None:
-            raise ValueError("naive time")
-        return parsed, UUID(key)
-    except ValueError as exc:
-        raise _refused(cursor) from exc
+def _text(value: object) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)
 
 
-def encode_board_cursor(due: date, position: int) -> str:
-    """A cursor after an action item on the board, which is ordered by (due date, position)."""
-    raw = f"{due.isoformat()}|{position}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+@dataclass(frozen=True, slots=True)
+class Keyset(Generic[A, B]):
+    """The cursor of a list ordered by two columns; ``parse_*`` read each value back."""
+
+    columns: tuple[str, str]
+    parse_first: Callable[[str], A]
+    parse_second: Callable[[str], B]
+
+    def encode(self, row: Mapping[str, Any]) -> str:
+        """The cursor pointing after ``row``."""
+        first, second = (_text(row[column]) for column in self.columns)
+        return base64.urlsafe_b64encode(f"{first}|{second}".encode()).decode().rstrip("=")
+
+    def decode(self, cursor: str | None) -> tuple[A, B] | None:
+        """The key a cursor points after (None without one); 422 when this list did not make it."""
+        if not cursor:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+            first, second = raw.split("|")
+            return self.parse_first(first), self.parse_second(second)
+        except ValueError as exc:
+            raise _refused(cursor) from exc
+
+    def page(self, rows: Sequence[R], limit: int) -> tuple[Sequence[R], str | None]:
+        """The first ``limit`` of ``rows`` (read one more than that) and the next page's cursor."""
+        page = rows[:limit]
+        return page, self.encode(page[-1]) if len(rows) > limit else None
 
 
-def decode_board_cursor(cursor: str) -> tuple[date, int]:
-    """The (due date, position) a board cursor points after; 422 when it is not one."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        due, position = raw.split("|")
-        return date.fromisoformat(due), int(position)
-    except ValueError as exc:
-        raise _refused(cursor) from exc
-
-
-def encode_timeline_cursor(occurred_at: datetime, position: int) -> str:
-    """A cursor after a timeline entry; the timeline is ordered by (occurred_at, position)."""
-    raw = f"{occurred_at.isoformat()}|{position}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_timeline_cursor(cursor: str) -> tuple[datetime, int]:
-    """The (occurred_at, position) a timeline cursor points after; 422 when it is not one."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, position = raw.split("|")
-        parsed = datetime.fromisoformat(at)
-        if parsed.tzinfo is None:
-            raise ValueError("naive time")
-        return parsed, int(position)
-    except ValueError as exc:
-        raise _refused(cursor) from exc
+SUMMARIES_CURSOR: Keyset[datetime, UUID] = Keyset(("declared_at", "incident_id"), _aware_time, UUID)
+"""Incident summaries, newest first: by (declared_at, incident_id)."""
+BOARD_CURSOR: Keyset[date, int] = Keyset(("due_date", "position"), date.fromisoformat, int)
+"""The action-item board, soonest due first: by (due_date, position)."""
+TIMELINE_CURSOR: Keyset[datetime, int] = Keyset(("occurred_at", "position"), _aware_time, int)
+"""A timeline, oldest first: by (occurred_at, position)."""
 
 
 def next_link(request: Request, cursor: str | None) -> str | None:

@@ -137,5 +137,4 @@ async def command_context(
 
 ServiceDep = Annotated[IncidentService, Depends(get_service)]
 ConnectionDep = Annotated[Connection, Depends(get_connection)]
-MetadataDep = Annotated[dict[str, Any], Depends(command_metadata)]
 CommandDep = Annotated[CommandContext, Depends(command_context)]

@@ -24,10 +24,10 @@ from sse_starlette.sse import SendTimeoutError
 from starlette.types import Receive, Scope, Send
 
 from api.problems import problem
-from api.schemas_events import LogEvent
+from api.schemas.events import LogEvent
 from application.log_watcher import LogWatcher
 from application.settings import Settings
-from eventstore.feed import LogFilter, LogPage, read_page
+from eventstore.feed import LogFilter, LogPage, read_log_page
 
 log = structlog.get_logger()
 
@@ -61,7 +61,7 @@ def event_message(event: LogEvent) -> ServerSentEvent:
 
 def _read(engine: Engine, after: int, log_filter: LogFilter) -> LogPage:
     with engine.connect() as conn:
-        return read_page(conn, after, BATCH, log_filter)
+        return read_log_page(conn, after, BATCH, log_filter)
 
 
 async def follow_log(
@@ -168,12 +168,7 @@ class LogStreamResponse(EventSourceResponse):
 
 
 def live_parts(app: FastAPI) -> tuple[LogWatcher, StreamSlots]:
-    """The app's watcher and slots, made on the first stream (on the event loop: no race)."""
-    state = app.state
-    if getattr(state, "log_watcher", None) is None:
-        settings: Settings = state.settings
-        state.log_watcher = LogWatcher(state.engine, settings.events_stream_poll_seconds)
-        state.stream_slots = StreamSlots(settings.events_stream_max_clients)
-    watcher: LogWatcher = state.log_watcher
-    slots: StreamSlots = state.stream_slots
+    """The app's log watcher (its runtime's) and stream slots, both made in ``create_app``."""
+    watcher: LogWatcher = app.state.log_watcher
+    slots: StreamSlots = app.state.stream_slots
     return watcher, slots

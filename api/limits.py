@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import orjson
+from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.problems import problem
 
 MAX_BODY_BYTES = 1024 * 1024
 BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -14,21 +16,6 @@ def _is_json(content_type: str) -> bool:
     return media == "application/json" or (
         media.startswith("application/") and media.endswith("+json")
     )
-
-
-async def _problem(send: Send, status: int, title: str, detail: str) -> None:
-    body = orjson.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail})
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 class BodyLimits:
@@ -52,49 +39,21 @@ class BodyLimits:
             return
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _problem(
-                send,
-                413,
-                "Content Too Large",
-                f"request bodies are limited to {self.max_bytes} bytes",
-            )
-            return
-        content_type = headers.get(b"content-type", b"").decode("latin-1")
-        has_body = declared not in (None, b"0") or b"transfer-encoding" in headers
-        if has_body and content_type and not _is_json(content_type):
-            await _problem(
-                send,
-                415,
-                "Unsupported Media Type",
-                f"send application/json, not {content_type.split(';')[0]!r}",
-            )
+        refusal = self._refusal(headers, declared)
+        if refusal is not None:
+            await refusal(scope, receive, send)
             return
         if declared is not None:
             # The server holds the client to its declared length, which is within limits.
             await self.app(scope, receive, send)
             return
         # No declared length (chunked): read up to the limit first, then hand it on.
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await _problem(
-                    send,
-                    413,
-                    "Content Too Large",
-                    f"request bodies are limited to {self.max_bytes} bytes",
-                )
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        buffered: Message = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        buffered = await self._read_within_limit(receive)
+        if buffered is None:
+            return  # the client went away
+        if isinstance(buffered, JSONResponse):
+            await buffered(scope, receive, send)
+            return
         delivered = False
 
         async def replay() -> Message:
@@ -105,3 +64,34 @@ class BodyLimits:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    def _too_large(self) -> JSONResponse:
+        # RFC 9110's name for 413; Python before 3.13 still says "Request Entity Too Large".
+        title = "Content Too Large"
+        return problem(413, f"request bodies are limited to {self.max_bytes} bytes", title=title)
+
+    def _refusal(self, headers: dict[bytes, bytes], declared: bytes | None) -> JSONResponse | None:
+        """The answer the headers alone call for: a declared length too large, or not JSON."""
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            return self._too_large()
+        content_type = headers.get(b"content-type", b"").decode("latin-1")
+        has_body = declared not in (None, b"0") or b"transfer-encoding" in headers
+        if has_body and content_type and not _is_json(content_type):
+            return problem(415, f"send application/json, not {content_type.split(';')[0]!r}")
+        return None
+
+    async def _read_within_limit(self, receive: Receive) -> Message | JSONResponse | None:
+        """The whole body as one message, a 413 once it passes the limit, None on a disconnect."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                return self._too_large()
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}

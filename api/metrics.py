@@ -41,7 +41,7 @@ class ProjectionLag(Collector):
 class Metrics:
     """One registry per application, so several apps in one process never collide."""
 
-    def __init__(self, engine: Engine, projections: Sequence[Projection]) -> None:
+    def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "incidents_http_requests",
@@ -61,6 +61,9 @@ class Metrics:
             "Events appended to the log by this process.",
             registry=self.registry,
         )
+
+    def watch_projections(self, engine: Engine, projections: Sequence[Projection]) -> None:
+        """Report each projection's lag and position, read from the database when scraped."""
         self.registry.register(ProjectionLag(engine, projections))
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -90,75 +91,91 @@ def _allowed_methods(request: Request) -> list[str]:
     return allowed
 
 
+async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+    return problem(_domain_status(exc), exc.detail)
+
+
+async def _conflict(_: Request, exc: ConcurrencyError) -> JSONResponse:
+    return problem(409, f"{exc}; read the incident again and retry")
+
+
+async def _conflict_as_is(_: Request, exc: Exception) -> JSONResponse:
+    return problem(409, str(exc))
+
+
+async def _unprocessable_as_is(_: Request, exc: Exception) -> JSONResponse:
+    return problem(422, str(exc))
+
+
+async def _precondition(_: Request, exc: PreconditionFailed) -> JSONResponse:
+    response = problem(412, str(exc), current_version=exc.actual)
+    response.headers["ETag"] = f'"{exc.actual}"'
+    return response
+
+
+async def _request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    refused = await refused_credentials(request)
+    if refused is not None:  # who may ask comes before what was asked
+        return await _http(request, refused)
+    unreadable = json_invalid(exc.errors())
+    if unreadable is not None:  # no field to name: the body as a whole cannot be read
+        return problem(400, unreadable)
+    return _invalid_fields(exc.errors(), "invalid request")
+
+
+async def _payload_refused(request: Request, exc: PayloadRefused) -> JSONResponse:
+    return await _request_invalid(request, RequestValidationError(exc.errors))
+
+
+async def _model_invalid(_: Request, exc: ValidationError) -> JSONResponse:
+    return _invalid_fields(exc.errors(), "invalid input")
+
+
+def _invalid_fields(raw_errors: Any, fallback: str) -> JSONResponse:
+    errors = _field_errors(raw_errors)
+    detail = "; ".join(f"{'.'.join(map(str, e['location']))}: {e['message']}" for e in errors)
+    return problem(422, detail or fallback, errors=errors)
+
+
+async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    detail = str(exc.detail)
+    unreadable = unparseable(exc) if exc.status_code == 400 else None
+    if unreadable is not None:  # FastAPI's bare 400 for a body it could not parse
+        refused = await refused_credentials(request)
+        if refused is not None:
+            return await _http(request, refused)
+        detail = unreadable
+    response = problem(exc.status_code, detail)
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    if exc.status_code == 405:
+        # Starlette names only the first route whose path matched; RFC 9110 wants all.
+        response.headers["Allow"] = ", ".join(_allowed_methods(request))
+    return response
+
+
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("request.failed")
+    return unexpected_failure()
+
+
+HANDLERS: tuple[tuple[type[Exception], Callable[..., Awaitable[JSONResponse]]], ...] = (
+    (DomainError, _domain),
+    (ConcurrencyError, _conflict),
+    (EventIdConflict, _conflict_as_is),
+    (InvalidEventData, _unprocessable_as_is),
+    (IdempotencyMismatch, _unprocessable_as_is),
+    (PreconditionFailed, _precondition),
+    (RequestValidationError, _request_invalid),
+    (PayloadRefused, _payload_refused),
+    (ValidationError, _model_invalid),
+    (StarletteHTTPException, _http),
+    (Exception, _unexpected),
+)
+"""Each failure and the handler that turns it into a problem document."""
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every failure into a problem document."""
-
-    @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return problem(_domain_status(exc), exc.detail)
-
-    @app.exception_handler(ConcurrencyError)
-    async def _conflict(_: Request, exc: ConcurrencyError) -> JSONResponse:
-        return problem(409, f"{exc}; read the incident again and retry")
-
-    @app.exception_handler(EventIdConflict)
-    async def _event_id(_: Request, exc: EventIdConflict) -> JSONResponse:
-        return problem(409, str(exc))
-
-    @app.exception_handler(InvalidEventData)
-    async def _invalid_data(_: Request, exc: InvalidEventData) -> JSONResponse:
-        return problem(422, str(exc))
-
-    @app.exception_handler(IdempotencyMismatch)
-    async def _idempotency(_: Request, exc: IdempotencyMismatch) -> JSONResponse:
-        return problem(422, str(exc))
-
-    @app.exception_handler(PreconditionFailed)
-    async def _precondition(_: Request, exc: PreconditionFailed) -> JSONResponse:
-        response = problem(412, str(exc), current_version=exc.actual)
-        response.headers["ETag"] = f'"{exc.actual}"'
-        return response
-
-    @app.exception_handler(RequestValidationError)
-    async def _request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        refused = await refused_credentials(request)
-        if refused is not None:  # who may ask comes before what was asked
-            return await _http(request, refused)
-        unreadable = json_invalid(exc.errors())
-        if unreadable is not None:  # no field to name: the body as a whole cannot be read
-            return problem(400, unreadable)
-        errors = _field_errors(exc.errors())
-        detail = "; ".join(f"{'.'.join(map(str, e['location']))}: {e['message']}" for e in errors)
-        return problem(422, detail or "invalid request", errors=errors)
-
-    @app.exception_handler(PayloadRefused)
-    async def _payload_refused(request: Request, exc: PayloadRefused) -> JSONResponse:
-        return await _request_invalid(request, RequestValidationError(exc.errors))
-
-    @app.exception_handler(ValidationError)
-    async def _model_invalid(_: Request, exc: ValidationError) -> JSONResponse:
-        errors = _field_errors(exc.errors())
-        detail = "; ".join(f"{'.'.join(map(str, e['location']))}: {e['message']}" for e in errors)
-        return problem(422, detail or "invalid input", errors=errors)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = str(exc.detail)
-        unreadable = unparseable(exc) if exc.status_code == 400 else None
-        if unreadable is not None:  # FastAPI's bare 400 for a body it could not parse
-            refused = await refused_credentials(request)
-            if refused is not None:
-                return await _http(request, refused)
-            detail = unreadable
-        response = problem(exc.status_code, detail)
-        for name, value in (exc.headers or {}).items():
-            response.headers[name] = value
-        if exc.status_code == 405:
-            # Starlette names only the first route whose path matched; RFC 9110 wants all.
-            response.headers["Allow"] = ", ".join(_allowed_methods(request))
-        return response
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("request.failed")
-        return problem(500, "the server failed to handle this request; it has been logged")
+    for error, handler in HANDLERS:
+        app.add_exception_handler(error, handler)

@@ -26,6 +26,7 @@ from sqlalchemy import (
     select,
 )
 
+from domain.values import incident_id_of
 from eventstore import AppendResult
 from eventstore.schema import metadata
 from eventstore.types import UtcDateTime, json_document
@@ -135,4 +136,5 @@ def forget_expired(conn: Connection, now: datetime | None = None) -> int:
 
 
 def incident_of(result: AppendResult) -> UUID:
-    return UUID(result.stream_id.removeprefix("incident-"))
+    """The incident the remembered command wrote to."""
+    return incident_id_of(result.stream_id)

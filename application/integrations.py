@@ -10,18 +10,18 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from uuid import UUID, uuid4
 
-from sqlalchemy import Column, Engine, String, Table, Uuid, select, update
+from sqlalchemy import Column, Engine, String, Table, Uuid, select
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
 from application.credential_names import check_name
+from application.credential_store import LookupCache, revoke_named
 from eventstore.schema import metadata
 from eventstore.types import UtcDateTime
 
@@ -100,8 +100,7 @@ class IntegrationStore:
     def __init__(self, engine: Engine, cache_seconds: float = 5.0) -> None:
         self.engine = engine
         self.cache_seconds = cache_seconds
-        self._cache: dict[tuple[str, str], tuple[float, Integration | None]] = {}
-        self._lock = threading.Lock()
+        self._cache: LookupCache[tuple[str, str], Integration | None] = LookupCache()
 
     def create(
         self,
@@ -164,15 +163,9 @@ class IntegrationStore:
 
     def revoke(self, name: str) -> bool:
         """Revoke by name; False when there is no such live integration."""
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                update(integrations)
-                .where(integrations.c.name == name, integrations.c.revoked_at.is_(None))
-                .values(revoked_at=datetime.now(UTC))
-            )
-        with self._lock:
-            self._cache.clear()
-        return result.rowcount > 0
+        revoked = revoke_named(self.engine, integrations, name)
+        self._cache.clear()
+        return revoked
 
     def by_routing_key(self, routing_key: str) -> Integration | None:
         """The live pagerduty integration with this routing key, or None."""
@@ -185,15 +178,11 @@ class IntegrationStore:
 
     def _cached(self, key: tuple[str, str]) -> Integration | None:
         now = time.monotonic()
-        with self._lock:
-            cached = self._cache.get(key)
-        if cached is not None and now - cached[0] < self.cache_seconds:
-            return cached[1]
+        known, found = self._cache.fresh(key, self.cache_seconds)
+        if known:
+            return found
         found = self._find(*key)
-        with self._lock:
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[key] = (now, found)
+        self._cache.put(key, found, now)
         return found
 
     def _find(self, how: str, value: str) -> Integration | None:

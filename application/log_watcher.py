@@ -76,6 +76,18 @@ class LogWatcher:
             with self._lock:
                 self._waiters.discard(wakeup)
 
+    def close(self) -> None:
+        """Retire the listening thread; a stream that subscribes later starts a new one,
+        as an engine that was disposed opens new connections when used again.
+
+        Waits for the thread at most one wait, so its connection is given back before
+        the engine is disposed whenever that can be done without holding up shutdown.
+        """
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout=self._wait_seconds)
+
     def _run(self) -> None:
         while True:
             try:

@@ -6,17 +6,17 @@ import contextlib
 import hashlib
 import hmac
 import secrets
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from uuid import UUID, uuid4
 
-from sqlalchemy import Column, Engine, String, Table, Uuid, select, update
+from sqlalchemy import Column, Engine, String, Table, Uuid, select
 from sqlalchemy.exc import IntegrityError
 
 from application.credential_names import check_name
+from application.credential_store import LookupCache, revoke_named
 from eventstore.schema import metadata
 from eventstore.types import UtcDateTime
 
@@ -76,8 +76,7 @@ class TokenStore:
     def __init__(self, engine: Engine, cache_seconds: float = 5.0) -> None:
         self.engine = engine
         self.cache_seconds = cache_seconds
-        self._cache: dict[str, tuple[float, Principal | None]] = {}
-        self._lock = threading.Lock()
+        self._cache: LookupCache[str, Principal | None] = LookupCache()
 
     def create(self, name: str, scopes: set[Scope], token: str | None = None) -> str:
         """A new token (returned once, never stored in clear).
@@ -141,25 +140,14 @@ class TokenStore:
 
     def revoke(self, name: str) -> bool:
         """Revoke a token by name; False when there is no such live token."""
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                update(api_tokens)
-                .where(api_tokens.c.name == name, api_tokens.c.revoked_at.is_(None))
-                .values(revoked_at=datetime.now(UTC))
-            )
-        with self._lock:
-            self._cache.clear()
-        return result.rowcount > 0
+        revoked = revoke_named(self.engine, api_tokens, name)
+        self._cache.clear()
+        return revoked
 
     def cached(self, token: str) -> tuple[bool, Principal | None]:
         """``(True, principal or None)`` when the token was checked recently, without I/O;
         ``(False, None)`` when only ``authenticate`` can tell."""
-        digest = _hash(token)
-        with self._lock:
-            cached = self._cache.get(digest)
-        if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
-            return True, cached[1]
-        return False, None
+        return self._cache.fresh(_hash(token), self.cache_seconds)
 
     def authenticate(self, token: str) -> Principal | None:
         """The principal of a live token, or None."""
@@ -177,8 +165,5 @@ class TokenStore:
             and hmac.compare_digest(row.token_hash, digest)
         ):
             principal = Principal(row.name, frozenset(Scope(s) for s in row.scopes.split(",") if s))
-        with self._lock:
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[digest] = (now, principal)
+        self._cache.put(digest, principal, now)
         return principal

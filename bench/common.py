@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import Engine
 
-from application.migrations import migrate
+from application.schema_migrations import migrate
 from eventstore.engine import create_engine
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -5,27 +5,21 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from application.integrations import IntegrationExists, IntegrationKind, IntegrationStore
-from application.settings import Settings
-from cli.database import migrated_engine
+from application.integrations import Integration, IntegrationExists, IntegrationKind
+from cli.database import DatabaseOption, opened, settings_for
+from cli.output import console, moment, refuse, revoked, show_table
 
 integrations_app = typer.Typer(
     help="Integrations: PagerDuty routing keys and generic webhook secrets.",
     no_args_is_help=True,
 )
-console = Console(stderr=True)
 
-DatabaseOption = Annotated[
-    str | None, typer.Option("--database-url", help="Overrides INCIDENTS_DATABASE_URL.")
-]
-
-
-def _store(database_url: str | None) -> IntegrationStore:
-    return IntegrationStore(migrated_engine(database_url or Settings().database_url, console))
+RECEIVERS = {
+    IntegrationKind.PAGERDUTY: "routing key for POST /hooks/pagerduty/v2/enqueue",
+    IntegrationKind.GENERIC: "HMAC secret for POST /hooks/generic",
+}
+"""What an integration's credential is, and where it is sent."""
 
 
 @integrations_app.command("create")
@@ -42,47 +36,42 @@ def create(
     database_url: DatabaseOption = None,
 ) -> None:
     """Create an integration; its routing key (pagerduty) or secret (generic) is printed once."""
-    try:
-        created = _store(database_url).create(name, kind, service, routing_key=routing_key)
-    except (IntegrationExists, ValueError) as exc:  # InvalidName is a ValueError
-        console.print(f"[red]{escape(str(exc))}[/]", soft_wrap=True)
-        raise typer.Exit(1) from exc
+    with opened(settings_for(database_url)) as runtime:
+        try:
+            created = runtime.integrations.create(name, kind, service, routing_key=routing_key)
+        except (IntegrationExists, ValueError) as exc:  # InvalidName is a ValueError
+            refuse(exc)
     integration = created.integration
-    if kind is IntegrationKind.PAGERDUTY:
-        console.print(
-            f"integration {integration.name} ({integration.integration_id}): routing key for"
-            " POST /hooks/pagerduty/v2/enqueue (shown only now):",
-            soft_wrap=True,
-        )
-    else:
-        console.print(
-            f"integration {integration.name} ({integration.integration_id}): HMAC secret for"
-            " POST /hooks/generic (shown only now):",
-            soft_wrap=True,
-        )
+    console.print(
+        f"integration {integration.name} ({integration.integration_id}): {RECEIVERS[kind]}"
+        " (shown only now):",
+        soft_wrap=True,
+    )
     typer.echo(created.credential)
 
 
 @integrations_app.command("list")
 def list_(database_url: DatabaseOption = None) -> None:
     """List integrations (never their keys or secrets)."""
-    table = Table("name", "id", "kind", "service", "created", "revoked")
-    for found in _store(database_url).list():
-        table.add_row(
-            found.name,
-            str(found.integration_id),
-            found.kind.value,
-            found.service or "",
-            found.created_at.isoformat(timespec="seconds"),
-            found.revoked_at.isoformat(timespec="seconds") if found.revoked_at else "",
-        )
-    Console().print(table)
+    with opened(settings_for(database_url)) as runtime:
+        found = runtime.integrations.list()
+    show_table(("name", "id", "kind", "service", "created", "revoked"), map(_row, found))
+
+
+def _row(found: Integration) -> tuple[str, ...]:
+    return (
+        found.name,
+        str(found.integration_id),
+        found.kind.value,
+        found.service or "",
+        moment(found.created_at),
+        moment(found.revoked_at),
+    )
 
 
 @integrations_app.command("revoke")
 def revoke(name: str, database_url: DatabaseOption = None) -> None:
     """Revoke an integration by name (running servers notice within a few seconds)."""
-    if not _store(database_url).revoke(name):
-        console.print(f"[red]no live integration named {name!r}[/]")
-        raise typer.Exit(1)
-    console.print(f"revoked {name}")
+    with opened(settings_for(database_url)) as runtime:
+        done = runtime.integrations.revoke(name)
+    revoked(done, "integration", name)

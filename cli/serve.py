@@ -1,4 +1,4 @@
-"""What ``incidents serve`` does before the first request: listen, migrate, tell how to start.
+"""``incidents serve``: listen, migrate, tell how to start, then serve the HTTP API.
 
 The port is bound before anything else, so a port in use is reported (and the command
 exits 1) before a database is created and before "listening" is printed. What is
@@ -8,28 +8,51 @@ printed then works as pasted: the curl example carries a token whenever one is k
 from __future__ import annotations
 
 import errno
+import os
 import socket
 from dataclasses import dataclass
+from typing import Annotated, Any
 
 import typer
 import uvicorn
-from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine
 from uvicorn.supervisors import Multiprocess
 
-from application.migrations import current_revision, head_revision, migrate
+from application.bootstrap import build
+from application.schema_migrations import current_revision, head_revision, migrate
 from application.settings import Settings
 from application.tokens import Scope, TokenStore
-from cli.database import unreachable
-from eventstore.engine import create_engine, normalise_url
+from cli.database import DatabaseOption, refusals, settings_for
+from cli.output import console
+from eventstore.engine import normalise_url
 
 BACKLOG = 2048
 """Pending connections, as uvicorn's default."""
 EXAMPLE_BODY = '{"title": "Checkout returns 502", "severity": "SEV2", "services": ["checkout"]}'
 
 
-def listen(host: str, port: int, console: Console) -> socket.socket:
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    database_url: DatabaseOption = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Server processes, each with its own request threads.")
+    ] = 1,
+) -> None:
+    """Migrate, then serve the HTTP API."""
+    settings = settings_for(database_url)
+    settings = settings.model_copy(
+        update={"host": host or settings.host, "port": port or settings.port}
+    )
+    with listen(settings.host, settings.port) as sock:
+        credential = prepare(settings, database_url)
+        config = server_config(settings, workers)
+        announce(f"http://{settings.host}:{settings.port}", credential)
+        run(config, sock)
+
+
+def listen(host: str, port: int) -> socket.socket:
     """A socket bound to ``host:port`` for the server; exit 1 with one line if it cannot be."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -55,18 +78,30 @@ def listen(host: str, port: int, console: Console) -> socket.socket:
     return sock
 
 
-def prepare_database(url: str, console: Console) -> None:
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """How the printed example authenticates: a literal token or a shell variable."""
+
+    header: str
+    note: str | None = None
+
+
+def prepare(settings: Settings, database_option: str | None) -> Credential:
+    """Migrate the database, and learn (or make) the token the example request shows."""
+    runtime = build(settings)
+    try:
+        prepare_database(runtime.engine, settings.database_url)
+        return first_admin_token(runtime.tokens, settings, database_option)
+    finally:
+        runtime.close()
+
+
+def prepare_database(engine: Engine, url: str) -> None:
     """Migrate, saying whether the database was created now or was there already."""
     shown = normalise_url(url).render_as_string()
-    engine = create_engine(url)
-    try:
+    with refusals(url=url):
         created = current_revision(engine) is None
         migrate(engine)
-    except SQLAlchemyError as exc:
-        console.print(unreachable(url, exc), soft_wrap=True)
-        raise typer.Exit(1) from exc
-    finally:
-        engine.dispose()
     if created:
         console.print(
             f"[green]created the database[/] {escape(shown)} (schema {head_revision()})",
@@ -76,36 +111,23 @@ def prepare_database(url: str, console: Console) -> None:
         console.print(f"[green]database is up to date[/] ({escape(shown)})", soft_wrap=True)
 
 
-@dataclass(frozen=True, slots=True)
-class Credential:
-    """How the printed example authenticates: a literal token or a shell variable."""
-
-    header: str
-    note: str | None = None
-
-
 def first_admin_token(
-    settings: Settings, database_option: str | None, console: Console
+    tokens: TokenStore, settings: Settings, database_option: str | None
 ) -> Credential:
     """On a database without tokens, create an admin token and show it this once."""
     if settings.admin_token:
         # Never echoed: it came from the environment, where the shell can expand it.
         return Credential('-H "Authorization: Bearer $INCIDENTS_ADMIN_TOKEN"')
-    engine = create_engine(settings.database_url)
-    try:
-        store = TokenStore(engine)
-        if store.list():
-            # A password in the URL is not printed: this line may end up in a log.
-            shown = normalise_url(database_option).render_as_string() if database_option else ""
-            option = f" --database-url '{shown}'" if shown else ""
-            return Credential(
-                '-H "Authorization: Bearer $TOKEN"',
-                "Tokens are shown only when they are created. For a new admin token:"
-                f" TOKEN=$(incidents tokens create NAME --scope admin{option})",
-            )
-        token = store.create("admin", {Scope.ADMIN})
-    finally:
-        engine.dispose()
+    if tokens.list():
+        # A password in the URL is not printed: this line may end up in a log.
+        shown = normalise_url(database_option).render_as_string() if database_option else ""
+        option = f" --database-url '{shown}'" if shown else ""
+        return Credential(
+            '-H "Authorization: Bearer $TOKEN"',
+            "Tokens are shown only when they are created. For a new admin token:"
+            f" TOKEN=$(incidents tokens create NAME --scope admin{option})",
+        )
+    token = tokens.create("admin", {Scope.ADMIN})
     console.print(
         "[bold yellow]Created the first admin token (shown only now; store it safely):[/]\n"
         f"  {token}\n"
@@ -115,7 +137,21 @@ def first_admin_token(
     return Credential(f"-H 'Authorization: Bearer {token}'")
 
 
-def announce(url: str, credential: Credential, console: Console) -> None:
+def server_config(settings: Settings, workers: int) -> uvicorn.Config:
+    """uvicorn's configuration: this process's app, or ``workers`` processes building theirs."""
+    # log_config=None: uvicorn's records go through the app's chain (scrubbed, JSON).
+    options: dict[str, Any] = {"log_level": "warning", "log_config": None}
+    if workers == 1:
+        from api.app import create_app
+
+        return uvicorn.Config(create_app(settings), **options)
+    # Each worker process builds its own app from the environment, so the options
+    # given here travel as the INCIDENTS_* variables Settings reads.
+    os.environ["INCIDENTS_DATABASE_URL"] = settings.database_url
+    return uvicorn.Config("api.app:create_app", factory=True, workers=workers, **options)
+
+
+def announce(url: str, credential: Credential) -> None:
     """The line saying the server listens, and a request that works as pasted."""
     console.print(
         f"[bold]Incident Ledger[/] listening on {url}  (API docs: {url}/docs)", soft_wrap=True

@@ -61,11 +61,19 @@ def _add(state: Incident, cmd: c.AddActionItem) -> list[e.DomainEvent]:
     ]
 
 
-def _reassign(state: Incident, cmd: c.ReassignActionItem) -> list[e.DomainEvent]:
+def _changed_item(
+    state: Incident, cmd: c.ActionItemCommand, field: str, already: str
+) -> ActionItem:
+    """The item the command changes; RuleViolation when ``field`` already has the command's value."""
     require_incident(state, cmd)
     item = _item(state, cmd.item_id)
-    if item.owner == cmd.owner:
-        raise RuleViolation(f"action item {cmd.item_id} is already owned by {cmd.owner}")
+    if getattr(item, field) == getattr(cmd, field):
+        raise RuleViolation(f"action item {cmd.item_id} {already}")
+    return item
+
+
+def _reassign(state: Incident, cmd: c.ReassignActionItem) -> list[e.DomainEvent]:
+    item = _changed_item(state, cmd, "owner", f"is already owned by {cmd.owner}")
     return [
         e.ActionItemReassigned(
             occurred_at=cmd.at, item_id=cmd.item_id, owner=cmd.owner, previous_owner=item.owner
@@ -74,10 +82,7 @@ def _reassign(state: Incident, cmd: c.ReassignActionItem) -> list[e.DomainEvent]
 
 
 def _reschedule(state: Incident, cmd: c.RescheduleActionItem) -> list[e.DomainEvent]:
-    require_incident(state, cmd)
-    item = _item(state, cmd.item_id)
-    if item.due_date == cmd.due_date:
-        raise RuleViolation(f"action item {cmd.item_id} is already due on {cmd.due_date}")
+    item = _changed_item(state, cmd, "due_date", f"is already due on {cmd.due_date}")
     _check_due(state, cmd.due_date)
     return [
         e.ActionItemRescheduled(
@@ -90,10 +95,7 @@ def _reschedule(state: Incident, cmd: c.RescheduleActionItem) -> list[e.DomainEv
 
 
 def _retitle(state: Incident, cmd: c.RetitleActionItem) -> list[e.DomainEvent]:
-    require_incident(state, cmd)
-    item = _item(state, cmd.item_id)
-    if item.title == cmd.title:
-        raise RuleViolation(f"action item {cmd.item_id} is already titled '{cmd.title}'")
+    item = _changed_item(state, cmd, "title", f"is already titled '{cmd.title}'")
     return [
         e.ActionItemRetitled(
             occurred_at=cmd.at, item_id=cmd.item_id, title=cmd.title, previous=item.title
@@ -102,10 +104,8 @@ def _retitle(state: Incident, cmd: c.RetitleActionItem) -> list[e.DomainEvent]:
 
 
 def _reprioritize(state: Incident, cmd: c.ReprioritizeActionItem) -> list[e.DomainEvent]:
-    require_incident(state, cmd)
-    item = _item(state, cmd.item_id)
-    if item.priority is cmd.priority:
-        raise RuleViolation(f"action item {cmd.item_id} already has priority {cmd.priority.value}")
+    already = f"already has priority {cmd.priority.value}"
+    item = _changed_item(state, cmd, "priority", already)
     return [
         e.ActionItemReprioritized(
             occurred_at=cmd.at, item_id=cmd.item_id, priority=cmd.priority, previous=item.priority
@@ -136,10 +136,7 @@ def _change_status(state: Incident, cmd: c.ChangeActionItemStatus) -> list[e.Dom
 
 
 def _link(state: Incident, cmd: c.LinkTicket) -> list[e.DomainEvent]:
-    require_incident(state, cmd)
-    item = _item(state, cmd.item_id)
-    if item.ticket_url == cmd.ticket_url:
-        raise RuleViolation(f"action item {cmd.item_id} is already linked to {cmd.ticket_url}")
+    _changed_item(state, cmd, "ticket_url", f"is already linked to {cmd.ticket_url}")
     return [
         e.ActionItemTicketLinked(occurred_at=cmd.at, item_id=cmd.item_id, ticket_url=cmd.ticket_url)
     ]

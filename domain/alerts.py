@@ -16,7 +16,14 @@ from typing import Any
 from domain import commands as c
 from domain import events as e
 from domain.errors import IncidentEnded, RuleViolation
-from domain.state import Alert, Incident, frozen_map, not_in_future, require_incident
+from domain.state import (
+    Alert,
+    Incident,
+    declaration,
+    frozen_map,
+    not_in_future,
+    require_incident,
+)
 from domain.values import AlertStatus, Status
 
 FOLLOWS_REASON = "the alert group fired again after the previous incident ended"
@@ -56,16 +63,7 @@ def _declaration(cmd: c.RecordAlerts, fresh: list[c.AlertReport]) -> list[e.Doma
     started = min(report.starts_at or cmd.at for report in fresh)
     not_in_future("startsAt", started, cmd.at)
     declared: list[e.DomainEvent] = [
-        e.IncidentDeclared(
-            occurred_at=cmd.at,
-            incident_id=cmd.incident_id,
-            title=cmd.title,
-            severity=cmd.severity,
-            services=tuple(dict.fromkeys(cmd.services)),
-            summary=cmd.summary,
-            started_at=started,
-            detected_at=started,
-        )
+        declaration(cmd, cmd.title, cmd.severity, started_at=started, detected_at=started)
     ]
     if cmd.previous_incident_id is not None:
         if cmd.previous_incident_id == cmd.incident_id:

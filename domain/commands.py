@@ -125,8 +125,13 @@ class PublishPostmortem(Command):
     pass
 
 
-class AddActionItem(Command):
+class ActionItemCommand(Command):
+    """Base of the commands on one action item."""
+
     item_id: UUID
+
+
+class AddActionItem(ActionItemCommand):
     title: Title
     kind: ActionKind
     owner: Person
@@ -135,43 +140,35 @@ class AddActionItem(Command):
     ticket_url: TicketUrl | None = None
 
 
-class ReassignActionItem(Command):
-    item_id: UUID
+class ReassignActionItem(ActionItemCommand):
     owner: Person
 
 
-class RescheduleActionItem(Command):
-    item_id: UUID
+class RescheduleActionItem(ActionItemCommand):
     due_date: date
 
 
-class RetitleActionItem(Command):
-    item_id: UUID
+class RetitleActionItem(ActionItemCommand):
     title: Title
 
 
-class ReprioritizeActionItem(Command):
-    item_id: UUID
+class ReprioritizeActionItem(ActionItemCommand):
     priority: Priority
 
 
-class ChangeActionItemStatus(Command):
+class ChangeActionItemStatus(ActionItemCommand):
     """Also reopens a done or abandoned item (status ``open``)."""
 
-    item_id: UUID
     status: ActionStatus
     reason: Reason | None = None
 
 
-class LinkTicket(Command):
-    item_id: UUID
+class LinkTicket(ActionItemCommand):
     ticket_url: TicketUrl
 
 
-class UnlinkTicket(Command):
+class UnlinkTicket(ActionItemCommand):
     """Remove the item's link to an issue tracker."""
-
-    item_id: UUID
 
 
 # --- monitoring ----------------------------------------------------------------------------

@@ -3,244 +3,102 @@
 The stored name of an event is its ``type`` string, never a module path, so classes
 can move freely. ``data`` holds every field but ``type``, ``schema_version`` and
 ``occurred_at``, which the log keeps in columns of their own.
+
+The event classes live in one module per family; every one is reachable from here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
-from typing import Annotated, Any, Literal, get_args
-from uuid import UUID
+from datetime import datetime
+from typing import Annotated, Any, get_args
 
 from pydantic import Field, TypeAdapter
 
-# Re-exported: every event class is reachable from this module.
-from domain.alert_events import AlertAcknowledged as AlertAcknowledged
-from domain.alert_events import AlertFired as AlertFired
-from domain.alert_events import AlertResolved as AlertResolved
-from domain.alert_events import AlertsCleared as AlertsCleared
-from domain.alert_events import IncidentLinked as IncidentLinked
-from domain.event_base import DomainEvent as DomainEvent
-from domain.values import (
-    ActionKind,
-    ActionStatus,
-    LongText,
-    NoteText,
-    NoteVisibility,
-    Person,
-    Priority,
-    Reason,
-    Role,
-    Section,
-    SectionText,
-    ServiceName,
-    Severity,
-    Status,
-    TicketUrl,
-    Title,
-    UtcDatetime,
+from domain.action_item_events import (
+    ActionItemAdded,
+    ActionItemReassigned,
+    ActionItemReprioritized,
+    ActionItemRescheduled,
+    ActionItemRetitled,
+    ActionItemStatusChanged,
+    ActionItemTicketLinked,
 )
+from domain.alert_events import (
+    AlertAcknowledged,
+    AlertFired,
+    AlertResolved,
+    AlertsCleared,
+    IncidentLinked,
+)
+from domain.event_base import DomainEvent
+from domain.incident_events import (
+    ImpactUpdated,
+    IncidentAcknowledged,
+    IncidentDeclared,
+    IncidentMitigated,
+    IncidentSeverityChanged,
+    IncidentStatusChanged,
+    NoteAdded,
+    NoteAmended,
+    NoteRedacted,
+    ParticipantAdded,
+    ResolutionUpdated,
+    RoleAssigned,
+    RootCauseUpdated,
+    ServicesChanged,
+)
+from domain.postmortem_events import (
+    PostmortemPublished,
+    PostmortemReviewRequested,
+    PostmortemSectionEdited,
+)
+from domain.values import NoteVisibility
 
-
-class IncidentDeclared(DomainEvent):
-    type: Literal["incident.declared"] = "incident.declared"
-    schema_version: Literal[1] = 1
-    incident_id: UUID
-    title: Title
-    severity: Severity
-    services: tuple[ServiceName, ...] = ()
-    summary: str | None = None
-    started_at: UtcDatetime
-    detected_at: UtcDatetime
-
-
-class IncidentAcknowledged(DomainEvent):
-    type: Literal["incident.acknowledged"] = "incident.acknowledged"
-    schema_version: Literal[1] = 1
-
-
-class IncidentStatusChanged(DomainEvent):
-    type: Literal["incident.status_changed"] = "incident.status_changed"
-    schema_version: Literal[1] = 1
-    from_status: Status
-    to_status: Status
-
-
-class IncidentSeverityChanged(DomainEvent):
-    type: Literal["incident.severity_changed"] = "incident.severity_changed"
-    schema_version: Literal[1] = 1
-    from_severity: Severity
-    to_severity: Severity
-    reason: Reason | None = None
-
-
-class NoteAdded(DomainEvent):
-    """A note on the timeline. Version 2 added ``visibility``; see ``upcast_note_added_v1_v2``."""
-
-    type: Literal["timeline.note_added"] = "timeline.note_added"
-    schema_version: Literal[2] = 2
-    note_id: UUID
-    text: NoteText
-    visibility: NoteVisibility
-
-
-class NoteAmended(DomainEvent):
-    type: Literal["timeline.note_amended"] = "timeline.note_amended"
-    schema_version: Literal[1] = 1
-    note_id: UUID
-    text: NoteText | None = None
-    note_occurred_at: UtcDatetime | None = None
-    """The corrected time of the noted fact; ``occurred_at`` is when the amendment was made."""
-
-
-class NoteRedacted(DomainEvent):
-    type: Literal["timeline.note_redacted"] = "timeline.note_redacted"
-    schema_version: Literal[1] = 1
-    note_id: UUID
-    reason: Reason
-
-
-# --- incident facts (issue summary) ---------------------------------------------------------
-
-
-class ImpactUpdated(DomainEvent):
-    type: Literal["incident.impact_updated"] = "incident.impact_updated"
-    schema_version: Literal[1] = 1
-    impact: LongText
-
-
-class RootCauseUpdated(DomainEvent):
-    type: Literal["incident.root_cause_updated"] = "incident.root_cause_updated"
-    schema_version: Literal[1] = 1
-    root_cause: LongText
-
-
-class ResolutionUpdated(DomainEvent):
-    type: Literal["incident.resolution_updated"] = "incident.resolution_updated"
-    schema_version: Literal[1] = 1
-    resolution: LongText
-
-
-class IncidentMitigated(DomainEvent):
-    """The impact stopped (``occurred_at``), possibly before the cause was fixed."""
-
-    type: Literal["incident.mitigated"] = "incident.mitigated"
-    schema_version: Literal[1] = 1
-
-
-class RoleAssigned(DomainEvent):
-    type: Literal["incident.role_assigned"] = "incident.role_assigned"
-    schema_version: Literal[1] = 1
-    role: Role
-    person: Person
-    previous: Person | None = None
-
-
-class ParticipantAdded(DomainEvent):
-    type: Literal["incident.participant_added"] = "incident.participant_added"
-    schema_version: Literal[1] = 1
-    person: Person
-
-
-class ServicesChanged(DomainEvent):
-    type: Literal["incident.services_changed"] = "incident.services_changed"
-    schema_version: Literal[1] = 1
-    services: tuple[ServiceName, ...]
-
-
-# --- postmortem --------------------------------------------------------------------------
-
-
-class PostmortemSectionEdited(DomainEvent):
-    """The full new text of one section, in the revision being written."""
-
-    type: Literal["postmortem.section_edited"] = "postmortem.section_edited"
-    schema_version: Literal[1] = 1
-    revision: int = Field(ge=1)
-    section: Section
-    text: SectionText
-
-
-class PostmortemReviewRequested(DomainEvent):
-    type: Literal["postmortem.review_requested"] = "postmortem.review_requested"
-    schema_version: Literal[1] = 1
-    revision: int = Field(ge=1)
-
-
-class PostmortemPublished(DomainEvent):
-    type: Literal["postmortem.published"] = "postmortem.published"
-    schema_version: Literal[1] = 1
-    revision: int = Field(ge=1)
-
-
-# --- action items ------------------------------------------------------------------------
-
-
-class ActionItemAdded(DomainEvent):
-    type: Literal["action_item.added"] = "action_item.added"
-    schema_version: Literal[1] = 1
-    item_id: UUID
-    title: Title
-    kind: ActionKind
-    owner: Person
-    due_date: date
-    priority: Priority
-    ticket_url: TicketUrl | None = None
-
-
-class ActionItemReassigned(DomainEvent):
-    type: Literal["action_item.reassigned"] = "action_item.reassigned"
-    schema_version: Literal[1] = 1
-    item_id: UUID
-    owner: Person
-    previous_owner: Person
-
-
-class ActionItemRescheduled(DomainEvent):
-    type: Literal["action_item.rescheduled"] = "action_item.rescheduled"
-    schema_version: Literal[1] = 1
-    item_id: UUID
-    due_date: date
-    previous_due_date: date
-
-
-class ActionItemRetitled(DomainEvent):
-    type: Literal["action_item.retitled"] = "action_item.retitled"
-    schema_version: Literal[1] = 1
-    item_id: UUID
-    title: Title
-    previous: Title
-
-
-class ActionItemReprioritized(DomainEvent):
-    type: Literal["action_item.reprioritized"] = "action_item.reprioritized"
-    schema_version: Literal[1] = 1
-    item_id: UUID
-    priority: Priority
-    previous: Priority
-
-
-class ActionItemStatusChanged(DomainEvent):
-    type: Literal["action_item.status_changed"] = "action_item.status_changed"
-    schema_version: Literal[1] = 1
-    item_id: UUID
-    from_status: ActionStatus
-    to_status: ActionStatus
-    reason: Reason | None = None
-
-
-class ActionItemTicketLinked(DomainEvent):
-    """The item's ticket link is now ``ticket_url``; ``None`` means the link was removed.
-
-    Version 2 allowed ``None``; version 1 always named a ticket, so it reads unchanged
-    (``upcast_ticket_linked_v1_v2``).
-    """
-
-    type: Literal["action_item.ticket_linked"] = "action_item.ticket_linked"
-    schema_version: Literal[2] = 2
-    item_id: UUID
-    ticket_url: TicketUrl | None
-
+__all__ = [
+    "CURRENT_VERSIONS",
+    "EVENT_ADAPTER",
+    "UPCASTERS",
+    "ActionItemAdded",
+    "ActionItemReassigned",
+    "ActionItemReprioritized",
+    "ActionItemRescheduled",
+    "ActionItemRetitled",
+    "ActionItemStatusChanged",
+    "ActionItemTicketLinked",
+    "AlertAcknowledged",
+    "AlertFired",
+    "AlertResolved",
+    "AlertsCleared",
+    "DomainEvent",
+    "Event",
+    "ImpactUpdated",
+    "IncidentAcknowledged",
+    "IncidentDeclared",
+    "IncidentLinked",
+    "IncidentMitigated",
+    "IncidentSeverityChanged",
+    "IncidentStatusChanged",
+    "NoteAdded",
+    "NoteAmended",
+    "NoteRedacted",
+    "ParticipantAdded",
+    "PostmortemPublished",
+    "PostmortemReviewRequested",
+    "PostmortemSectionEdited",
+    "ResolutionUpdated",
+    "RoleAssigned",
+    "RootCauseUpdated",
+    "ServicesChanged",
+    "UnknownSchemaVersion",
+    "Upcaster",
+    "decode",
+    "encode",
+    "event_type",
+    "schema_version",
+    "upcast_note_added_v1_v2",
+    "upcast_ticket_linked_v1_v2",
+]
 
 Event = Annotated[
     IncidentDeclared

@@ -44,31 +44,21 @@ def seed_section(
     ]
 
 
-def _impact(state: Incident, cmd: c.UpdateImpact) -> list[e.DomainEvent]:
-    require_incident(state, cmd)
-    _unchanged("impact", state.impact, cmd.impact)
-    return [
-        e.ImpactUpdated(occurred_at=cmd.at, impact=cmd.impact),
-        *seed_section(state, Section.IMPACT, state.impact, cmd.impact, cmd.at),
-    ]
+def _fact(
+    name: str, event: Callable[..., e.DomainEvent], section: Section
+) -> Callable[[Incident, Any], list[e.DomainEvent]]:
+    """The decider of a fact that also seeds the postmortem section of the same name."""
 
+    def decide(state: Incident, cmd: Any) -> list[e.DomainEvent]:
+        require_incident(state, cmd)
+        current, new = getattr(state, name), getattr(cmd, name)
+        _unchanged(name, current, new)
+        return [
+            event(occurred_at=cmd.at, **{name: new}),
+            *seed_section(state, section, current, new, cmd.at),
+        ]
 
-def _root_cause(state: Incident, cmd: c.UpdateRootCause) -> list[e.DomainEvent]:
-    require_incident(state, cmd)
-    _unchanged("root_cause", state.root_cause, cmd.root_cause)
-    return [
-        e.RootCauseUpdated(occurred_at=cmd.at, root_cause=cmd.root_cause),
-        *seed_section(state, Section.ROOT_CAUSE, state.root_cause, cmd.root_cause, cmd.at),
-    ]
-
-
-def _resolution(state: Incident, cmd: c.UpdateResolution) -> list[e.DomainEvent]:
-    require_incident(state, cmd)
-    _unchanged("resolution", state.resolution, cmd.resolution)
-    return [
-        e.ResolutionUpdated(occurred_at=cmd.at, resolution=cmd.resolution),
-        *seed_section(state, Section.RESOLUTION, state.resolution, cmd.resolution, cmd.at),
-    ]
+    return decide
 
 
 def _mitigate(state: Incident, cmd: c.MarkMitigated) -> list[e.DomainEvent]:
@@ -118,9 +108,9 @@ def _change_services(state: Incident, cmd: c.ChangeServices) -> list[e.DomainEve
 
 
 DECIDERS: dict[type[c.Command], Callable[[Incident, Any], list[e.DomainEvent]]] = {
-    c.UpdateImpact: _impact,
-    c.UpdateRootCause: _root_cause,
-    c.UpdateResolution: _resolution,
+    c.UpdateImpact: _fact("impact", e.ImpactUpdated, Section.IMPACT),
+    c.UpdateRootCause: _fact("root_cause", e.RootCauseUpdated, Section.ROOT_CAUSE),
+    c.UpdateResolution: _fact("resolution", e.ResolutionUpdated, Section.RESOLUTION),
     c.MarkMitigated: _mitigate,
     c.AssignRole: _assign_role,
     c.AddParticipant: _add_participant,

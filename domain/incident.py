@@ -16,7 +16,15 @@ from domain.errors import (
     InvalidTransition,
     RuleViolation,
 )
-from domain.state import CLOCK_SKEW, Incident, Note, frozen_map, not_in_future, require_incident
+from domain.state import (
+    CLOCK_SKEW,
+    Incident,
+    Note,
+    declaration,
+    frozen_map,
+    not_in_future,
+    require_incident,
+)
 from domain.values import Status
 
 __all__ = ["CLOCK_SKEW", "NEXT_STATUSES", "Incident", "decide", "evolve", "fold"]
@@ -54,18 +62,7 @@ def _declare(state: Incident, cmd: c.DeclareIncident) -> list[e.DomainEvent]:
         raise RuleViolation(
             f"detected_at {detected.isoformat()} is before started_at {started.isoformat()}"
         )
-    return [
-        e.IncidentDeclared(
-            occurred_at=cmd.at,
-            incident_id=cmd.incident_id,
-            title=cmd.title,
-            severity=cmd.severity,
-            services=tuple(dict.fromkeys(cmd.services)),
-            summary=cmd.summary,
-            started_at=started,
-            detected_at=detected,
-        )
-    ]
+    return [declaration(cmd, cmd.title, cmd.severity, started, detected)]
 
 
 def _acknowledge(state: Incident, cmd: c.AcknowledgeIncident) -> list[e.DomainEvent]:

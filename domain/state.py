@@ -1,4 +1,4 @@
-"""The aggregate's frozen state and the checks every rule module shares."""
+"""The aggregate's frozen state and the checks and builders every rule module shares."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from types import MappingProxyType
 from typing import TypeVar
 from uuid import UUID
 
-from domain.commands import Command
+from domain.commands import Command, DeclareIncident, RecordAlerts
 from domain.errors import IncidentNotFound, RuleViolation
+from domain.incident_events import IncidentDeclared
 from domain.values import (
     ActionStatus,
     PostmortemStatus,
@@ -127,3 +128,23 @@ def require_incident(state: Incident, command: Command) -> datetime:
 def not_in_future(name: str, value: datetime, now: datetime) -> None:
     if value > now + CLOCK_SKEW:
         raise RuleViolation(f"{name} {value.isoformat()} lies in the future")
+
+
+def declaration(
+    cmd: DeclareIncident | RecordAlerts,
+    title: str,
+    severity: Severity,
+    started_at: datetime,
+    detected_at: datetime,
+) -> IncidentDeclared:
+    """The event declaring the command's incident; each affected service is named once."""
+    return IncidentDeclared(
+        occurred_at=cmd.at,
+        incident_id=cmd.incident_id,
+        title=title,
+        severity=severity,
+        services=tuple(dict.fromkeys(cmd.services)),
+        summary=cmd.summary,
+        started_at=started_at,
+        detected_at=detected_at,
+    )

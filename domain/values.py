@@ -145,6 +145,18 @@ AlertText = Annotated[str, StringConstraints(max_length=10_000)]
 LinkUrl = Annotated[str, StringConstraints(max_length=2_000)]
 
 
+STREAM_PREFIX = "incident-"
+"""How every stream's name starts: one stream per incident, ``incident-<uuid>``."""
+
+
 def stream_id_for(incident_id: UUID) -> str:
     """The name of the stream holding one incident's events."""
-    return f"incident-{incident_id}"
+    return f"{STREAM_PREFIX}{incident_id}"
+
+
+def incident_id_of(stream_id: str) -> UUID:
+    """The incident a stream holds (``stream_id_for`` reversed); a bare incident id reads as itself.
+
+    ValueError when the text is neither a stream id nor an incident id.
+    """
+    return UUID(stream_id.removeprefix(STREAM_PREFIX))

@@ -85,7 +85,7 @@ _PAGE: Select[Any] = (
 )
 
 
-def read_page(conn: Connection, after_position: int, limit: int) -> list[RecordedEvent]:
+def read_events_after(conn: Connection, after_position: int, limit: int) -> list[RecordedEvent]:
     """Up to ``limit`` events after ``after_position``, in position order."""
     rows = conn.execute(_PAGE, {"after": after_position, "limit": limit})
     return recorded_events(conn, rows)

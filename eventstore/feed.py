@@ -46,7 +46,7 @@ class LogPage:
         return self.next_after >= self.head
 
 
-def read_page(
+def read_log_page(
     conn: Connection, after: int, limit: int, log_filter: LogFilter | None = None
 ) -> LogPage:
     """Up to ``limit`` events after position ``after`` that match ``log_filter``.

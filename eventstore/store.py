@@ -10,9 +10,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
-from eventstore.bulk_read import RAW_COLUMNS, read_page, recorded_events
+from eventstore.append_checks import check_new_events, original_result, violated_constraint
+from eventstore.bulk_read import RAW_COLUMNS, read_events_after, recorded_events
 from eventstore.engine import WRITE
-from eventstore.errors import ConcurrencyError, EventIdConflict, InvalidEventData
+from eventstore.errors import ConcurrencyError
 from eventstore.notify import notify_appended
 from eventstore.records import AppendResult, NewEvent, RecordedEvent
 from eventstore.schema import events
@@ -71,7 +72,7 @@ class EventStore:
             # Only a writer that bypassed the append lock can race us to a version or an
             # event id; answer as the loser of that race would. Anything else (a broken
             # constraint in an inline projection, say) is not a race and surfaces as is.
-            constraint = _violated_constraint(exc)
+            constraint = violated_constraint(exc)
             if constraint == "uq_events_event_id":
                 original = self._find_original(stream_id, new_events)
                 if original is not None:
@@ -98,7 +99,7 @@ class EventStore:
         stream is at ``expected_version`` and the ids are new; neither is looked up
         again. The unique constraints on (stream, version) and event id still back both.
         """
-        _check_new_events(new_events)
+        check_new_events(new_events)
         if decided_under_lock and expected_version is not None:
             current = expected_version
         else:
@@ -109,11 +110,25 @@ class EventStore:
                 # expected version, the stream moved on by them): answer as it was
                 # answered then. At the expected version this lookup is left out: ids
                 # stored elsewhere fail the insert on their unique constraint instead.
-                original = _original_result(conn, stream_id, new_events)
+                original = original_result(conn, stream_id, new_events)
                 if original is not None:
                     return original
                 if expected_version is not None:
                     raise ConcurrencyError(stream_id, expected_version, current)
+        recorded = self._write(conn, stream_id, current, new_events, decided_under_lock)
+        if in_transaction is not None:
+            in_transaction(conn, recorded)
+        return AppendResult(stream_id, recorded[-1].version, tuple(r.position for r in recorded))
+
+    def _write(
+        self,
+        conn: Connection,
+        stream_id: str,
+        current: int,
+        new_events: Sequence[NewEvent],
+        decided_under_lock: bool,
+    ) -> list[RecordedEvent]:
+        """Write the events after version ``current`` and wake the log's followers."""
         recorded_at = self._clock()
         rows: list[dict[str, Any]] = [
             {
@@ -130,35 +145,21 @@ class EventStore:
             for offset, event in enumerate(new_events, start=1)
         ]
         try:
-            positions = _insert(conn, rows)
+            positions = _insert_rows(conn, rows)
         except IntegrityError as exc:
-            if decided_under_lock and _violated_constraint(exc) == "uq_events_stream_version":
+            if decided_under_lock and violated_constraint(exc) == "uq_events_stream_version":
                 # Only a writer that bypassed the append lock can have taken the version.
                 raise ConcurrencyError(stream_id, current, current + 1) from exc
             raise
         notify_appended(conn, positions[-1])
-        recorded = [
-            RecordedEvent(
-                position=position,
-                stream_id=stream_id,
-                version=row["version"],
-                event_id=row["event_id"],
-                type=row["type"],
-                schema_version=row["schema_version"],
-                data=row["data"],
-                metadata=row["metadata"],
-                occurred_at=row["occurred_at"],
-                recorded_at=recorded_at,
-            )
+        return [
+            RecordedEvent(position=position, **row)
             for position, row in zip(positions, rows, strict=True)
         ]
-        if in_transaction is not None:
-            in_transaction(conn, recorded)
-        return AppendResult(stream_id, current + len(rows), tuple(positions))
 
     def _find_original(self, stream_id: str, new_events: Sequence[NewEvent]) -> AppendResult | None:
         with self.engine.connect() as conn:
-            return _original_result(conn, stream_id, new_events)
+            return original_result(conn, stream_id, new_events)
 
     # --- reading ----------------------------------------------------------------------
 
@@ -244,47 +245,12 @@ def _stream_query(to_version: bool, to_position: bool, recorded_until: bool) -> 
 
 def read_all_in(conn: Connection, after_position: int, limit: int) -> list[RecordedEvent]:
     """``read_all`` on a connection the caller owns."""
-    return read_page(conn, after_position, limit)
+    return read_events_after(conn, after_position, limit)
 
 
 def head_position_in(conn: Connection) -> int:
     """``head_position`` on a connection the caller owns."""
     return int(conn.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar_one())
-
-
-def _check_new_events(new_events: Sequence[NewEvent]) -> None:
-    if not new_events:
-        raise ValueError("append needs at least one event")
-    ids = [event.event_id for event in new_events]
-    if len(set(ids)) != len(ids):
-        raise EventIdConflict("the same event id appears twice in one append")
-    for event in new_events:
-        # PostgreSQL's JSONB cannot hold U+0000; refuse it on every backend alike.
-        if _has_nul(event.data) or _has_nul(event.metadata):
-            raise InvalidEventData(f"event {event.event_id} contains a NUL character (U+0000)")
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-def _violated_constraint(exc: IntegrityError) -> str | None:
-    diag = getattr(exc.orig, "diag", None)
-    if diag is not None:  # psycopg names the constraint
-        name: str | None = diag.constraint_name
-        return name
-    message = str(exc.orig)
-    if "events.stream_id, events.version" in message:
-        return "uq_events_stream_version"
-    if "events.event_id" in message:
-        return "uq_events_event_id"
-    return None
 
 
 _STREAM_VERSION = select(func.coalesce(func.max(events.c.version), 0)).where(
@@ -299,43 +265,10 @@ def _stream_version(conn: Connection, stream_id: str) -> int:
     return int(conn.execute(_STREAM_VERSION, {"stream_id": stream_id}).scalar_one())
 
 
-def _insert(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+def _insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
     if len(rows) == 1:
         return [int(conn.execute(_INSERT_ONE, rows[0]).scalar_one())]
     return [int(p) for p in conn.execute(_INSERT_MANY, rows).scalars()]
-
-
-def _original_result(
-    conn: Connection, stream_id: str, new_events: Sequence[NewEvent]
-) -> AppendResult | None:
-    """The result of an earlier append of exactly these events, if there was one."""
-    ids = [event.event_id for event in new_events]
-    query = select(*RAW_COLUMNS).select_from(events).where(events.c.event_id.in_(ids))
-    stored = {r.event_id: r for r in recorded_events(conn, conn.execute(query))}
-    if not stored:
-        return None
-    for event in new_events:
-        original = stored.get(event.event_id)
-        if original is None or not _same_event(original, stream_id, event):
-            raise EventIdConflict(
-                f"event {event.event_id} is already stored with other content"
-                if original is not None
-                else "some of these event ids are stored already and some are not"
-            )
-    ordered = [stored[event.event_id] for event in new_events]
-    return AppendResult(
-        stream_id, ordered[-1].version, tuple(recorded.position for recorded in ordered)
-    )
-
-
-def _same_event(original: RecordedEvent, stream_id: str, event: NewEvent) -> bool:
-    return (
-        original.stream_id == stream_id
-        and original.type == event.type
-        and original.schema_version == event.schema_version
-        and original.data == event.data
-        and original.occurred_at == event.occurred_at
-    )
 
 
 def stream_position_in(conn: Connection, stream_id: str) -> int:

@@ -5,23 +5,11 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-import application.idempotency
-import application.integrations
-import application.tokens
-import projections.tables
+from application.tables import all_metadata
 from eventstore.engine import create_engine
-from eventstore.schema import metadata
-
-TABLE_MODULES = (
-    application.idempotency,
-    application.integrations,
-    application.tokens,
-    projections.tables,
-)
-"""Imported for their tables, which they register on the MetaData."""
 
 config = context.config
-target_metadata = metadata
+target_metadata = all_metadata()
 
 
 def _url() -> str:

@@ -17,7 +17,17 @@ from projections.tables import action_items
 Row = dict[str, Any]
 
 FINISHED = ("done", "wont_do")
-"""Statuses in which an item can no longer be overdue."""
+"""Statuses in which an item is finished: it can no longer be overdue."""
+
+
+def is_finished(status: str) -> bool:
+    """Whether an item in ``status`` is done or abandoned."""
+    return status in FINISHED
+
+
+def is_overdue(due_date: date, status: str, today: date) -> bool:
+    """Past its due date on ``today`` and not finished; ``_overdue`` is the same rule in SQL."""
+    return due_date < today and not is_finished(status)
 
 
 def _added(rows: dict[UUID, Row], env: Envelope, ev: e.ActionItemAdded) -> None:
@@ -118,6 +128,7 @@ def get_action_item(conn: Connection, incident_id: UUID, item_id: UUID) -> Row |
 
 
 def _overdue(today: date) -> ColumnElement[bool]:
+    """``is_overdue`` as a condition on the table, for filtering the board."""
     t = action_items
     return and_(t.c.due_date < today, t.c.status.not_in(FINISHED))
 

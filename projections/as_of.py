@@ -6,26 +6,34 @@ log gives, in memory, exactly the rows those tables held when that prefix was al
 log had. The shapers below order and select those rows the way the projections' own
 queries (``get_timeline``, ``get_postmortem``, ``list_action_items``) do. Nothing here
 writes.
+
+A moment is named as a log position or as a recorded time (``AsOf``): a time means
+everything the service had *recorded* by then, not what had *occurred* by then.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from domain.values import stream_id_for
-from eventstore.schema import events
-from eventstore.store import read_stream_in, stream_position_in
+from eventstore.reads import MAX_POSITION, recorded_at_position
+from eventstore.store import head_position_in, read_stream_in, stream_position_in
 from projections import action_items, postmortem, summary, timeline
 from projections.base import Envelope, envelope
 from projections.decoded_streams import DecodedStreams
+from projections.errors import NotFound
 
 Row = dict[str, Any]
+
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
+_NUMBER = re.compile(r"\d{1,19}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +42,57 @@ class Cut:
 
     position: int | None = None
     recorded_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AsOf:
+    """A past moment asked for: the text that named it and where it cuts the log."""
+
+    text: str
+    cut: Cut
+
+    def moment(self, conn: Connection, now: datetime) -> datetime:
+        """The "now" of the answer, for fields relative to it (an action item's ``overdue``).
+
+        A time is its own moment (a future one is now). A position the log has reached
+        is the moment its newest event at or before it was recorded, so that position
+        gives the same answer forever; a position beyond the log's head is now.
+        """
+        if self.cut.recorded_until is not None:
+            return min(self.cut.recorded_until, now)
+        assert self.cut.position is not None  # a cut is a position or a time
+        if self.cut.position > head_position_in(conn):
+            return now
+        return recorded_at_position(conn, self.cut.position) or now
+
+
+def parse_time(value: str) -> datetime | None:
+    """An RFC 3339 date-time in UTC, or None when ``value`` is not one."""
+    if not _RFC3339.fullmatch(value):
+        return None
+    try:
+        return datetime.fromisoformat(value.upper()).astimezone(UTC)
+    except (ValueError, OverflowError):  # month 13, hour 24; year 1 with a positive offset
+        return None
+
+
+def parse_number(value: str) -> int | None:
+    """A non-negative 64-bit integer, or None when ``value`` is not one."""
+    if not _NUMBER.fullmatch(value):
+        return None
+    number = int(value)
+    return number if number <= MAX_POSITION else None
+
+
+def parse_as_of(text: str) -> AsOf | None:
+    """A log position or an RFC 3339 time with a timezone; None when ``text`` is neither."""
+    position = parse_number(text)
+    if position is not None:
+        return AsOf(text, Cut(position=position))
+    at = parse_time(text)
+    if at is not None:
+        return AsOf(text, Cut(recorded_until=at))
+    return None
 
 
 def read_incident(
@@ -63,16 +122,16 @@ def incident_exists(conn: Connection, incident_id: UUID) -> bool:
     return stream_position_in(conn, stream_id_for(incident_id)) > 0
 
 
-def recorded_at_position(conn: Connection, position: int) -> datetime | None:
-    """When the newest event at or before ``position`` was recorded (None: none is)."""
-    query = (
-        select(events.c.recorded_at)
-        .where(events.c.position <= position)
-        .order_by(events.c.position.desc())
-        .limit(1)
-    )
-    found: datetime | None = conn.execute(query).scalar_one_or_none()
-    return found
+def replay(
+    conn: Connection, incident_id: UUID, as_of: AsOf, streams: DecodedStreams | None = None
+) -> list[Envelope]:
+    """The incident's events up to ``as_of``; NotFound when it had not been declared by then."""
+    found = read_incident(conn, incident_id, as_of.cut, streams)
+    if found:
+        return found
+    if incident_exists(conn, incident_id):
+        raise NotFound(f"incident {incident_id} had not been declared as of {as_of.text}")
+    raise NotFound.incident(incident_id)
 
 
 # --- replays -------------------------------------------------------------------------------
@@ -125,23 +184,12 @@ def postmortem_rows(envelopes: Sequence[Envelope]) -> postmortem.Rows:
 def postmortem_revision(rows: postmortem.Rows, revision: int | None = None) -> Row | None:
     """One revision (default: the latest) shaped as ``postmortem.get_postmortem`` returns it."""
     revisions = sorted(rows.revisions.values(), key=lambda row: int(row["revision"]))
-    if not revisions:
-        return None
-    wanted = revision if revision is not None else revisions[-1]["revision"]
-    chosen = next((row for row in revisions if row["revision"] == wanted), None)
-    if chosen is None:
-        return None
-    texts = {
-        section: text
-        for (_, number, section), text in rows.sections.items()
-        if number == wanted and text is not None
-    }
-    order = postmortem.SECTION_ORDER
-    return {
-        **chosen,
-        "sections": {name: texts[name] for name in sorted(texts, key=order.__getitem__)},
-        "latest_revision": revisions[-1]["revision"],
-        "published_revisions": [
-            row["revision"] for row in revisions if row["status"] == "published"
-        ],
-    }
+
+    def texts(wanted: int) -> dict[str, str]:
+        return {
+            section: text
+            for (_, number, section), text in rows.sections.items()
+            if number == wanted and text is not None
+        }
+
+    return postmortem.revision_document(revisions, revision, texts)

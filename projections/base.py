@@ -11,6 +11,7 @@ from uuid import UUID
 from sqlalchemy import Connection, Table
 
 from domain.events import DomainEvent, decode
+from domain.values import incident_id_of
 from eventstore.records import RecordedEvent
 
 
@@ -23,18 +24,20 @@ class Envelope:
 
     @property
     def incident_id(self) -> UUID:
-        return incident_id_of(self.recorded.stream_id)
+        return _incident_id(self.recorded.stream_id)
 
     @property
     def actor(self) -> str | None:
-        actor = self.recorded.metadata.get("actor")
-        return str(actor) if actor is not None else None
+        return self.meta("actor")
+
+    def meta(self, key: str) -> str | None:
+        """One entry of the event's metadata as text (None when absent)."""
+        value = self.recorded.metadata.get(key)
+        return str(value) if value is not None else None
 
 
-@lru_cache(maxsize=65_536)
-def incident_id_of(stream_id: str) -> UUID:
-    """The incident a stream belongs to; cached, as every event of a batch asks again."""
-    return UUID(stream_id.removeprefix("incident-"))
+# Cached: every projection asks again for every event of a batch.
+_incident_id = lru_cache(maxsize=65_536)(incident_id_of)
 
 
 def envelope(recorded: RecordedEvent) -> Envelope:

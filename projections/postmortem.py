@@ -1,4 +1,4 @@
-"""The postmortem: every revision's sections, its review status, and who changed what, when.
+"""The postmortem: every revision's sections and its review status.
 
 A new revision starts as a copy of the previous one's sections (the domain opens one
 when a published postmortem is edited), so every revision can be read whole and a
@@ -7,7 +7,7 @@ published revision keeps exactly the text it was published with.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -18,7 +18,7 @@ from domain import events as e
 from domain.values import Section
 from projections.base import Envelope
 from projections.sql import upsert
-from projections.tables import postmortem_changes, postmortem_revisions, postmortem_sections
+from projections.tables import postmortem_revisions, postmortem_sections
 
 Row = dict[str, Any]
 
@@ -35,15 +35,8 @@ class Rows:
     sections: dict[tuple[UUID, int, str], str | None] = field(default_factory=dict)
     """Section texts; ``None`` marks a section cleared (its row is deleted)."""
     changes: dict[UUID, Row] = field(default_factory=dict)
-
-
-def _incident_id(env: Envelope) -> UUID:
-    return env.incident_id
-
-
-def _meta(env: Envelope, key: str) -> str | None:
-    value = env.recorded.metadata.get(key)
-    return str(value) if value is not None else None
+    """Each section edit with its text before and after, by event id: for audits of
+    replayed events, never stored (the log is the postmortem's history)."""
 
 
 def _revision(rows: Rows, incident_id: UUID, revision: int) -> Row:
@@ -76,7 +69,7 @@ def apply_to_rows(rows: Rows, env: Envelope) -> None:
     ev = env.event
     if not isinstance(ev, EVENTS):
         return
-    incident_id = _incident_id(env)
+    incident_id = env.incident_id
     revision = _revision(rows, incident_id, ev.revision)
     if isinstance(ev, e.PostmortemSectionEdited):
         key = (incident_id, ev.revision, ev.section.value)
@@ -93,8 +86,8 @@ def apply_to_rows(rows: Rows, env: Envelope) -> None:
             "position": env.recorded.position,
             "before": before,
             "after": ev.text or None,
-            "request_id": _meta(env, "request_id"),
-            "correlation_id": _meta(env, "correlation_id"),
+            "request_id": env.meta("request_id"),
+            "correlation_id": env.meta("correlation_id"),
         }
     elif isinstance(ev, e.PostmortemReviewRequested):
         revision.update(status="in_review", review_requested_at=ev.occurred_at)
@@ -107,24 +100,18 @@ class PostmortemProjection:
     version = 1
 
     def __init__(
-        self,
-        sections: Table = postmortem_sections,
-        revisions: Table = postmortem_revisions,
-        changes: Table = postmortem_changes,
+        self, sections: Table = postmortem_sections, revisions: Table = postmortem_revisions
     ) -> None:
         self.sections = sections
         self.revisions = revisions
-        self.changes = changes
 
     @property
     def tables(self) -> tuple[Table, ...]:
-        return (self.sections, self.revisions, self.changes)
+        return (self.sections, self.revisions)
 
     def using(self, tables: Mapping[str, Table]) -> PostmortemProjection:
         return PostmortemProjection(
-            tables[postmortem_sections.name],
-            tables[postmortem_revisions.name],
-            tables[postmortem_changes.name],
+            tables[postmortem_sections.name], tables[postmortem_revisions.name]
         )
 
     def _load_latest(self, conn: Connection, ids: set[UUID]) -> Rows:
@@ -153,7 +140,7 @@ class PostmortemProjection:
         relevant = [env for env in batch if isinstance(env.event, EVENTS)]
         if not relevant:
             return
-        rows = self._load_latest(conn, {_incident_id(env) for env in relevant})
+        rows = self._load_latest(conn, {env.incident_id for env in relevant})
         for env in relevant:
             apply_to_rows(rows, env)
         upsert(conn, self.revisions, [rows.revisions[key] for key in sorted(rows.revisions)])
@@ -177,41 +164,40 @@ class PostmortemProjection:
                 ),
                 [{"i": i, "r": r, "s": s} for i, r, s in cleared],
             )
-        upsert(conn, self.changes, [rows.changes[key] for key in sorted(rows.changes)])
 
 
 def get_postmortem(conn: Connection, incident_id: UUID, revision: int | None = None) -> Row | None:
     """One revision (default: the latest) with its sections in reading order, or None."""
-    revs = postmortem_revisions
-    all_revisions = [
-        dict(row._mapping)
-        for row in conn.execute(
-            select(revs).where(revs.c.incident_id == incident_id).order_by(revs.c.revision)
+    revs, secs = postmortem_revisions, postmortem_sections
+    query = select(revs).where(revs.c.incident_id == incident_id).order_by(revs.c.revision)
+    all_revisions = [dict(row._mapping) for row in conn.execute(query)]
+
+    def texts(wanted: int) -> dict[str, str]:
+        query = select(secs.c.section, secs.c.text).where(
+            secs.c.incident_id == incident_id, secs.c.revision == wanted
         )
-    ]
-    if not all_revisions:
+        return dict(conn.execute(query).all())
+
+    return revision_document(all_revisions, revision, texts)
+
+
+def revision_document(
+    revisions: Sequence[Row], revision: int | None, texts: Callable[[int], Mapping[str, str]]
+) -> Row | None:
+    """One of ``revisions`` (in revision order; default: the latest) with its sections in
+    reading order, or None; ``texts`` gives a revision's section texts by section name."""
+    if not revisions:
         return None
-    wanted = revision if revision is not None else all_revisions[-1]["revision"]
-    chosen = next((row for row in all_revisions if row["revision"] == wanted), None)
+    wanted = revision if revision is not None else revisions[-1]["revision"]
+    chosen = next((row for row in revisions if row["revision"] == wanted), None)
     if chosen is None:
         return None
-    secs = postmortem_sections
-    query = select(secs.c.section, secs.c.text).where(
-        secs.c.incident_id == incident_id, secs.c.revision == wanted
-    )
-    texts: dict[str, str] = dict(conn.execute(query).all())
+    found = texts(wanted)
     return {
         **chosen,
-        "sections": {name: texts[name] for name in sorted(texts, key=SECTION_ORDER.__getitem__)},
-        "latest_revision": all_revisions[-1]["revision"],
+        "sections": {name: found[name] for name in sorted(found, key=SECTION_ORDER.__getitem__)},
+        "latest_revision": revisions[-1]["revision"],
         "published_revisions": [
-            row["revision"] for row in all_revisions if row["status"] == "published"
+            row["revision"] for row in revisions if row["status"] == "published"
         ],
     }
-
-
-def get_history(conn: Connection, incident_id: UUID) -> list[Row]:
-    """Every section change of an incident's postmortem, in log order."""
-    t = postmortem_changes
-    query = select(t).where(t.c.incident_id == incident_id).order_by(t.c.position)
-    return [dict(row._mapping) for row in conn.execute(query)]

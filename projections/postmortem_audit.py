@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from domain import events as e
 from domain.values import Section, stream_id_for
-from eventstore.records import RecordedEvent
-from eventstore.schema import events
+from eventstore.selective_reads import read_stream_types_in
 from projections.as_of import postmortem_revision, postmortem_rows
 from projections.base import Envelope, envelope
 
@@ -40,14 +39,8 @@ STATUS_AFTER = {e.PostmortemReviewRequested: "in_review", e.PostmortemPublished:
 
 def read_postmortem_log(conn: Connection, incident_id: UUID) -> list[Envelope]:
     """The incident's declaration and postmortem events, in stream order."""
-    columns = [events.c[field.name] for field in fields(RecordedEvent)]
-    query = (
-        select(*columns)
-        .where(events.c.stream_id == stream_id_for(incident_id))
-        .where(events.c.type.in_(AUDITED_TYPES))
-        .order_by(events.c.version)
-    )
-    return [envelope(RecordedEvent(**row._mapping)) for row in conn.execute(query)]
+    recorded = read_stream_types_in(conn, stream_id_for(incident_id), AUDITED_TYPES)
+    return [envelope(r) for r in recorded]
 
 
 def unified_diff(before: str | None, after: str | None, from_label: str, to_label: str) -> str:
@@ -79,11 +72,6 @@ def section_changes(envelopes: Sequence[Envelope]) -> list[Row]:
     return changes
 
 
-def _meta(env: Envelope, key: str) -> str | None:
-    value = env.recorded.metadata.get(key)
-    return str(value) if value is not None else None
-
-
 def status_changes(envelopes: Sequence[Envelope]) -> list[Row]:
     """Every review request and publication, in log order."""
     return [
@@ -95,8 +83,8 @@ def status_changes(envelopes: Sequence[Envelope]) -> list[Row]:
             "occurred_at": env.recorded.occurred_at,
             "recorded_at": env.recorded.recorded_at,
             "position": env.recorded.position,
-            "request_id": _meta(env, "request_id"),
-            "correlation_id": _meta(env, "correlation_id"),
+            "request_id": env.meta("request_id"),
+            "correlation_id": env.meta("correlation_id"),
         }
         for env in envelopes
         if isinstance(env.event, e.PostmortemReviewRequested | e.PostmortemPublished)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import Connection, Engine, bindparam, func, select
+from sqlalchemy import Connection, Engine
 
 from eventstore.records import RecordedEvent
-from eventstore.schema import events
+from eventstore.selective_reads import head_position_before
 from eventstore.store import read_all_in
 from projections import rebuild as rebuilding
 from projections.action_items import ActionItemProjection
@@ -18,11 +18,6 @@ from projections.summary import SummaryProjection
 from projections.timeline import TimelineProjection
 
 BATCH_SIZE = 1000
-
-_HEAD_BEFORE = select(func.coalesce(func.max(events.c.position), 0)).where(
-    events.c.position < bindparam("first")
-)
-"""The log's newest position before an append's first event (built once: every append asks)."""
 
 Progress = Callable[[int], None]
 """Called with the number of events just applied."""
@@ -50,8 +45,7 @@ class ProjectionRunner:
         A projection whose checkpoint is behind the log (new, or being caught up by a
         worker) catches up from the log first, so no event is applied twice or skipped.
         """
-        first = recorded[0].position
-        before = conn.execute(_HEAD_BEFORE, {"first": first}).scalar_one()
+        before = head_position_before(conn, recorded[0].position)
         stored = load_checkpoints(conn, for_update=True)
         fresh = [envelope(r) for r in recorded]
         current = []

@@ -29,10 +29,6 @@ def _services(services: Sequence[str]) -> str:
     return "," + ",".join(services) + "," if services else ""
 
 
-def _incident_id(env: Envelope) -> UUID:
-    return env.incident_id
-
-
 def _declared(row: Row, env: Envelope, ev: e.IncidentDeclared) -> None:
     row.update(
         incident_id=ev.incident_id,
@@ -150,7 +146,7 @@ APPLIERS: dict[type[e.DomainEvent], Callable[[Row, Envelope, Any], None]] = {
 
 def apply_to_rows(rows: dict[UUID, Row], env: Envelope) -> None:
     """Fold one event into in-memory summary rows (shared by storage and as-of replays)."""
-    incident_id = _incident_id(env)
+    incident_id = env.incident_id
     row = rows.setdefault(incident_id, {})
     APPLIERS[type(env.event)](row, env, env.event)
     row["version"] = env.recorded.version
@@ -174,7 +170,7 @@ class SummaryProjection:
 
     def apply(self, conn: Connection, batch: Sequence[Envelope]) -> None:
         table = self.table
-        ids = {_incident_id(env) for env in batch}
+        ids = {env.incident_id for env in batch}
         if len(ids) == 1:  # an inline append: one incident, one cached statement
             (only,) = ids
             found = conn.execute(_one_summary(table), {"incident_id": only})

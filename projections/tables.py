@@ -125,21 +125,3 @@ postmortem_revisions = Table(
     Column("review_requested_at", UtcDateTime()),
     PrimaryKeyConstraint("incident_id", "revision"),
 )
-
-postmortem_changes = Table(
-    "postmortem_changes",
-    metadata,
-    Column("change_id", Uuid(), primary_key=True),  # the event id of the edit
-    Column("incident_id", Uuid(), nullable=False),
-    Column("revision", Integer, nullable=False),
-    Column("section", String(40), nullable=False),
-    Column("actor", String(200)),
-    Column("occurred_at", UtcDateTime(), nullable=False),
-    Column("recorded_at", UtcDateTime(), nullable=False),
-    Column("position", BigInteger, nullable=False),
-    Column("before", Text),  # NULL: the section had no text
-    Column("after", Text),  # NULL: the edit cleared the section
-    Column("request_id", String(200)),
-    Column("correlation_id", String(200)),
-    Index("ix_postmortem_changes_incident_id", "incident_id", "position"),
-)

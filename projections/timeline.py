@@ -17,7 +17,7 @@ from domain import events as e
 from projections.base import Envelope
 from projections.sql import upsert
 from projections.tables import timeline_entries
-from projections.timeline_alerts import ALERT_DESCRIBERS
+from projections.timeline_descriptions import DESCRIBERS
 
 Row = dict[str, Any]
 
@@ -65,28 +65,6 @@ def _declared(rows: dict[UUID, Row | None], env: Envelope, ev: e.IncidentDeclare
         rows[detected["entry_id"]] = detected
 
 
-def _acknowledged(rows: dict[UUID, Row | None], env: Envelope, ev: e.IncidentAcknowledged) -> None:
-    row = _entry(env, "acknowledged", "Incident acknowledged")
-    rows[row["entry_id"]] = row
-
-
-def _status(rows: dict[UUID, Row | None], env: Envelope, ev: e.IncidentStatusChanged) -> None:
-    text = f"Status changed from {ev.from_status.value} to {ev.to_status.value}"
-    row = _entry(
-        env, "status_changed", text, **{"from": ev.from_status.value, "to": ev.to_status.value}
-    )
-    rows[row["entry_id"]] = row
-
-
-def _severity(rows: dict[UUID, Row | None], env: Envelope, ev: e.IncidentSeverityChanged) -> None:
-    text = f"Severity changed from {ev.from_severity.value} to {ev.to_severity.value}"
-    if ev.reason:
-        text += f": {ev.reason}"
-    details = {"from": ev.from_severity.value, "to": ev.to_severity.value, "reason": ev.reason}
-    row = _entry(env, "severity_changed", text, **details)
-    rows[row["entry_id"]] = row
-
-
 def _note(rows: dict[UUID, Row | None], env: Envelope, ev: e.NoteAdded) -> None:
     row = _entry(env, "note", ev.text, visibility=ev.visibility.value)
     row["entry_id"] = ev.note_id
@@ -120,152 +98,6 @@ def _redacted(rows: dict[UUID, Row | None], env: Envelope, ev: e.NoteRedacted) -
     }
 
 
-Described = tuple[str, str, dict[str, Any]]
-"""An entry's kind, human-readable text and details."""
-
-
-def _brief(text: str, limit: int = 200) -> str:
-    """The first line of a long text, cut to ``limit`` characters."""
-    lines = text.strip().splitlines() or [""]
-    brief = lines[0]
-    if len(brief) > limit:
-        return brief[: limit - 1] + "…"
-    return brief + " …" if len(lines) > 1 else brief
-
-
-def _label(value: str) -> str:
-    return value.replace("_", " ")
-
-
-def _role(ev: e.RoleAssigned) -> Described:
-    text = f"{ev.person} is now {_label(ev.role.value)}"
-    if ev.previous:
-        text += f" (was {ev.previous})"
-    return (
-        "role_assigned",
-        text,
-        {"role": ev.role.value, "person": ev.person, "previous": ev.previous},
-    )
-
-
-def _section(ev: e.PostmortemSectionEdited) -> Described:
-    verb = "edited" if ev.text else "cleared"
-    text = f"Postmortem section {_label(ev.section.value)} {verb} (revision {ev.revision})"
-    return "postmortem_section_edited", text, {"revision": ev.revision, "section": ev.section.value}
-
-
-def _item_added(ev: e.ActionItemAdded) -> Described:
-    text = (
-        f"{ev.kind.value.capitalize()} action item added: {ev.title}"
-        f" (owner {ev.owner}, due {ev.due_date.isoformat()}, {ev.priority.value})"
-    )
-    details = {
-        "item_id": str(ev.item_id),
-        "title": ev.title,
-        "kind": ev.kind.value,
-        "owner": ev.owner,
-        "due_date": ev.due_date.isoformat(),
-        "priority": ev.priority.value,
-        "ticket_url": ev.ticket_url,
-    }
-    return "action_item_added", text, details
-
-
-def _item_status(ev: e.ActionItemStatusChanged) -> Described:
-    text = f"Action item status changed from {_label(ev.from_status.value)} to {_label(ev.to_status.value)}"
-    if ev.reason:
-        text += f": {ev.reason}"
-    details = {
-        "item_id": str(ev.item_id),
-        "from": ev.from_status.value,
-        "to": ev.to_status.value,
-        "reason": ev.reason,
-    }
-    return "action_item_status_changed", text, details
-
-
-def _item_ticket(ev: e.ActionItemTicketLinked) -> Described:
-    details = {"item_id": str(ev.item_id), "ticket_url": ev.ticket_url}
-    if ev.ticket_url is None:
-        return "action_item_ticket_unlinked", "Action item ticket link removed", details
-    return "action_item_ticket_linked", f"Action item linked to {ev.ticket_url}", details
-
-
-DESCRIBERS: dict[type[e.DomainEvent], Callable[[Any], Described]] = {
-    e.ImpactUpdated: lambda ev: (
-        "impact_updated",
-        f"Impact updated: {_brief(ev.impact)}",
-        {"impact": ev.impact},
-    ),
-    e.RootCauseUpdated: lambda ev: (
-        "root_cause_updated",
-        f"Root cause updated: {_brief(ev.root_cause)}",
-        {"root_cause": ev.root_cause},
-    ),
-    e.ResolutionUpdated: lambda ev: (
-        "resolution_updated",
-        f"Resolution updated: {_brief(ev.resolution)}",
-        {"resolution": ev.resolution},
-    ),
-    e.IncidentMitigated: lambda ev: ("mitigated", "Incident mitigated", {}),
-    e.RoleAssigned: _role,
-    e.ParticipantAdded: lambda ev: (
-        "participant_added",
-        f"{ev.person} joined the response",
-        {"person": ev.person},
-    ),
-    e.ServicesChanged: lambda ev: (
-        "services_changed",
-        "Affected services changed to " + (", ".join(ev.services) or "none"),
-        {"services": list(ev.services)},
-    ),
-    e.PostmortemSectionEdited: _section,
-    e.PostmortemReviewRequested: lambda ev: (
-        "postmortem_review_requested",
-        f"Postmortem revision {ev.revision} sent to review",
-        {"revision": ev.revision},
-    ),
-    e.PostmortemPublished: lambda ev: (
-        "postmortem_published",
-        f"Postmortem revision {ev.revision} published",
-        {"revision": ev.revision},
-    ),
-    e.ActionItemAdded: _item_added,
-    e.ActionItemReassigned: lambda ev: (
-        "action_item_reassigned",
-        f"Action item reassigned from {ev.previous_owner} to {ev.owner}",
-        {"item_id": str(ev.item_id), "owner": ev.owner, "previous_owner": ev.previous_owner},
-    ),
-    e.ActionItemRescheduled: lambda ev: (
-        "action_item_rescheduled",
-        f"Action item rescheduled from {ev.previous_due_date.isoformat()}"
-        f" to {ev.due_date.isoformat()}",
-        {
-            "item_id": str(ev.item_id),
-            "due_date": ev.due_date.isoformat(),
-            "previous_due_date": ev.previous_due_date.isoformat(),
-        },
-    ),
-    e.ActionItemRetitled: lambda ev: (
-        "action_item_retitled",
-        f"Action item retitled: {ev.title} (was {ev.previous})",
-        {"item_id": str(ev.item_id), "title": ev.title, "previous": ev.previous},
-    ),
-    e.ActionItemReprioritized: lambda ev: (
-        "action_item_reprioritized",
-        f"Action item priority changed to {ev.priority.value} (was {ev.previous.value})",
-        {
-            "item_id": str(ev.item_id),
-            "priority": ev.priority.value,
-            "previous": ev.previous.value,
-        },
-    ),
-    e.ActionItemStatusChanged: _item_status,
-    e.ActionItemTicketLinked: _item_ticket,
-    **ALERT_DESCRIBERS,
-}
-
-
 def _described(rows: dict[UUID, Row | None], env: Envelope, ev: e.DomainEvent) -> None:
     kind, text, details = DESCRIBERS[type(ev)](ev)
     row = _entry(env, kind, text)
@@ -276,9 +108,6 @@ def _described(rows: dict[UUID, Row | None], env: Envelope, ev: e.DomainEvent) -
 APPLIERS: dict[type[e.DomainEvent], Callable[[dict[UUID, Row | None], Envelope, Any], None]] = {
     **dict.fromkeys(DESCRIBERS, _described),
     e.IncidentDeclared: _declared,
-    e.IncidentAcknowledged: _acknowledged,
-    e.IncidentStatusChanged: _status,
-    e.IncidentSeverityChanged: _severity,
     e.NoteAdded: _note,
     e.NoteAmended: _amended,
     e.NoteRedacted: _redacted,

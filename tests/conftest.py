@@ -1,8 +1,10 @@
-"""Backends for every store, projection and API test: SQLite and PostgreSQL, fresh per test.
+"""Backends for every store, projection, application and API test: SQLite and PostgreSQL.
 
 Each test gets its own database, cloned from one migrated template per test session:
 a file copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL. PostgreSQL
 tests skip when no server is reachable, except under ``CI=true`` where they fail.
+Fixtures used from more than one test folder live here; helpers (no fixtures) shared
+the same way live in tests/support/.
 """
 
 from __future__ import annotations
@@ -11,17 +13,18 @@ import os
 import shutil
 import sqlite3
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 
 import psycopg
 import pytest
 from sqlalchemy import Engine
 
-from application.migrations import migrate
+from application.schema_migrations import migrate
 from eventstore import EventStore
 from eventstore.engine import create_engine
+from tests.support.transfer import export_bytes, write_history
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "INCIDENTS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -31,6 +34,17 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 def _admin() -> psycopg.Connection[tuple[object, ...]]:
     return psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3)
+
+
+def _reachable_admin() -> psycopg.Connection[tuple[object, ...]]:
+    """An admin connection; skips the test without a server (fails it under ``CI=true``)."""
+    try:
+        return _admin()
+    except psycopg.OperationalError as exc:
+        message = f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {exc}".strip()
+        if IN_CI:
+            pytest.fail(f"CI=true requires PostgreSQL. {message}")
+        pytest.skip(message)
 
 
 def _pg_url(database: str) -> str:
@@ -51,13 +65,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_template() -> Iterator[str]:
-    try:
-        admin = _admin()
-    except psycopg.OperationalError as exc:
-        message = f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {exc}".strip()
-        if IN_CI:
-            pytest.fail(f"CI=true requires PostgreSQL. {message}")
-        pytest.skip(message)
+    admin = _reachable_admin()
     name = f"incidents_tpl_{uuid.uuid4().hex[:12]}"
     admin.execute(f'CREATE DATABASE "{name}"')
     engine = create_engine(_pg_url(name))
@@ -77,6 +85,20 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @contextmanager
+def _postgres_database(prefix: str, template: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database, a copy of ``template`` or empty, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template is not None else ""
+    with _reachable_admin() as admin:
+        admin.execute(f'CREATE DATABASE "{name}"{copy}')
+    try:
+        yield _pg_url(name)
+    finally:
+        with _admin() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
 def fresh_database(backend: str, request: pytest.FixtureRequest, path: Path) -> Iterator[str]:
     """A freshly migrated, empty database (SQLite at ``path``), dropped afterwards."""
     if backend == "sqlite":
@@ -84,14 +106,13 @@ def fresh_database(backend: str, request: pytest.FixtureRequest, path: Path) -> 
         yield f"sqlite:///{path}"
         return
     template = request.getfixturevalue("postgres_template")
-    name = f"incidents_test_{uuid.uuid4().hex[:12]}"
-    with _admin() as admin:
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    try:
-        yield _pg_url(name)
-    finally:
-        with _admin() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with _postgres_database("incidents_test", template) as url:
+        yield url
+
+
+def unmigrated_postgres(prefix: str) -> AbstractContextManager[str]:
+    """A new PostgreSQL database without any schema, dropped afterwards."""
+    return _postgres_database(prefix)
 
 
 @pytest.fixture
@@ -111,3 +132,33 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def store(engine: Engine) -> EventStore:
     return EventStore(engine)
+
+
+NewDatabase = Callable[[str], Engine]
+"""Makes a fresh, migrated database of the named backend and returns an engine on it."""
+
+
+@pytest.fixture
+def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[NewDatabase]:
+    """More fresh, migrated databases of either backend within one test, all dropped after it."""
+    with ExitStack() as stack:
+
+        def make(backend: str) -> Engine:
+            path = tmp_path / f"{uuid.uuid4().hex[:8]}.db"
+            engine = create_engine(stack.enter_context(fresh_database(backend, request, path)))
+            stack.callback(engine.dispose)
+            return engine
+
+        yield make
+
+
+@pytest.fixture(scope="session")
+def history_file(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """One exported history, for tests that damage or cut the file (never the log)."""
+    path = tmp_path_factory.mktemp("history") / "history.db"
+    shutil.copyfile(sqlite_template, path)
+    engine = create_engine(f"sqlite:///{path}")
+    write_history(engine)
+    exported = export_bytes(engine)
+    engine.dispose()
+    return exported

@@ -5,25 +5,25 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 
-from api.cursor import decode_board_cursor, encode_board_cursor, next_link
-from api.dependencies import CommandDep, ConnectionDep, ServiceDep
-from api.routers.common import COMMAND_ERRORS, NOT_FOUND, require_summary, result
-from api.schemas import CommandResult
-from api.schemas_examples import ACTION_ITEM, ACTION_ITEM_LIST, ACTION_ITEM_PAGE, answers
-from api.schemas_postmortem import (
-    ActionItem,
+from api.cursor import BOARD_CURSOR, next_link
+from api.dependencies import ConnectionDep, ServiceDep
+from api.routers.common import COMMAND_ERRORS, NOT_FOUND, CommandsDep, require_summary
+from api.schemas.action_items import (
     ActionItemCreated,
     ActionItemList,
     ActionItemPage,
     ActionItemPatch,
     AddActionItemRequest,
 )
+from api.schemas.common import CommandResult
+from api.schemas.examples import ACTION_ITEM_LIST, ACTION_ITEM_PAGE, answers
 from application.text_fields import SingleLine
-from domain import commands as c
 from domain.values import ActionKind, ActionStatus
 from projections.action_items import get_action_item, list_action_items
+from projections.documents.action_items import ActionItem
+from projections.documents.examples import ACTION_ITEM
 
 router = APIRouter(tags=["action items"])
 
@@ -38,29 +38,14 @@ PER_INCIDENT_LIMIT = 10_000
     responses=COMMAND_ERRORS,
 )
 def add_action_item(
-    incident_id: UUID,
-    body: AddActionItemRequest,
-    service: ServiceDep,
-    ctx: CommandDep,
-    response: Response,
+    incident_id: UUID, body: AddActionItemRequest, commands: CommandsDep
 ) -> ActionItemCreated:
     """Adds a corrective or preventative action item with an owner and a due date; `Location` names
     the new item."""
-    item_id = body.id or ctx.new_id("action_item")
-    command = c.AddActionItem(
-        incident_id=incident_id,
-        at=service.now(),
-        item_id=item_id,
-        title=body.title,
-        kind=body.kind,
-        owner=body.owner,
-        due_date=body.due_date,
-        priority=body.priority,
-        ticket_url=body.ticket_url,
-    )
-    outcome = service.execute(command, ctx)
-    response.headers["Location"] = f"/incidents/{incident_id}/action-items/{item_id}"
-    return ActionItemCreated(item_id=item_id, **result(outcome, response).model_dump())
+    item_id = body.id or commands.new_id("action_item")
+    command = body.command(incident_id, commands.now(), item_id=item_id)
+    done = commands.run(command, location=f"/incidents/{incident_id}/action-items/{item_id}")
+    return ActionItemCreated(item_id=item_id, **done.model_dump())
 
 
 @router.patch(
@@ -79,34 +64,9 @@ def add_action_item(
     responses=COMMAND_ERRORS,
 )
 def patch_action_item(
-    incident_id: UUID,
-    item_id: UUID,
-    body: ActionItemPatch,
-    service: ServiceDep,
-    ctx: CommandDep,
-    response: Response,
+    incident_id: UUID, item_id: UUID, body: ActionItemPatch, commands: CommandsDep
 ) -> CommandResult:
-    ids = {"incident_id": incident_id, "item_id": item_id}
-    commands: list[c.Command] = []
-    if body.title is not None:
-        commands.append(c.RetitleActionItem(**ids, at=service.now(), title=body.title))
-    if body.priority is not None:
-        commands.append(c.ReprioritizeActionItem(**ids, at=service.now(), priority=body.priority))
-    if body.owner is not None:
-        commands.append(c.ReassignActionItem(**ids, at=service.now(), owner=body.owner))
-    if body.due_date is not None:
-        commands.append(c.RescheduleActionItem(**ids, at=service.now(), due_date=body.due_date))
-    if body.status is not None:
-        commands.append(
-            c.ChangeActionItemStatus(
-                **ids, at=service.now(), status=body.status, reason=body.reason
-            )
-        )
-    if body.ticket_url is not None:
-        commands.append(c.LinkTicket(**ids, at=service.now(), ticket_url=body.ticket_url))
-    elif body.unlinks_ticket:
-        commands.append(c.UnlinkTicket(**ids, at=service.now()))
-    return result(service.execute(commands, ctx), response)
+    return commands.run(body.commands(incident_id, item_id, commands.now))
 
 
 @router.get(
@@ -184,12 +144,9 @@ def board(
         overdue=overdue,
         today=today,
         limit=limit + 1,
-        cursor=decode_board_cursor(cursor) if cursor else None,
+        cursor=BOARD_CURSOR.decode(cursor),
     )
-    page = rows[:limit]
-    next_cursor = None
-    if len(rows) > limit:
-        next_cursor = encode_board_cursor(page[-1]["due_date"], page[-1]["position"])
+    page, next_cursor = BOARD_CURSOR.page(rows, limit)
     return ActionItemPage(
         items=[ActionItem.from_row(row, today) for row in page],
         next=next_cursor,

@@ -1,15 +1,22 @@
-"""What the command routers share: error documentation, results, multi-command requests."""
+"""What the routers share: error documentation, running a route's commands, read refusals."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import HTTPException, Response
+from fastapi import Depends, HTTPException, Response
 from sqlalchemy import Connection
 
-from api.schemas import CommandResult
-from application.service import Outcome
+from api.dependencies import CommandDep, ServiceDep
+from api.schemas.common import CommandResult
+from application.service import CommandContext, IncidentService, Outcome
+from domain.commands import Command
+from projections.errors import NotFound
 from projections.summary import get_summary
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such incident"}}
@@ -30,9 +37,53 @@ def result(outcome: Outcome, response: Response) -> CommandResult:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Commands:
+    """A command route's way to the service, with its request's actor, If-Match and
+    Idempotency-Key, and its response for the headers the result sets."""
+
+    service: IncidentService
+    context: CommandContext
+    response: Response
+
+    def now(self) -> datetime:
+        """The service's clock: when a command is asked."""
+        return self.service.now()
+
+    def new_id(self, purpose: str) -> UUID:
+        """An id for something the command creates (the same on an idempotent retry)."""
+        return self.context.new_id(purpose)
+
+    def run(
+        self, commands: Command | Sequence[Command], location: str | None = None
+    ) -> CommandResult:
+        """Execute the command(s) as one change; ``location`` names what it created."""
+        outcome = self.service.execute(commands, self.context)
+        if location is not None:
+            self.response.headers["Location"] = location
+        return result(outcome, self.response)
+
+
+async def commands(service: ServiceDep, context: CommandDep, response: Response) -> Commands:
+    """``Commands`` as a dependency (async: it does no I/O, so no thread hop)."""
+    return Commands(service, context, response)
+
+
+CommandsDep = Annotated[Commands, Depends(commands)]
+
+
+@contextmanager
+def found() -> Iterator[None]:
+    """A read's NotFound as a 404 with its detail."""
+    try:
+        yield
+    except NotFound as exc:
+        raise HTTPException(404, exc.detail) from None
+
+
 def require_summary(conn: Connection, incident_id: UUID) -> dict[str, Any]:
     """The incident's summary row; 404 when there is no such incident."""
     row = get_summary(conn, incident_id)
     if row is None:
-        raise HTTPException(404, f"incident {incident_id} does not exist")
+        raise HTTPException(404, NotFound.incident(incident_id).detail)
     return row

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from uuid import UUID
 
 import anyio
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -12,16 +11,16 @@ from sqlalchemy import Engine
 
 from api.event_stream import LogStreamResponse, follow_log, live_parts
 from api.problems import PROBLEM_JSON
-from api.schemas_events import EVENT_STREAM, LOG_PAGE, LogEvent, LogPage
-from api.schemas_examples import answers
+from api.schemas.events import EVENT_STREAM, LOG_PAGE, LogEvent, LogPage
+from api.schemas.examples import answers
 from application.database_health import ping
 from domain.events import CURRENT_VERSIONS
-from domain.values import stream_id_for
-from eventstore.feed import LogFilter, read_page
+from domain.values import incident_id_of, stream_id_for
+from eventstore.feed import LogFilter, read_log_page
+from eventstore.reads import MAX_POSITION
 
 router = APIRouter(prefix="/events", tags=["events"])
 
-MAX_POSITION = 2**63 - 1
 """The largest position either database can hold."""
 
 KNOWN_TYPES = frozenset(CURRENT_VERSIONS)
@@ -43,8 +42,6 @@ SSE_MESSAGE: dict[str, Any] = {
 }
 """What each message that carries an event holds; ``data`` is a LogEvent as JSON."""
 
-STREAM_PREFIX = "incident-"
-
 
 def _invalid(name: str, message: str, value: Any) -> RequestValidationError:
     return RequestValidationError(
@@ -54,7 +51,7 @@ def _invalid(name: str, message: str, value: Any) -> RequestValidationError:
 
 def _stream_id(value: str) -> str:
     try:
-        return stream_id_for(UUID(value.removeprefix(STREAM_PREFIX)))
+        return stream_id_for(incident_id_of(value))
     except ValueError:
         raise _invalid(
             "stream", f"{value!r} is neither an incident id nor a stream id (incident-<id>)", value
@@ -137,7 +134,7 @@ def read_events(
     """Pages never skip an event: follow ``next_after`` (or ``next_url``) from page to page."""
     engine: Engine = request.app.state.engine
     with engine.connect() as conn:
-        page = read_page(conn, after, limit, filters)
+        page = read_log_page(conn, after, limit, filters)
     return LogPage(
         events=[LogEvent.of(event) for event in page.events],
         next_after=page.next_after,

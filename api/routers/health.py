@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import optional_principal
 from api.problems import PROBLEM_JSON, database_unavailable, problem
-from api.schemas_examples import HEALTHZ, METRICS, READYZ, answers
+from api.schemas.examples import HEALTHZ, METRICS, READYZ, answers
 from application.database_faults import WRITE_CAUSES, classify, describe
 from application.database_health import WriteFailure, WriteHealth, ping
 from application.settings import Settings

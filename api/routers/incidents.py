@@ -2,52 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Body, Query, Request, Response, status
 
-from api.cursor import (
-    decode_cursor,
-    decode_timeline_cursor,
-    encode_cursor,
-    encode_timeline_cursor,
-    next_link,
-)
-from api.dependencies import CommandDep, ConnectionDep, ServiceDep
+from api.as_of_query import AsOfDep, DecodedStreamsDep
+from api.cursor import SUMMARIES_CURSOR, TIMELINE_CURSOR, next_link
+from api.dependencies import ConnectionDep
 from api.json_documents import dump_json, timeline_entry_json
-from api.routers.common import result
-from api.schemas import (
+from api.routers.common import COMMAND_ERRORS, NOT_FOUND, CommandsDep, found
+from api.schemas.common import CommandResult
+from api.schemas.examples import INCIDENT_PAGE, TIMELINE, answers
+from api.schemas.incidents import (
     AcknowledgeRequest,
-    CommandResult,
     DeclareIncidentRequest,
     IncidentPage,
-    IncidentSummary,
-    NoteCreated,
-    NoteRequest,
     SeverityRequest,
     StatusRequest,
-    Timeline,
-    TimelinePatch,
 )
-from api.schemas_examples import INCIDENT_PAGE, INCIDENT_SUMMARY, TIMELINE, answers
-from api.time_travel import AsOfDep, replay
+from api.schemas.timeline import NoteCreated, NoteRequest, Timeline, TimelinePatch
 from application.input_times import QueryTime
 from application.text_fields import SingleLine
-from domain import commands as c
 from domain.values import Severity, Status
-from projections.as_of import summary_row, timeline_rows
+from projections.as_of import replay, summary_row, timeline_rows
+from projections.documents.examples import INCIDENT_SUMMARY
+from projections.documents.incident import IncidentSummary
+from projections.errors import NotFound
 from projections.summary import get_summary, list_summaries
 from projections.timeline import get_timeline
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
-
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such incident"}}
-COMMAND_ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No such incident or entry"},
-    409: {"description": "Concurrent change; retry"},
-    422: {"description": "Invalid input or a broken rule"},
-}
 
 
 @router.post(
@@ -56,24 +41,12 @@ COMMAND_ERRORS: dict[int | str, dict[str, Any]] = {
     summary="Declare an incident",
     responses={409: {"description": "An incident with this id exists"}, 422: {}},
 )
-def declare(
-    body: DeclareIncidentRequest, service: ServiceDep, ctx: CommandDep, response: Response
-) -> CommandResult:
+def declare(body: DeclareIncidentRequest, commands: CommandsDep) -> CommandResult:
     """Starts a new incident's event stream; `Location` names the new incident. A client-chosen `id`
     or an `Idempotency-Key` keeps a retry from declaring it twice."""
-    command = c.DeclareIncident(
-        incident_id=body.id or ctx.new_id("incident"),
-        at=service.now(),
-        title=body.title,
-        severity=body.severity,
-        services=tuple(body.services),
-        summary=body.summary,
-        started_at=body.started_at,
-        detected_at=body.detected_at,
-    )
-    outcome = service.execute(command, ctx)
-    response.headers["Location"] = f"/incidents/{outcome.incident_id}"
-    return result(outcome, response)
+    incident_id = body.id or commands.new_id("incident")
+    command = body.command(incident_id, commands.now())
+    return commands.run(command, location=f"/incidents/{incident_id}")
 
 
 @router.get("", summary="List incident summaries, newest first", responses=answers(INCIDENT_PAGE))
@@ -109,13 +82,9 @@ def list_incidents(
         service=service,
         declared_after=declared_after,
         declared_before=declared_before,
-        before=decode_cursor(cursor) if cursor else None,
+        before=SUMMARIES_CURSOR.decode(cursor),
     )
-    page = rows[:limit]
-    next_cursor = None
-    if len(rows) > limit:
-        last = page[-1]
-        next_cursor = encode_cursor(last["declared_at"], last["incident_id"])
+    page, next_cursor = SUMMARIES_CURSOR.page(rows, limit)
     return IncidentPage(
         items=[IncidentSummary.from_row(r) for r in page],
         next=next_cursor,
@@ -129,16 +98,21 @@ def list_incidents(
     responses={**NOT_FOUND, **answers(INCIDENT_SUMMARY)},
 )
 def get_incident(
-    incident_id: UUID, conn: ConnectionDep, response: Response, as_of: AsOfDep
+    incident_id: UUID,
+    conn: ConnectionDep,
+    response: Response,
+    as_of: AsOfDep,
+    streams: DecodedStreamsDep,
 ) -> IncidentSummary:
     """Its current state from the read model, or as it was at a past log position or time with
     `as_of`. The `ETag` is its version, for `If-Match` on a command."""
-    if as_of is None:
-        row = get_summary(conn, incident_id)
-    else:
-        row = summary_row(replay(conn, incident_id, as_of))
-    if row is None:
-        raise HTTPException(404, f"incident {incident_id} does not exist")
+    with found():
+        if as_of is None:
+            row = get_summary(conn, incident_id)
+        else:
+            row = summary_row(replay(conn, incident_id, as_of, streams))
+        if row is None:
+            raise NotFound.incident(incident_id)
     # The version the summary reflects: send it back as If-Match to change this state only.
     response.headers["ETag"] = f'"{row["version"]}"'
     return IncidentSummary.from_row(row)
@@ -149,43 +123,26 @@ def get_incident(
 )
 def acknowledge(
     incident_id: UUID,
-    service: ServiceDep,
-    ctx: CommandDep,
-    response: Response,
+    commands: CommandsDep,
     body: Annotated[AcknowledgeRequest | None, Body()] = None,
 ) -> CommandResult:
     """Records that a responder is on it; `occurred_at` back-dates the moment."""
-    command = c.AcknowledgeIncident(
-        incident_id=incident_id, at=service.now(), occurred_at=body.occurred_at if body else None
-    )
-    return result(service.execute(command, ctx), response)
+    return commands.run((body or AcknowledgeRequest()).command(incident_id, commands.now()))
 
 
 @router.post("/{incident_id}/status", summary="Change the status", responses=COMMAND_ERRORS)
-def change_status(
-    incident_id: UUID, body: StatusRequest, service: ServiceDep, ctx: CommandDep, response: Response
-) -> CommandResult:
+def change_status(incident_id: UUID, body: StatusRequest, commands: CommandsDep) -> CommandResult:
     """Moves the incident to investigating, identified, monitoring, resolved or closed;
     `occurred_at` back-dates the change."""
-    command = c.ChangeStatus(
-        incident_id=incident_id, at=service.now(), status=body.status, occurred_at=body.occurred_at
-    )
-    return result(service.execute(command, ctx), response)
+    return commands.run(body.command(incident_id, commands.now()))
 
 
 @router.post("/{incident_id}/severity", summary="Change the severity", responses=COMMAND_ERRORS)
 def change_severity(
-    incident_id: UUID,
-    body: SeverityRequest,
-    service: ServiceDep,
-    ctx: CommandDep,
-    response: Response,
+    incident_id: UUID, body: SeverityRequest, commands: CommandsDep
 ) -> CommandResult:
     """Records the new severity and, optionally, why."""
-    command = c.ChangeSeverity(
-        incident_id=incident_id, at=service.now(), severity=body.severity, reason=body.reason
-    )
-    return result(service.execute(command, ctx), response)
+    return commands.run(body.command(incident_id, commands.now()))
 
 
 @router.post(
@@ -194,26 +151,12 @@ def change_severity(
     summary="Add a note to the timeline",
     responses=COMMAND_ERRORS,
 )
-def add_note(
-    incident_id: UUID,
-    body: NoteRequest,
-    service: ServiceDep,
-    ctx: CommandDep,
-    response: Response,
-) -> NoteCreated:
+def add_note(incident_id: UUID, body: NoteRequest, commands: CommandsDep) -> NoteCreated:
     """Appends a note to the timeline; the answer carries the note's id, also its entry's id."""
-    note_id = ctx.new_id("note")
-    command = c.AddNote(
-        incident_id=incident_id,
-        at=service.now(),
-        note_id=note_id,
-        text=body.text,
-        occurred_at=body.occurred_at,
-        visibility=body.visibility,
-    )
-    outcome = service.execute(command, ctx)
-    response.headers["Location"] = f"/incidents/{incident_id}/timeline/{note_id}"
-    return NoteCreated(note_id=note_id, **result(outcome, response).model_dump())
+    note_id = commands.new_id("note")
+    command = body.command(incident_id, commands.now(), note_id=note_id)
+    done = commands.run(command, location=f"/incidents/{incident_id}/timeline/{note_id}")
+    return NoteCreated(note_id=note_id, **done.model_dump())
 
 
 @router.patch(
@@ -222,30 +165,11 @@ def add_note(
     responses=COMMAND_ERRORS,
 )
 def patch_entry(
-    incident_id: UUID,
-    entry_id: UUID,
-    body: TimelinePatch,
-    service: ServiceDep,
-    ctx: CommandDep,
-    response: Response,
+    incident_id: UUID, entry_id: UUID, body: TimelinePatch, commands: CommandsDep
 ) -> CommandResult:
     """Amends a note's text or time, or redacts it for good with a reason; the timeline keeps a
     placeholder entry."""
-    command: c.Command
-    if body.redacted:
-        assert body.reason is not None  # checked by TimelinePatch
-        command = c.RedactNote(
-            incident_id=incident_id, at=service.now(), note_id=entry_id, reason=body.reason
-        )
-    else:
-        command = c.AmendNote(
-            incident_id=incident_id,
-            at=service.now(),
-            note_id=entry_id,
-            text=body.text,
-            occurred_at=body.occurred_at,
-        )
-    return result(service.execute(command, ctx), response)
+    return commands.run(body.command(incident_id, commands.now(), entry_id))
 
 
 @router.get(
@@ -259,22 +183,22 @@ def timeline(
     conn: ConnectionDep,
     request: Request,
     as_of: AsOfDep,
+    streams: DecodedStreamsDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 500,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     """Every lifecycle moment, note and alert, oldest first, one page at a time; `as_of` shows it as
     it was then."""
-    after = decode_timeline_cursor(cursor) if cursor else None
-    if as_of is None:
-        rows = get_timeline(conn, incident_id, limit=limit + 1, after=after)
-    else:
-        rows = timeline_rows(replay(conn, incident_id, as_of), limit=limit + 1, after=after)
-    if not rows and get_summary(conn, incident_id) is None:
-        raise HTTPException(404, f"incident {incident_id} does not exist")
-    page = rows[:limit]
-    token = None
-    if len(rows) > limit:
-        token = encode_timeline_cursor(page[-1]["occurred_at"], page[-1]["position"])
+    after = TIMELINE_CURSOR.decode(cursor)
+    with found():
+        if as_of is None:
+            rows = get_timeline(conn, incident_id, limit=limit + 1, after=after)
+        else:
+            envelopes = replay(conn, incident_id, as_of, streams)
+            rows = timeline_rows(envelopes, limit=limit + 1, after=after)
+        if not rows and get_summary(conn, incident_id) is None:
+            raise NotFound.incident(incident_id)
+    page, token = TIMELINE_CURSOR.page(rows, limit)
     # The read model's rows have the response's types already, so a page goes straight
     # to JSON: validating 500 entries into models and FastAPI validating them again
     # against the response model would cost more than reading them.

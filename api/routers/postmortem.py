@@ -10,12 +10,10 @@ from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.responses import Response
 from sqlalchemy import Connection
 
-from api.dependencies import CommandDep, ConnectionDep, ServiceDep
-from api.markdown import render_postmortem
-from api.postmortem_document import document, live_parts, past_parts
-from api.routers.common import COMMAND_ERRORS, NOT_FOUND, result
-from api.schemas import CommandResult
-from api.schemas_audit import (
+from api.as_of_query import AsOfDep, DecodedStreamsDep, invalid_query
+from api.dependencies import ConnectionDep, ServiceDep
+from api.routers.common import COMMAND_ERRORS, NOT_FOUND, CommandsDep, found
+from api.schemas.audit import (
     DiffSide,
     PostmortemDiff,
     PostmortemHistory,
@@ -25,11 +23,15 @@ from api.schemas_audit import (
     SectionDiff,
     StatusChange,
 )
-from api.schemas_postmortem import PostmortemDocument, SectionRequest
-from api.time_travel import AsOfDep, invalid_query, parse_number, parse_time
+from api.schemas.common import CommandResult
+from api.schemas.postmortem import SectionRequest
 from domain import commands as c
 from domain.values import Section
+from projections.as_of import parse_number, parse_time
 from projections.base import Envelope
+from projections.documents.postmortem import PostmortemDocument, postmortem_document
+from projections.documents.postmortem_markdown import render_postmortem
+from projections.errors import NotFound
 from projections.postmortem_audit import (
     NoSuchRevision,
     NotDeclared,
@@ -53,37 +55,23 @@ MARKDOWN = "text/markdown"
     responses=COMMAND_ERRORS,
 )
 def edit_section(
-    incident_id: UUID,
-    section: Section,
-    body: SectionRequest,
-    service: ServiceDep,
-    ctx: CommandDep,
-    response: Response,
+    incident_id: UUID, section: Section, body: SectionRequest, commands: CommandsDep
 ) -> CommandResult:
     """Replaces one section's text. Editing a published postmortem starts a new draft revision; the
     published one stays readable."""
-    command = c.EditPostmortemSection(
-        incident_id=incident_id, at=service.now(), section=section, text=body.text
-    )
-    return result(service.execute(command, ctx), response)
+    return commands.run(body.command(incident_id, commands.now(), section=section))
 
 
 @router.post("/review", summary="Send the draft to review", responses=COMMAND_ERRORS)
-def request_review(
-    incident_id: UUID, service: ServiceDep, ctx: CommandDep, response: Response
-) -> CommandResult:
+def request_review(incident_id: UUID, commands: CommandsDep) -> CommandResult:
     """Moves the current draft to in_review, the step before it can be published."""
-    command = c.RequestPostmortemReview(incident_id=incident_id, at=service.now())
-    return result(service.execute(command, ctx), response)
+    return commands.run(c.RequestPostmortemReview(incident_id=incident_id, at=commands.now()))
 
 
 @router.post("/publish", summary="Publish the reviewed revision", responses=COMMAND_ERRORS)
-def publish(
-    incident_id: UUID, service: ServiceDep, ctx: CommandDep, response: Response
-) -> CommandResult:
+def publish(incident_id: UUID, commands: CommandsDep) -> CommandResult:
     """Publishes the revision in review; it becomes the postmortem readers see."""
-    command = c.PublishPostmortem(incident_id=incident_id, at=service.now())
-    return result(service.execute(command, ctx), response)
+    return commands.run(c.PublishPostmortem(incident_id=incident_id, at=commands.now()))
 
 
 def _quality(accept: str, media_type: str) -> float:
@@ -137,6 +125,7 @@ def read_postmortem(
     conn: ConnectionDep,
     service: ServiceDep,
     as_of: AsOfDep,
+    streams: DecodedStreamsDep,
     revision: Annotated[int | None, Query(ge=1, description="Default: the latest.")] = None,
     accept: Annotated[
         str | None,
@@ -146,12 +135,8 @@ def read_postmortem(
     """Sections, incident summary, timeline and action items; `Accept: text/markdown` gives the same
     as a Markdown document. `revision` and `as_of` show an earlier one."""
     markdown = _wants_markdown(accept)
-    now = service.now()
-    if as_of is None:
-        parts = live_parts(conn, incident_id, revision, now)
-    else:
-        parts = past_parts(conn, incident_id, revision, as_of, now)
-    doc = document(incident_id, parts, revision, as_of)
+    with found():
+        doc = postmortem_document(conn, incident_id, revision, service.now(), as_of, streams)
     if markdown:
         return Response(render_postmortem(doc), media_type=f"{MARKDOWN}; charset=utf-8")
     return doc
@@ -162,10 +147,10 @@ def read_postmortem(
 
 def _audited(conn: Connection, incident_id: UUID) -> list[Envelope]:
     """The incident's declaration and postmortem events; 404 for an unknown incident."""
-    found = read_postmortem_log(conn, incident_id)
-    if not found:
-        raise HTTPException(404, f"incident {incident_id} does not exist")
-    return found
+    audited = read_postmortem_log(conn, incident_id)
+    if not audited:
+        raise HTTPException(404, NotFound.incident(incident_id).detail)
+    return audited
 
 
 @router.get(

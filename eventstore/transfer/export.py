@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine
 
 from eventstore.store import head_position_in
 from eventstore.transfer.format import Header, Trailer, header_line, trailer_line
-from eventstore.transfer.pages import read_page
+from eventstore.transfer.pages import read_export_lines
 
 BATCH_SIZE = 5000
 
@@ -51,7 +51,7 @@ def export_log(
         # Keyset pages over the primary key: each page is an index range scan, whatever
         # the size of the log, and the snapshot keeps pages consistent with each other.
         while True:
-            lines, reached = read_page(conn, position, batch_size)
+            lines, reached = read_export_lines(conn, position, batch_size)
             if not lines:
                 break
             chunk = b"".join(lines)

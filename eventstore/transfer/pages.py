@@ -29,7 +29,7 @@ _POSTGRES_PAGE = (
 )
 
 
-def read_page(conn: Connection, after: int, limit: int) -> tuple[list[bytes], int]:
+def read_export_lines(conn: Connection, after: int, limit: int) -> tuple[list[bytes], int]:
     """The lines of up to ``limit`` events after position ``after``, and the last position.
 
     Each line is built and serialised in one step: keeping a page of parsed documents

@@ -6,7 +6,7 @@ import pytest
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from api.markdown_text import cell, inline, link_target, prose
+from projections.documents.markdown_text import cell, inline, link_target, prose
 
 PARSER = MarkdownIt("commonmark").enable("table")
 

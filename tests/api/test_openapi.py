@@ -26,7 +26,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-import api
+import api.schemas
+import projections.documents
 from api.app import create_app
 from application.settings import Settings
 from tests.api.conftest import ADMIN_TOKEN, STREAM_SECONDS
@@ -114,10 +115,10 @@ def test_every_operation_shows_an_example(document: dict[str, Any]) -> None:
 
 
 def schema_models() -> Iterator[type[BaseModel]]:
-    """Every pydantic model of the api.schemas* modules."""
-    for info in pkgutil.iter_modules(api.__path__):
-        if info.name.startswith("schemas"):
-            module = importlib.import_module(f"api.{info.name}")
+    """Every pydantic model of the API's bodies and of the read-side documents it serves."""
+    for package in (api.schemas, projections.documents):
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
             for value in vars(module).values():
                 if (
                     isinstance(value, type)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 
-from api.schemas import Timeline
+from api.schemas.timeline import Timeline
 from tests.api.helpers import declare, ok
 
 

@@ -29,9 +29,9 @@ from application.settings import Settings
 from application.tokens import Scope, TokenStore
 from eventstore.engine import create_engine
 from eventstore.schema import events
-from tests.api.hooks_support import ENQUEUE, captured, signed_headers
-from tests.conftest import fresh_database
+from tests.api.hooks_support import ENQUEUE, signed_headers
 from tests.integration.servers import ADMIN_TOKEN, incidents_server
+from tests.support.captures import captured
 from tests.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.postgres
@@ -40,10 +40,9 @@ DECLARE = {"title": "Checkout returns 502", "severity": "SEV2", "services": ["ch
 
 
 @pytest.fixture
-def direct_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh PostgreSQL database, addressed directly (not through the proxy)."""
-    with fresh_database("postgresql", request, tmp_path / "unused.db") as url:
-        yield url
+def direct_url(postgres_url: str) -> str:
+    """The fresh PostgreSQL database, addressed directly (not through the proxy)."""
+    return postgres_url
 
 
 @pytest.fixture

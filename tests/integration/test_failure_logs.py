@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from application.log_setup import configure_logging
+from application.logging_config import configure_logging
 from application.service import IncidentService
 from application.settings import Settings
 from tests.api.test_database_faults import ReadOnlySwitch

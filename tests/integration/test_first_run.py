@@ -79,7 +79,7 @@ def example(lines: list[str]) -> str:
 def test_the_first_run_and_a_restart_print_commands_that_work(tmp_path: Path) -> None:
     port = free_port()
     with serving(tmp_path, port) as lines:
-        assert lines[0] == "created the database sqlite:///./var/incidents.db (schema 0004)"
+        assert lines[0] == "created the database sqlite:///./var/incidents.db (schema 0005)"
         token = lines[
             lines.index("Created the first admin token (shown only now; store it safely):") + 1
         ]

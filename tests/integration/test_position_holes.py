@@ -36,9 +36,9 @@ from projections.worker import ProjectionWorker
 from tests.api.conftest import ADMIN_TOKEN, STREAM_SECONDS
 from tests.api.helpers import declare, ok
 from tests.conftest import fresh_database
-from tests.integration.test_export_import import export_bytes, import_bytes
-from tests.projections.worker_support import assert_equals_rebuild, read_log
 from tests.sse_client import parse
+from tests.support.read_models import assert_equals_rebuild, read_log
+from tests.support.transfer import export_bytes, import_bytes
 
 pytestmark = pytest.mark.postgres
 
@@ -67,12 +67,6 @@ class Failed(Exception):
 
 def new_event(**data: Any) -> NewEvent:
     return NewEvent(uuid.uuid4(), "test.recorded", data, datetime.now(UTC))
-
-
-@pytest.fixture
-def postgres_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with fresh_database("postgresql", request, tmp_path / "unused.db") as url:
-        yield url
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, delete, text, update
 
-from application.migrations import migrate
+from application.schema_migrations import migrate
 from application.service import IncidentService
 from domain.incident import NEXT_STATUSES
 from domain.values import Status
@@ -42,8 +42,8 @@ from projections.runner import default_projections
 from projections.status import statuses
 from projections.tables import checkpoints
 from projections.worker import ProjectionWorker
-from tests.projections.worker_support import (
-    CommandWriter,
+from tests.support.command_writer import CommandWriter, write_concurrently
+from tests.support.read_models import (
     assert_equals_rebuild,
     assert_same_rows,
     assert_timeline_exactly_once,
@@ -52,7 +52,6 @@ from tests.projections.worker_support import (
     read_model_tables,
     snapshot,
     wait_caught_up,
-    write_concurrently,
 )
 
 pytestmark = [

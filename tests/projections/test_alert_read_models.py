@@ -25,7 +25,7 @@ from domain.values import AlertSource, AlertStatus, Severity, Status
 from projections.summary import get_summary
 from projections.timeline import get_timeline
 from tests.clocks import FakeClock
-from tests.projections.test_new_read_models_rebuild import (
+from tests.projections.rebuild_support import (
     BASE,
     assert_rebuild_equals_incremental,
     make_service,

@@ -31,9 +31,9 @@ from projections.summary import get_summary
 from projections.tables import checkpoints, incident_summaries, timeline_entries
 from projections.timeline import get_timeline
 from tests.clocks import FakeClock
+from tests.projections.rebuild_support import BASE, make_service
 from tests.projections.timeline_support import declared_moments
-
-BASE = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+from tests.support.command_writer import uuid_from
 
 # The lifecycle as the product describes it, written out here rather than imported,
 # so a generated command the domain refuses shows up as a failure.
@@ -52,10 +52,6 @@ ACTORS: tuple[dict[str, Any], ...] = (
 )
 
 Rows = dict[str, list[dict[str, Any]]]
-
-
-def make_service(engine: Engine, clock: FakeClock) -> IncidentService:
-    return IncidentService(EventStore(engine, clock=clock), ProjectionRunner(), clock=clock)
 
 
 def snapshot(engine: Engine) -> Rows:
@@ -116,10 +112,6 @@ def assert_read_models_agree_with_the_aggregate(
 
 
 # --- a seeded, realistic history ------------------------------------------------------------
-
-
-def uuid_from(rng: random.Random) -> UUID:
-    return UUID(int=rng.getrandbits(128), version=4)
 
 
 def next_command(

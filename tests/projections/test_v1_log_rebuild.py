@@ -12,29 +12,27 @@ working. Each test runs on SQLite and PostgreSQL (tests/conftest.py).
 
 from __future__ import annotations
 
-import shutil
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine
 
 from application.service import IncidentService
 from domain import commands as c
 from domain.errors import RuleViolation
 from domain.values import ActionKind, NoteVisibility, Priority, Section, Severity, Status
 from eventstore import EventStore, NewEvent, RecordedEvent
-from eventstore.engine import create_engine
-from projections.checkpoints import load_checkpoints
 from projections.rebuild import rebuild
-from projections.runner import ProjectionRunner, default_projections
+from projections.runner import default_projections
 from projections.timeline import get_timeline
 from tests.clocks import FakeClock
+from tests.conftest import NewDatabase
+from tests.projections.rebuild_support import Snapshot, make_service, snapshot
+from tests.support.read_models import checkpoint_positions
 
 BASE = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 FOLLOW_UP = BASE + timedelta(hours=6)
@@ -161,42 +159,16 @@ Only note commands: the entries they touch are keyed by note id, which both data
 share, whereas other entries are keyed by a fresh event id.
 """
 
-Snapshot = dict[str, list[dict[str, Any]]]
-
 
 @pytest.fixture
-def v1_engine(
-    backend: str, engine: Engine, request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[Engine]:
+def v1_engine(backend: str, new_database: NewDatabase) -> Engine:
     """A second fresh, migrated database of the same backend as ``engine``."""
-    if backend == "sqlite":
-        path = tmp_path / "v1-log.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        twin = create_engine(f"sqlite:///{path}")
-        yield twin
-        twin.dispose()
-        return
-    template = request.getfixturevalue("postgres_template")
-    name = f"incidents_v1_{uuid.uuid4().hex[:12]}"
-    admin = engine.execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    twin = create_engine(engine.url.set(database=name))
-    try:
-        yield twin
-    finally:
-        twin.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    return new_database(backend)
 
 
 def command_time(step: int) -> datetime:
     """When HISTORY[step] was run: each step takes two ticks, its own time and the append's."""
     return BASE + 2 * step * TICK
-
-
-def make_service(engine: Engine, clock: FakeClock) -> IncidentService:
-    return IncidentService(EventStore(engine, clock=clock), ProjectionRunner(), clock=clock)
 
 
 def run(service: IncidentService, steps: list[Step]) -> None:
@@ -233,29 +205,12 @@ def write_as_old_log(log: list[RecordedEvent], engine: Engine) -> None:
         store.append(r.stream_id, [event], expected_version=r.version - 1)
 
 
-def snapshot(engine: Engine) -> Snapshot:
-    """Every row of every table of every projection, sorted by primary key."""
-    result: Snapshot = {}
-    with engine.connect() as conn:
-        for projection in default_projections():
-            for table in projection.tables:
-                keys = [column.name for column in table.primary_key.columns]
-                rows = [dict(row._mapping) for row in conn.execute(select(table))]
-                result[table.name] = sorted(rows, key=lambda row: [str(row[k]) for k in keys])
-    return result
-
-
 def assert_same_read_models(expected: Snapshot, actual: Snapshot) -> None:
     assert sorted(actual) == sorted(expected)
     for table, rows in expected.items():
         assert len(actual[table]) == len(rows), f"{table}: different number of rows"
         for want, got in zip(rows, actual[table], strict=True):
             assert got == want, f"{table}: row differs"
-
-
-def checkpoint_positions(engine: Engine) -> dict[str, tuple[int, int]]:
-    with engine.connect() as conn:
-        return {name: (cp.version, cp.position) for name, cp in load_checkpoints(conn).items()}
 
 
 def note_entries(engine: Engine, incident_id: UUID) -> dict[UUID, dict[str, Any]]:

@@ -36,8 +36,8 @@ from projections.status import statuses
 from projections.summary import list_summaries
 from projections.tables import checkpoints
 from projections.worker import ProjectionWorker
-from tests.projections.worker_support import (
-    CommandWriter,
+from tests.support.command_writer import CommandWriter, write_concurrently
+from tests.support.read_models import (
     assert_caught_up,
     assert_equals_rebuild,
     assert_same_rows,
@@ -46,7 +46,6 @@ from tests.projections.worker_support import (
     read_model_tables,
     snapshot,
     wait_caught_up,
-    write_concurrently,
 )
 
 

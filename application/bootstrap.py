@@ -1,0 +1,119 @@
+"""The composition root: settings in, the service's parts out, wired once per process.
+
+The HTTP application (``api.app``) and every command of the command line start here,
+so an engine is configured one way whoever opens it and the command service always
+has its projections and its write-health hook. Nothing connects until first use.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from application.alert_ingestion import Generations
+from application.database_health import WriteHealth
+from application.integrations import IntegrationStore
+from application.log_watcher import LogWatcher
+from application.service import IncidentService
+from application.settings import Settings
+from application.tokens import Scope, TokenStore
+from eventstore import EventStore
+from eventstore.engine import create_engine
+from projections.base import Projection
+from projections.rebuild import rebuild_outdated
+from projections.runner import ProjectionRunner, default_projections
+
+REBUILD_JOIN_SECONDS = 5.0
+"""How long a server that stops waits for a rebuild of outdated read models to finish."""
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """One process's parts, made by ``build``; ``close`` releases them."""
+
+    settings: Settings
+    engine: Engine
+    store: EventStore
+    projections: list[Projection]
+    service: IncidentService
+    tokens: TokenStore
+    integrations: IntegrationStore
+    alert_generations: Generations
+    write_health: WriteHealth
+    log_watcher: LogWatcher
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        """A server's life: seed the admin token and start rebuilding outdated read
+        models; at the end, wait a little for that rebuild, then close."""
+        if self.settings.admin_token:
+            self.tokens.ensure("admin", {Scope.ADMIN}, self.settings.admin_token)
+        rebuilder = None
+        if self.settings.projection_mode == "inline":
+            # Read models whose code changed are rebuilt beside the live tables and
+            # swapped in; until then the old tables keep answering.
+            rebuilder = threading.Thread(
+                target=rebuild_outdated, args=(self.engine, self.projections), daemon=True
+            )
+            rebuilder.start()
+        try:
+            yield
+        finally:
+            if rebuilder is not None:
+                rebuilder.join(timeout=REBUILD_JOIN_SECONDS)
+            self.close()
+
+    def close(self) -> None:
+        """Stop the log watcher's thread and close the engine's pooled connections."""
+        self.log_watcher.close()
+        self.engine.dispose()
+
+
+def database_engine(settings: Settings) -> Engine:
+    """The engine on ``settings.database_url``, configured as every part of the service uses it."""
+    return create_engine(
+        settings.database_url,
+        sqlite_synchronous=settings.sqlite_synchronous,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        # Error messages (logged) never carry bound values: idempotency keys, names.
+        hide_parameters=True,
+    )
+
+
+def build(settings: Settings, *, on_appended: Callable[[int], object] | None = None) -> Runtime:
+    """Every part, wired; ``on_appended`` hears how many events each append committed."""
+    engine = database_engine(settings)
+    write_health = WriteHealth()
+    write_health.watch(engine)
+
+    def appended(count: int) -> None:
+        if on_appended is not None:
+            on_appended(count)
+        write_health.succeeded()  # a committed append: writes work again
+
+    store = EventStore(engine)
+    projections = default_projections()
+    inline = settings.projection_mode == "inline"
+    service = IncidentService(
+        store,
+        ProjectionRunner(projections) if inline else None,
+        retries=settings.command_retries,
+        on_appended=appended,
+    )
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        store=store,
+        projections=projections,
+        service=service,
+        tokens=TokenStore(engine),
+        integrations=IntegrationStore(engine),
+        alert_generations=Generations(),
+        write_health=write_health,
+        log_watcher=LogWatcher(engine, settings.events_stream_poll_seconds),
+    )

@@ -1,0 +1,131 @@
+"""``incidents export`` and ``import``: the whole log to a file and back, checksummed."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, BinaryIO
+
+import typer
+from rich.markup import escape
+from sqlalchemy.exc import SQLAlchemyError
+
+from application.bootstrap import Runtime, build
+from application.schema_migrations import migrate
+from cli.database import DatabaseOption, opened, settings_for, unreachable
+from cli.output import console, pace
+from cli.progress import position_progress
+from cli.projections import rebuild_with_progress
+from domain.events import CURRENT_VERSIONS
+from eventstore.transfer.bulk_insert import BulkInsertRefused
+from eventstore.transfer.export import export_log
+from eventstore.transfer.format import LogFileError
+from eventstore.transfer.import_log import DatabaseNotEmpty, import_log
+
+READ_BUFFER = 1 << 20
+
+
+def export_command(
+    file: Annotated[str, typer.Argument(help="Where to write; - for standard output.")] = "-",
+    database_url: DatabaseOption = None,
+) -> None:
+    """Write the whole log as JSON lines, ending with its event count and SHA-256."""
+    with opened(settings_for(database_url)) as runtime:
+        started = time.perf_counter()
+        try:
+            with export_target(file) as out, position_progress(console, "exporting") as progress:
+                result = export_log(runtime.engine, out, progress=progress)
+        except (SQLAlchemyError, OSError) as exc:
+            console.print(f"[red]export failed:[/] {escape(str(exc))}", soft_wrap=True)
+            raise typer.Exit(1) from exc
+    elapsed = time.perf_counter() - started
+    console.print(
+        f"[green]exported[/] {result.events:,} events (head position {result.head_position})"
+        f" to {'standard output' if file == '-' else escape(file)} {pace(result.events, elapsed)}"
+        f", sha256 {result.sha256}",
+        soft_wrap=True,
+    )
+
+
+def import_command(
+    file: Annotated[
+        str, typer.Argument(help="A file from incidents export; - for standard input.")
+    ],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Load an export into an empty database, all or nothing, then rebuild every read model.
+
+    API tokens and integrations are not in the log: ``incidents credentials copy`` brings
+    them from the old database.
+    """
+    settings = settings_for(database_url)
+    try:
+        # The file is opened before the database is touched, so a mistyped name leaves
+        # no new database file behind.
+        with import_source(file) as lines:
+            runtime = build(settings)
+            try:
+                _import_and_rebuild(runtime, lines)
+            finally:
+                runtime.close()
+    except (LogFileError, DatabaseNotEmpty, BulkInsertRefused, OSError) as exc:
+        reason = str(exc)
+        if isinstance(exc, OSError) and exc.filename is not None:
+            reason = f"{exc.filename}: {exc.strerror}"
+        message = f"[red]import refused:[/] {escape(reason)}\nNothing was imported."
+        console.print(message, soft_wrap=True)
+        raise typer.Exit(1) from exc
+    except SQLAlchemyError as exc:
+        console.print(unreachable(settings.database_url, exc), soft_wrap=True)
+        raise typer.Exit(1) from exc
+
+
+def _import_and_rebuild(runtime: Runtime, lines: BinaryIO) -> None:
+    migrate(runtime.engine)
+    started = time.perf_counter()
+    with position_progress(console, "importing") as progress:
+        result = import_log(runtime.engine, lines, known_types=CURRENT_VERSIONS, progress=progress)
+    elapsed = time.perf_counter() - started
+    console.print(
+        f"[green]imported[/] {result.events:,} events (head position {result.head_position},"
+        f" exported from {result.source_backend}) {pace(result.events, elapsed)};"
+        " checksum verified",
+        soft_wrap=True,
+    )
+    rebuild_with_progress(runtime.engine, runtime.projections, result.head_position)
+    console.print("[green]read models rebuilt[/]")
+
+
+@contextmanager
+def export_target(name: str) -> Iterator[BinaryIO]:
+    """Standard output for ``-``; otherwise a file that appears only once complete.
+
+    The export goes to ``NAME.partial`` and is renamed at the end, so a failed or
+    interrupted export never leaves a file under the name that was asked for.
+    """
+    if name == "-":
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    target = Path(name)
+    partial = target.with_name(target.name + ".partial")
+    try:
+        with partial.open("wb") as out:
+            yield out
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+@contextmanager
+def import_source(name: str) -> Iterator[BinaryIO]:
+    """Standard input for ``-``; otherwise the file, read in large buffered chunks."""
+    if name == "-":
+        yield sys.stdin.buffer
+        return
+    with Path(name).open("rb", buffering=READ_BUFFER) as source:
+        yield source

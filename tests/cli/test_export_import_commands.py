@@ -1,0 +1,64 @@
+"""``incidents export`` and ``import``: what the commands print, refuse and leave behind.
+
+The store-level transfer they wrap is tested in tests/eventstore/test_export_import.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from tests.cli.runner import run_cli
+from tests.conftest import NewDatabase
+from tests.support.read_models import assert_same_rows, read_log, snapshot
+from tests.support.transfer import event_count, without_header, write_history
+
+
+def test_cli_exports_and_imports_with_read_models(
+    engine: Engine, backend: str, new_database: NewDatabase, tmp_path: Path
+) -> None:
+    write_history(engine)
+    source_url = engine.url.render_as_string(hide_password=False)
+    target = new_database(backend)
+    target_url = target.url.render_as_string(hide_password=False)
+    exported = tmp_path / "log.jsonl"
+
+    done = run_cli("export", str(exported), "--database-url", source_url)
+    assert done.exit_code == 0, done.output
+    head = read_log(engine)[-1].position
+    assert f"exported {event_count(engine):,} events (head position {head})" in done.stderr
+    assert not exported.with_name("log.jsonl.partial").exists()
+
+    done = run_cli("import", str(exported), "--database-url", target_url)
+    assert done.exit_code == 0, done.output
+    assert f"imported {event_count(engine):,} events (head position {head}" in done.stderr
+    assert "checksum verified" in done.stderr
+    assert "read models rebuilt" in done.stderr
+    assert read_log(target) == read_log(engine)
+    assert_same_rows(snapshot(engine), snapshot(target))
+
+    done = run_cli("import", str(exported), "--database-url", target_url)
+    assert done.exit_code == 1
+    assert "import refused: the database already holds events" in done.stderr
+    assert "Nothing was imported." in done.stderr
+
+    to_stdout = run_cli("export", "-", "--database-url", source_url)
+    assert to_stdout.exit_code == 0, to_stdout.output
+    assert without_header(to_stdout.stdout_bytes) == without_header(exported.read_bytes())
+
+
+def test_cli_refuses_a_truncated_file(engine: Engine, history_file: bytes, tmp_path: Path) -> None:
+    truncated = tmp_path / "truncated.jsonl"
+    truncated.write_bytes(history_file[: len(history_file) - 40])
+    trailer_line = len(history_file.splitlines())
+
+    done = run_cli("import", str(truncated), "--database-url", engine.url.render_as_string(False))
+
+    assert done.exit_code == 1
+    assert f"import refused: line {trailer_line}: the line is cut short" in done.stderr
+    assert "Nothing was imported." in done.stderr
+    assert event_count(engine) == 0
+    missing = run_cli("import", str(tmp_path / "nope.jsonl"), "--database-url", "sqlite://")
+    assert missing.exit_code == 1
+    assert "No such file" in missing.stderr
