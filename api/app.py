@@ -31,6 +31,7 @@ from application.logging_config import configure_logging
 from application.settings import Settings
 from application.tokens import Scope
 from monitoring.mapping import SeverityMap
+from web import install as web
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -53,8 +54,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     docs.install(app)
     _include_routers(app)
+    web.install(app)  # the pages for people, under /ui, on the same parts
     # PagerDuty's route limits its body itself, and refuses in PagerDuty's own words.
-    app.add_middleware(BodyLimits, exempt=(pagerduty.PATH,))
+    # The web interface's pages post HTML forms.
+    app.add_middleware(BodyLimits, exempt=(pagerduty.PATH,), forms_under=(web.PREFIX + "/",))
     openapi.install(app, body_exempt=(pagerduty.PATH,))
     app.add_middleware(Failures)  # inside RequestContext: the access line has the real status
     app.add_middleware(RequestContext, metrics=metrics)

@@ -23,7 +23,8 @@ from fastapi.security import (
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
-from application.tokens import Principal, Scope, TokenStore
+from application.tokens import Principal, Scope, TokenStore, digest_of
+from application.web_sessions import COOKIE_NAME, SessionCodec
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -64,12 +65,16 @@ def _token_from(request: Request, credentials: HTTPAuthorizationCredentials | No
 async def _principal(request: Request, token: str | None, needed: Scope, invalid: str) -> Principal:
     if not token:
         raise HTTPException(401, "a bearer token is required", headers=UNAUTHORIZED)
+    return await _checked(request, digest_of(token), needed, invalid)
+
+
+async def _checked(request: Request, digest: str, needed: Scope, invalid: str) -> Principal:
     tokens: TokenStore = request.app.state.tokens
     # Checked on the event loop when the token was seen recently (no I/O); only a lookup
     # in the database goes to a worker thread. Every thread hop costs more than the check.
-    known, principal = tokens.cached(token)
+    known, principal = tokens.cached_digest(digest)
     if not known:
-        principal = await run_in_threadpool(tokens.authenticate, token)
+        principal = await run_in_threadpool(tokens.authenticate_digest, digest)
     if principal is None:
         raise HTTPException(401, invalid, headers=UNAUTHORIZED)
     if not principal.allows(needed):
@@ -119,7 +124,18 @@ def require(scope: Scope | None = None) -> AuthCheck:
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Principal:
         token = _token_from(request, credentials)
-        needed = scope or (Scope.READ if request.method in {"GET", "HEAD"} else Scope.WRITE)
+        reading = request.method in {"GET", "HEAD"}
+        needed = scope or (Scope.READ if reading else Scope.WRITE)
+        if token is None and reading:
+            # A browser signed in to the web interface reads with its session cookie
+            # (an EventSource cannot send a header). Only reads: a cookie that any page
+            # could make the browser send never authorises a change here.
+            sessions: SessionCodec = request.app.state.sessions
+            session = sessions.open(request.cookies.get(COOKIE_NAME))
+            if session is not None:
+                return await _checked(
+                    request, session.token_digest, needed, "the session has ended: sign in again"
+                )
         return await _principal(request, token, needed, "the bearer token is not valid")
 
     async def standalone(request: Request) -> Principal:

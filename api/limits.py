@@ -1,4 +1,5 @@
-"""Request bodies: at most 1 MiB, and JSON; refused before any route sees them."""
+"""Request bodies: at most 1 MiB, and JSON (or a form, under the web interface's paths);
+refused before any route sees them."""
 
 from __future__ import annotations
 
@@ -11,8 +12,15 @@ MAX_BODY_BYTES = 1024 * 1024
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
+FORM = "application/x-www-form-urlencoded"
+
+
+def _media(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
 def _is_json(content_type: str) -> bool:
-    media = content_type.split(";", 1)[0].strip().lower()
+    media = _media(content_type)
     return media == "application/json" or (
         media.startswith("application/") and media.endswith("+json")
     )
@@ -22,12 +30,18 @@ class BodyLimits:
     """413 for a body over 1 MiB (declared or streamed), 415 for a body that is not JSON."""
 
     def __init__(
-        self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, exempt: tuple[str, ...] = ()
+        self,
+        app: ASGIApp,
+        max_bytes: int = MAX_BODY_BYTES,
+        exempt: tuple[str, ...] = (),
+        forms_under: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.exempt = frozenset(exempt)
         """Paths whose routes check the size and type of their bodies themselves."""
+        self.forms_under = forms_under
+        """Path prefixes whose routes take HTML forms (urlencoded) instead of JSON."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -39,7 +53,8 @@ class BodyLimits:
             return
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
-        refusal = self._refusal(headers, declared)
+        forms = scope["path"].startswith(self.forms_under) if self.forms_under else False
+        refusal = self._refusal(headers, declared, forms=forms)
         if refusal is not None:
             await refusal(scope, receive, send)
             return
@@ -70,13 +85,17 @@ class BodyLimits:
         title = "Content Too Large"
         return problem(413, f"request bodies are limited to {self.max_bytes} bytes", title=title)
 
-    def _refusal(self, headers: dict[bytes, bytes], declared: bytes | None) -> JSONResponse | None:
-        """The answer the headers alone call for: a declared length too large, or not JSON."""
+    def _refusal(
+        self, headers: dict[bytes, bytes], declared: bytes | None, *, forms: bool
+    ) -> JSONResponse | None:
+        """The answer the headers alone call for: a declared length too large, or not JSON
+        (nor, where ``forms``, a urlencoded form)."""
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             return self._too_large()
         content_type = headers.get(b"content-type", b"").decode("latin-1")
         has_body = declared not in (None, b"0") or b"transfer-encoding" in headers
-        if has_body and content_type and not _is_json(content_type):
+        accepted = _is_json(content_type) or (forms and _media(content_type) == FORM)
+        if has_body and content_type and not accepted:
             return problem(415, f"send application/json, not {content_type.split(';')[0]!r}")
         return None
 

@@ -27,6 +27,7 @@ from domain.errors import (
 )
 from eventstore import ConcurrencyError, EventIdConflict, InvalidEventData
 from monitoring.mapping import PayloadRefused
+from projections.keysets import InvalidCursor
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -127,6 +128,17 @@ async def _payload_refused(request: Request, exc: PayloadRefused) -> JSONRespons
     return await _request_invalid(request, RequestValidationError(exc.errors))
 
 
+async def _cursor_invalid(request: Request, exc: InvalidCursor) -> JSONResponse:
+    """A 422 naming the ``cursor`` query value, like every other bad query value."""
+    error = {
+        "loc": ("query", "cursor"),
+        "msg": str(exc),
+        "type": "cursor_invalid",
+        "input": exc.cursor,
+    }
+    return await _request_invalid(request, RequestValidationError([error]))
+
+
 async def _model_invalid(_: Request, exc: ValidationError) -> JSONResponse:
     return _invalid_fields(exc.errors(), "invalid input")
 
@@ -168,6 +180,7 @@ HANDLERS: tuple[tuple[type[Exception], Callable[..., Awaitable[JSONResponse]]], 
     (PreconditionFailed, _precondition),
     (RequestValidationError, _request_invalid),
     (PayloadRefused, _payload_refused),
+    (InvalidCursor, _cursor_invalid),
     (ValidationError, _model_invalid),
     (StarletteHTTPException, _http),
     (Exception, _unexpected),

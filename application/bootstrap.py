@@ -21,6 +21,7 @@ from application.log_watcher import LogWatcher
 from application.service import IncidentService
 from application.settings import Settings
 from application.tokens import Scope, TokenStore
+from application.web_sessions import SessionCodec
 from eventstore import EventStore
 from eventstore.engine import create_engine
 from projections.base import Projection
@@ -45,6 +46,7 @@ class Runtime:
     alert_generations: Generations
     write_health: WriteHealth
     log_watcher: LogWatcher
+    sessions: SessionCodec
 
     @contextmanager
     def serving(self) -> Iterator[None]:
@@ -116,4 +118,5 @@ def build(settings: Settings, *, on_appended: Callable[[int], object] | None = N
         alert_generations=Generations(),
         write_health=write_health,
         log_watcher=LogWatcher(engine, settings.events_stream_poll_seconds),
+        sessions=SessionCodec(settings.session_key, settings.session_hours * 3600),
     )

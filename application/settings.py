@@ -53,3 +53,9 @@ class Settings(BaseSettings):
     events_stream_max_seconds: float | None = Field(default=900.0, gt=0)
     """A stream ends after this long and its client resumes with Last-Event-ID, which
     re-checks its token and spreads clients over replicas again (None: never ends)."""
+    session_key: str | None = Field(default=None, min_length=32)
+    """INCIDENTS_SESSION_KEY: signs the web interface's session cookies. Unset, each
+    process draws a random key at start, so a restart signs everyone out (and several
+    processes behind one address need the same key)."""
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    """A web session ends this long after sign-in, whatever happens."""

@@ -66,8 +66,12 @@ class TokenExists(Exception):
     """A token with this name exists already, live or revoked: names are never reused."""
 
 
-def _hash(token: str) -> str:
+def digest_of(token: str) -> str:
+    """What the store keeps of a token, and what a browser session holds instead of it."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+_hash = digest_of
 
 
 class TokenStore:
@@ -151,10 +155,18 @@ class TokenStore:
 
     def authenticate(self, token: str) -> Principal | None:
         """The principal of a live token, or None."""
-        known, principal = self.cached(token)
+        return self.authenticate_digest(_hash(token))
+
+    def cached_digest(self, digest: str) -> tuple[bool, Principal | None]:
+        """``cached`` for a token known by its digest (a browser session's)."""
+        return self._cache.fresh(digest, self.cache_seconds)
+
+    def authenticate_digest(self, digest: str) -> Principal | None:
+        """The principal of the live token with this digest, or None; shares the cache
+        (and so the few seconds a revocation takes to be seen) with ``authenticate``."""
+        known, principal = self.cached_digest(digest)
         if known:
             return principal
-        digest = _hash(token)
         now = time.monotonic()
         with self.engine.connect() as conn:
             row = conn.execute(select(api_tokens).where(api_tokens.c.token_hash == digest)).first()

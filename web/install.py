@@ -1,0 +1,29 @@
+"""Puts the web interface on the service's HTTP application: its pages under /ui, its
+files under /ui/static, ``/`` sending people to the incident list, and the headers that
+keep pages from running anything the service did not send."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from web import errors
+from web.routes import incidents, sign_in
+from web.security_headers import SecurityHeaders
+from web.templating import STATIC
+
+PREFIX = "/ui"
+
+
+def _home() -> RedirectResponse:
+    return RedirectResponse(f"{PREFIX}/incidents", status_code=307)
+
+
+def install(app: FastAPI) -> None:
+    errors.install(app)
+    app.add_api_route("/", _home, include_in_schema=False)
+    for module in (sign_in, incidents):
+        app.include_router(module.router)
+    app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="web-static")
+    app.add_middleware(SecurityHeaders, prefixes=(f"{PREFIX}/",))
