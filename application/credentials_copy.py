@@ -50,19 +50,26 @@ def copy_credentials(source: Engine, target: Engine) -> CopyResult:
     already_there = 0
     with target.connect().execution_options(**WRITE) as conn, conn.begin():
         for table, key, unique in TABLES:
-            new = []
-            for row in found[table.name]:
-                existing = _existing(conn, table, key, unique, row)
-                if existing is None:
-                    new.append(row)
-                elif existing == row:
-                    already_there += 1
-                else:
-                    raise CredentialConflict(_conflict(table, existing["name"]))
+            new = _not_there(conn, table, key, unique, found[table.name])
+            already_there += len(found[table.name]) - len(new)
             if new:
                 conn.execute(table.insert(), new)
             copied[table.name] = len(new)
     return CopyResult(copied[api_tokens.name], copied[integrations.name], already_there)
+
+
+def _not_there(
+    conn: Connection, table: Table, key: str, unique: tuple[str, ...], rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The rows the target lacks; CredentialConflict for one it holds differently."""
+    new = []
+    for row in rows:
+        existing = _existing(conn, table, key, unique, row)
+        if existing is None:
+            new.append(row)
+        elif existing != row:
+            raise CredentialConflict(_conflict(table, existing["name"]))
+    return new
 
 
 def _rows(conn: Connection, table: Table) -> list[dict[str, Any]]:

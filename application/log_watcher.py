@@ -91,17 +91,21 @@ class LogWatcher:
     def _run(self) -> None:
         while True:
             try:
-                with Listener(self._engine) as listener:
-                    while self._still_wanted():
-                        if listener.wait(self._wait_seconds):
-                            self._wake_all()
-                    return
+                self._listen()
+                return
             except Exception:
                 # The streams keep polling meanwhile; only their latency suffers.
                 log.warning("log_watcher.listen_failed", exc_info=True)
             time.sleep(self._wait_seconds)
             if not self._still_wanted():
                 return
+
+    def _listen(self) -> None:
+        """Wake the streams on each notification, until none waits any more."""
+        with Listener(self._engine) as listener:
+            while self._still_wanted():
+                if listener.wait(self._wait_seconds):
+                    self._wake_all()
 
     def _still_wanted(self) -> bool:
         """True while streams wait; otherwise this thread retires (under the lock, so a

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
 import socket
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -148,6 +149,9 @@ def server_config(settings: Settings, workers: int) -> uvicorn.Config:
     # Each worker process builds its own app from the environment, so the options
     # given here travel as the INCIDENTS_* variables Settings reads.
     os.environ["INCIDENTS_DATABASE_URL"] = settings.database_url
+    # One key for every worker, or a browser session would hold only on the worker
+    # that signed it in.
+    os.environ["INCIDENTS_SESSION_KEY"] = settings.session_key or secrets.token_urlsafe(32)
     return uvicorn.Config("api.app:create_app", factory=True, workers=workers, **options)
 
 
@@ -155,6 +159,9 @@ def announce(url: str, credential: Credential) -> None:
     """The line saying the server listens, and a request that works as pasted."""
     console.print(
         f"[bold]Incident Ledger[/] listening on {url}  (API docs: {url}/docs)", soft_wrap=True
+    )
+    console.print(
+        f"Web interface: {url}/ (sign in with an API token)", soft_wrap=True, highlight=False
     )
     if credential.note:
         console.print(credential.note, soft_wrap=True, markup=False, highlight=False)

@@ -56,17 +56,7 @@ def import_log(
         _refuse_unless_empty(conn)
         if progress is not None:
             progress(0, head)
-        batch: list[EventRow] = []
-        with bulk_writer(conn) as write:
-            for event in reader.events():
-                batch.append(event)
-                if len(batch) >= batch_size:
-                    write(batch)
-                    if progress is not None:
-                        progress(event.position, head)
-                    batch = []
-            if batch:
-                write(batch)
+        _load(conn, reader, head, progress, batch_size)
         advance_position_counter(conn, head)
         if progress is not None:
             progress(head, head)
@@ -74,6 +64,28 @@ def import_log(
     return ImportResult(
         reader.events_read, head, reader.trailer.sha256, reader.header.source_backend
     )
+
+
+def _load(
+    conn: Connection,
+    reader: LogFileReader,
+    head: int,
+    progress: Progress | None,
+    batch_size: int,
+) -> None:
+    """The file's events into the log, ``batch_size`` rows per insert."""
+    batch: list[EventRow] = []
+    with bulk_writer(conn) as write:
+        for event in reader.events():
+            batch.append(event)
+            if len(batch) < batch_size:
+                continue
+            write(batch)
+            batch = []
+            if progress is not None:
+                progress(event.position, head)
+        if batch:
+            write(batch)
 
 
 def _refuse_unless_empty(conn: Connection) -> None:
