@@ -10,12 +10,29 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Engine, Table, update
+from sqlalchemy import Column, Engine, String, Table, Uuid, update
+
+from eventstore.schema import metadata
+from eventstore.types import UtcDateTime
 
 K = TypeVar("K")
 V = TypeVar("V")
+
+
+def credential_table(name: str, id_column: str, *columns: Column[Any]) -> Table:
+    """A table of named credentials: its id, a unique name, its own ``columns``, and when it
+    was created and revoked (what ``revoke_named`` relies on)."""
+    return Table(
+        name,
+        metadata,
+        Column(id_column, Uuid(), primary_key=True),
+        Column("name", String(200), nullable=False, unique=True),
+        *columns,
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("revoked_at", UtcDateTime()),
+    )
 
 
 def revoke_named(engine: Engine, table: Table, name: str) -> bool:

@@ -16,14 +16,12 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from uuid import UUID, uuid4
 
-from sqlalchemy import Column, Engine, String, Table, Uuid, select
+from sqlalchemy import Column, Engine, String, select
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
 from application.credential_names import check_name
-from application.credential_store import LookupCache, revoke_named
-from eventstore.schema import metadata
-from eventstore.types import UtcDateTime
+from application.credential_store import LookupCache, credential_table, revoke_named
 
 ROUTING_KEY = re.compile(r"^[A-Za-z0-9]{32}$")
 SERVICE = re.compile(r"^[^\s,]{1,100}$")
@@ -36,17 +34,13 @@ class IntegrationKind(StrEnum):
     GENERIC = "generic"
 
 
-integrations = Table(
+integrations = credential_table(
     "integrations",
-    metadata,
-    Column("integration_id", Uuid(), primary_key=True),
-    Column("name", String(200), nullable=False, unique=True),
+    "integration_id",
     Column("kind", String(20), nullable=False),
     Column("service", String(100)),  # the service of its incidents unless an alert names one
     Column("routing_key_hash", String(64), unique=True),  # pagerduty: SHA-256 of the key
     Column("secret", String(100)),  # generic: the HMAC secret
-    Column("created_at", UtcDateTime(), nullable=False),
-    Column("revoked_at", UtcDateTime()),
 )
 
 

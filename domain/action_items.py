@@ -47,70 +47,33 @@ def _add(state: Incident, cmd: c.AddActionItem) -> list[e.DomainEvent]:
     if cmd.item_id in state.action_items:
         raise RuleViolation(f"action item {cmd.item_id} already exists")
     _check_due(state, cmd.due_date)
-    return [
-        e.ActionItemAdded(
-            occurred_at=cmd.at,
-            item_id=cmd.item_id,
-            title=cmd.title,
-            kind=cmd.kind,
-            owner=cmd.owner,
-            due_date=cmd.due_date,
-            priority=cmd.priority,
-            ticket_url=cmd.ticket_url,
-        )
-    ]
+    # The event records the item exactly as the command asks for it.
+    asked = cmd.model_dump(exclude={"incident_id", "at"})
+    return [e.ActionItemAdded(occurred_at=cmd.at, **asked)]
 
 
-def _changed_item(
-    state: Incident, cmd: c.ActionItemCommand, field: str, already: str
-) -> ActionItem:
-    """The item the command changes; RuleViolation when ``field`` already has the command's value."""
-    require_incident(state, cmd)
-    item = _item(state, cmd.item_id)
-    if getattr(item, field) == getattr(cmd, field):
-        raise RuleViolation(f"action item {cmd.item_id} {already}")
-    return item
+def _set_field(
+    field: str,
+    event: Callable[..., e.DomainEvent],
+    previous: str | None,
+    already: str,
+    check: Callable[[Incident, Any], None] | None = None,
+) -> Callable[[Incident, Any], list[e.DomainEvent]]:
+    """The decider of a command that sets one field of an item, refused when the field already
+    has the value (``already`` says so); ``previous`` names the event's field for the old value."""
 
+    def decide(state: Incident, cmd: Any) -> list[e.DomainEvent]:
+        require_incident(state, cmd)
+        item = _item(state, cmd.item_id)
+        value = getattr(cmd, field)
+        if getattr(item, field) == value:
+            raise RuleViolation(f"action item {cmd.item_id} {already.format(value)}")
+        if check is not None:
+            check(state, value)
+        replaced = {previous: getattr(item, field)} if previous is not None else {}
+        return [event(occurred_at=cmd.at, item_id=cmd.item_id, **{field: value}, **replaced)]
 
-def _reassign(state: Incident, cmd: c.ReassignActionItem) -> list[e.DomainEvent]:
-    item = _changed_item(state, cmd, "owner", f"is already owned by {cmd.owner}")
-    return [
-        e.ActionItemReassigned(
-            occurred_at=cmd.at, item_id=cmd.item_id, owner=cmd.owner, previous_owner=item.owner
-        )
-    ]
-
-
-def _reschedule(state: Incident, cmd: c.RescheduleActionItem) -> list[e.DomainEvent]:
-    item = _changed_item(state, cmd, "due_date", f"is already due on {cmd.due_date}")
-    _check_due(state, cmd.due_date)
-    return [
-        e.ActionItemRescheduled(
-            occurred_at=cmd.at,
-            item_id=cmd.item_id,
-            due_date=cmd.due_date,
-            previous_due_date=item.due_date,
-        )
-    ]
-
-
-def _retitle(state: Incident, cmd: c.RetitleActionItem) -> list[e.DomainEvent]:
-    item = _changed_item(state, cmd, "title", f"is already titled '{cmd.title}'")
-    return [
-        e.ActionItemRetitled(
-            occurred_at=cmd.at, item_id=cmd.item_id, title=cmd.title, previous=item.title
-        )
-    ]
-
-
-def _reprioritize(state: Incident, cmd: c.ReprioritizeActionItem) -> list[e.DomainEvent]:
-    already = f"already has priority {cmd.priority.value}"
-    item = _changed_item(state, cmd, "priority", already)
-    return [
-        e.ActionItemReprioritized(
-            occurred_at=cmd.at, item_id=cmd.item_id, priority=cmd.priority, previous=item.priority
-        )
-    ]
+    return decide
 
 
 def _change_status(state: Incident, cmd: c.ChangeActionItemStatus) -> list[e.DomainEvent]:
@@ -135,13 +98,6 @@ def _change_status(state: Incident, cmd: c.ChangeActionItemStatus) -> list[e.Dom
     ]
 
 
-def _link(state: Incident, cmd: c.LinkTicket) -> list[e.DomainEvent]:
-    _changed_item(state, cmd, "ticket_url", f"is already linked to {cmd.ticket_url}")
-    return [
-        e.ActionItemTicketLinked(occurred_at=cmd.at, item_id=cmd.item_id, ticket_url=cmd.ticket_url)
-    ]
-
-
 def _unlink(state: Incident, cmd: c.UnlinkTicket) -> list[e.DomainEvent]:
     require_incident(state, cmd)
     item = _item(state, cmd.item_id)
@@ -152,12 +108,26 @@ def _unlink(state: Incident, cmd: c.UnlinkTicket) -> list[e.DomainEvent]:
 
 DECIDERS: dict[type[c.Command], Callable[[Incident, Any], list[e.DomainEvent]]] = {
     c.AddActionItem: _add,
-    c.ReassignActionItem: _reassign,
-    c.RescheduleActionItem: _reschedule,
-    c.RetitleActionItem: _retitle,
-    c.ReprioritizeActionItem: _reprioritize,
+    c.ReassignActionItem: _set_field(
+        "owner", e.ActionItemReassigned, "previous_owner", "is already owned by {}"
+    ),
+    c.RescheduleActionItem: _set_field(
+        "due_date",
+        e.ActionItemRescheduled,
+        "previous_due_date",
+        "is already due on {}",
+        check=_check_due,
+    ),
+    c.RetitleActionItem: _set_field(
+        "title", e.ActionItemRetitled, "previous", "is already titled '{}'"
+    ),
+    c.ReprioritizeActionItem: _set_field(
+        "priority", e.ActionItemReprioritized, "previous", "already has priority {}"
+    ),
     c.ChangeActionItemStatus: _change_status,
-    c.LinkTicket: _link,
+    c.LinkTicket: _set_field(
+        "ticket_url", e.ActionItemTicketLinked, None, "is already linked to {}"
+    ),
     c.UnlinkTicket: _unlink,
 }
 

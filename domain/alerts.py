@@ -22,6 +22,7 @@ from domain.state import (
     declaration,
     frozen_map,
     not_in_future,
+    occurred,
     require_incident,
 )
 from domain.values import AlertStatus, Status
@@ -154,8 +155,7 @@ def _acknowledge(state: Incident, cmd: c.AcknowledgeAlert) -> list[e.DomainEvent
     known = state.alerts.get(cmd.alert_key)
     if known is None or not known.open or known.acknowledged_at is not None:
         return []  # PagerDuty: acknowledging applies only to an open alert, and once
-    when = cmd.occurred_at or cmd.at
-    not_in_future("occurred_at", when, cmd.at)
+    when = occurred(cmd)
     when = max(when, known.starts_at)
     events: list[e.DomainEvent] = [
         e.AlertAcknowledged(occurred_at=when, alert_key=cmd.alert_key, name=known.name)

@@ -51,13 +51,19 @@ class DeclareIncident(Command):
     detected_at: UtcDatetime | None = None
 
 
-class AcknowledgeIncident(Command):
+class BackDatable(Command):
+    """A command whose fact may have happened before it was asked: ``occurred_at`` says when
+    (``at`` when absent)."""
+
     occurred_at: UtcDatetime | None = None
 
 
-class ChangeStatus(Command):
+class AcknowledgeIncident(BackDatable):
+    pass
+
+
+class ChangeStatus(BackDatable):
     status: Status
-    occurred_at: UtcDatetime | None = None
 
 
 class ChangeSeverity(Command):
@@ -65,10 +71,9 @@ class ChangeSeverity(Command):
     reason: Reason | None = None
 
 
-class AddNote(Command):
+class AddNote(BackDatable):
     note_id: UUID
     text: NoteText
-    occurred_at: UtcDatetime | None = None
     visibility: NoteVisibility = NoteVisibility.INTERNAL
 
 
@@ -95,8 +100,8 @@ class UpdateResolution(Command):
     resolution: LongText
 
 
-class MarkMitigated(Command):
-    occurred_at: UtcDatetime | None = None
+class MarkMitigated(BackDatable):
+    pass
 
 
 class AssignRole(Command):
@@ -220,9 +225,8 @@ class RecordAlerts(Command):
     """Resolve the incident when its last alert resolves."""
 
 
-class AcknowledgeAlert(Command):
+class AcknowledgeAlert(BackDatable):
     alert_key: AlertKey
-    occurred_at: UtcDatetime | None = None
 
 
 class LinkIncident(Command):

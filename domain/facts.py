@@ -14,7 +14,7 @@ from typing import Any
 from domain import commands as c
 from domain import events as e
 from domain.errors import RuleViolation
-from domain.state import Incident, frozen_map, not_in_future, require_incident
+from domain.state import Incident, frozen_map, occurred, require_incident
 from domain.values import PostmortemStatus, Section
 
 
@@ -71,8 +71,7 @@ def _mitigate(state: Incident, cmd: c.MarkMitigated) -> list[e.DomainEvent]:
             f"incident was resolved at {resolved.isoformat()}; a mitigation now would come after"
             " the resolution: give occurred_at at or before it"
         )
-    when = cmd.occurred_at or cmd.at
-    not_in_future("occurred_at", when, cmd.at)
+    when = occurred(cmd)
     if when < started:
         raise RuleViolation(
             f"mitigated at {when.isoformat()} is before started_at {started.isoformat()}"

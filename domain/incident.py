@@ -23,6 +23,7 @@ from domain.state import (
     declaration,
     frozen_map,
     not_in_future,
+    occurred,
     require_incident,
 )
 from domain.values import Status
@@ -73,8 +74,7 @@ def _acknowledge(state: Incident, cmd: c.AcknowledgeIncident) -> list[e.DomainEv
         raise RuleViolation(
             f"incident was already acknowledged at {state.acknowledged_at.isoformat()}"
         )
-    when = cmd.occurred_at or cmd.at
-    not_in_future("occurred_at", when, cmd.at)
+    when = occurred(cmd)
     assert state.detected_at is not None
     if when < state.detected_at:
         raise RuleViolation(
@@ -93,8 +93,7 @@ def _change_status(state: Incident, cmd: c.ChangeStatus) -> list[e.DomainEvent]:
             f"cannot change status from {state.status.value} to {cmd.status.value}"
             f" (allowed: {allowed})"
         )
-    when = cmd.occurred_at or cmd.at
-    not_in_future("occurred_at", when, cmd.at)
+    when = occurred(cmd)
     if when < started:
         moment = (
             "resolved" if cmd.status is Status.RESOLVED else f"status change to {cmd.status.value}"
@@ -133,8 +132,7 @@ def _add_note(state: Incident, cmd: c.AddNote) -> list[e.DomainEvent]:
     require_incident(state, cmd)
     if cmd.note_id in state.notes:
         raise RuleViolation(f"timeline entry {cmd.note_id} already exists")
-    when = cmd.occurred_at or cmd.at
-    not_in_future("occurred_at", when, cmd.at)
+    when = occurred(cmd)
     return [
         e.NoteAdded(occurred_at=when, note_id=cmd.note_id, text=cmd.text, visibility=cmd.visibility)
     ]

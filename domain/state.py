@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import TypeVar
 from uuid import UUID
 
-from domain.commands import Command, DeclareIncident, RecordAlerts
+from domain.commands import BackDatable, Command, DeclareIncident, RecordAlerts
 from domain.errors import IncidentNotFound, RuleViolation
 from domain.incident_events import IncidentDeclared
 from domain.values import (
@@ -128,6 +128,14 @@ def require_incident(state: Incident, command: Command) -> datetime:
 def not_in_future(name: str, value: datetime, now: datetime) -> None:
     if value > now + CLOCK_SKEW:
         raise RuleViolation(f"{name} {value.isoformat()} lies in the future")
+
+
+def occurred(cmd: BackDatable) -> datetime:
+    """When the command's fact happened: its ``occurred_at``, or when it was asked; refused
+    when that lies in the future."""
+    when = cmd.occurred_at or cmd.at
+    not_in_future("occurred_at", when, cmd.at)
+    return when
 
 
 def declaration(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import Connection, Engine, Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
@@ -37,6 +37,15 @@ def lock_log_for_append(conn: Connection) -> None:
     """
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY})")
+
+
+class StreamCuts(TypedDict, total=False):
+    """Where ``read_stream`` starts and stops; ``read_stream_in`` gives the defaults."""
+
+    after_version: int
+    to_version: int | None
+    to_position: int | None
+    recorded_until: datetime | None
 
 
 class EventStore:
@@ -163,25 +172,10 @@ class EventStore:
 
     # --- reading ----------------------------------------------------------------------
 
-    def read_stream(
-        self,
-        stream_id: str,
-        *,
-        after_version: int = 0,
-        to_version: int | None = None,
-        to_position: int | None = None,
-        recorded_until: datetime | None = None,
-    ) -> list[RecordedEvent]:
+    def read_stream(self, stream_id: str, **cuts: Unpack[StreamCuts]) -> list[RecordedEvent]:
         """One stream's events in version order, optionally cut at a version, position or time."""
         with self.engine.connect() as conn:
-            return read_stream_in(
-                conn,
-                stream_id,
-                after_version=after_version,
-                to_version=to_version,
-                to_position=to_position,
-                recorded_until=recorded_until,
-            )
+            return read_stream_in(conn, stream_id, **cuts)
 
     def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
         """The log in position order, after a position; never skips a committed event."""

@@ -36,6 +36,7 @@ from domain.errors import RuleViolation
 from domain.state import CLOCK_SKEW
 from domain.values import AlertSource, AlertStatus
 from monitoring.mapping import SeverityMap, line, service_names
+from monitoring.payloads import with_examples
 
 MAX_EVENT_BYTES = 512 * 1024
 INVALID = "Event object is invalid"
@@ -76,28 +77,22 @@ class EventPayload(BaseModel):
 class Event(BaseModel):
     """One Events API v2 event (``POST /v2/enqueue``)."""
 
-    model_config = ConfigDict(
-        extra="ignore",
-        frozen=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "routing_key": "0123456789abcdef0123456789abcdef",
-                    "event_action": "trigger",
-                    "dedup_key": "disk-db-01",
-                    "payload": {
-                        "summary": "Disk almost full on db-01",
-                        "source": "db-01.example.internal",
-                        "severity": "critical",
-                        "custom_details": {"used_pct": 97},
-                    },
-                },
-                {
-                    "routing_key": "0123456789abcdef0123456789abcdef",
-                    "event_action": "resolve",
-                    "dedup_key": "disk-db-01",
-                },
-            ]
+    model_config = with_examples(
+        {
+            "routing_key": "0123456789abcdef0123456789abcdef",
+            "event_action": "trigger",
+            "dedup_key": "disk-db-01",
+            "payload": {
+                "summary": "Disk almost full on db-01",
+                "source": "db-01.example.internal",
+                "severity": "critical",
+                "custom_details": {"used_pct": 97},
+            },
+        },
+        {
+            "routing_key": "0123456789abcdef0123456789abcdef",
+            "event_action": "resolve",
+            "dedup_key": "disk-db-01",
         },
     )
     routing_key: str = Field(min_length=32, max_length=32)

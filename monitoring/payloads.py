@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, model_validator
 from pydantic.alias_generators import to_camel
-from pydantic.config import JsonDict
+from pydantic.config import ExtraValues, JsonDict
 
 from application.input_times import AlertmanagerEnd, AlertmanagerTime, RequestTime
 from application.text_fields import SingleLine, Storable, StorableJson
@@ -64,6 +64,11 @@ GRAFANA_EXAMPLE: JsonDict = {
 }
 
 
+def with_examples(*examples: JsonDict, extra: ExtraValues = "ignore") -> ConfigDict:
+    """A frozen document's configuration, with these examples for the OpenAPI document."""
+    return ConfigDict(extra=extra, frozen=True, json_schema_extra={"examples": list(examples)})
+
+
 class Sent(BaseModel):
     """A sender's document: camelCase names, unknown fields ignored."""
 
@@ -82,12 +87,10 @@ class AlertmanagerAlert(Sent):
     fingerprint: Text = Field(min_length=1, max_length=100)
 
 
-class AlertmanagerPayload(Sent):
-    """Alertmanager's webhook notification (``version: "4"``): one alert group's snapshot."""
+class AlertGroup(Sent):
+    """What Alertmanager and Grafana both send: one alert group's snapshot."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [ALERTMANAGER_EXAMPLE]})
-
-    version: Literal["4"]
+    version: str
     group_key: Text = Field(min_length=1, max_length=4_000)
     truncated_alerts: StrictInt = Field(default=0, ge=0)
     status: AlertStatus
@@ -96,6 +99,14 @@ class AlertmanagerPayload(Sent):
     common_labels: Labels = Field(default_factory=dict)
     common_annotations: Labels = Field(default_factory=dict)
     external_url: Text = Field(default="", alias="externalURL", max_length=2_000)
+
+
+class AlertmanagerPayload(AlertGroup):
+    """Alertmanager's webhook notification (``version: "4"``): one alert group's snapshot."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ALERTMANAGER_EXAMPLE]})
+
+    version: Literal["4"]
     alerts: list[AlertmanagerAlert] = Field(min_length=1, max_length=10_000)
 
 
@@ -108,45 +119,33 @@ class GrafanaAlert(AlertmanagerAlert):
     value_string: Text = Field(default="", max_length=10_000)
 
 
-class GrafanaPayload(Sent):
+class GrafanaPayload(AlertGroup):
     """Grafana's webhook contact point (``version: "1"``): Alertmanager's shape and more."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [GRAFANA_EXAMPLE]})
 
     version: Literal["1"]
-    group_key: Text = Field(min_length=1, max_length=4_000)
-    truncated_alerts: StrictInt = Field(default=0, ge=0)
-    status: AlertStatus
     receiver: Text = Field(default="", max_length=500)
     org_id: StrictInt = Field(ge=0)
     title: Text = Field(default="", max_length=10_000)
     state: Text = Field(default="", max_length=100)
     message: Text = Field(default="", max_length=100_000)
-    group_labels: Labels = Field(default_factory=dict)
-    common_labels: Labels = Field(default_factory=dict)
-    common_annotations: Labels = Field(default_factory=dict)
-    external_url: Text = Field(default="", alias="externalURL", max_length=2_000)
     alerts: list[GrafanaAlert] = Field(min_length=1, max_length=10_000)
 
 
 class GenericEvent(BaseModel):
     """The signed generic webhook: one alert, firing or resolved, known by its dedup key."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "title": "Checkout latency above 2s",
-                    "severity": "critical",
-                    "dedup_key": "checkout-latency",
-                    "status": "firing",
-                    "details": {"p99_ms": 2300},
-                    "occurred_at": "2026-11-27T14:00:00Z",
-                }
-            ]
+    model_config = with_examples(
+        {
+            "title": "Checkout latency above 2s",
+            "severity": "critical",
+            "dedup_key": "checkout-latency",
+            "status": "firing",
+            "details": {"p99_ms": 2300},
+            "occurred_at": "2026-11-27T14:00:00Z",
         },
+        extra="forbid",
     )
 
     title: SingleLine[str] | None = Field(default=None, min_length=1, max_length=200)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -104,24 +106,30 @@ action_items = Table(
     Index("ix_action_items_status", "status", "due_date"),
 )
 
-postmortem_sections = Table(
+
+def _per_revision(name: str, *columns: Column[Any], key: tuple[str, ...] = ()) -> Table:
+    """A table of rows per postmortem revision, keyed by incident, revision and ``key``."""
+    return Table(
+        name,
+        metadata,
+        Column("incident_id", Uuid(), nullable=False),
+        Column("revision", Integer, nullable=False),
+        *columns,
+        PrimaryKeyConstraint("incident_id", "revision", *key),
+    )
+
+
+postmortem_sections = _per_revision(
     "postmortem_sections",
-    metadata,
-    Column("incident_id", Uuid(), nullable=False),
-    Column("revision", Integer, nullable=False),
     Column("section", String(40), nullable=False),
     Column("text", Text, nullable=False),
-    PrimaryKeyConstraint("incident_id", "revision", "section"),
+    key=("section",),
 )
 
-postmortem_revisions = Table(
+postmortem_revisions = _per_revision(
     "postmortem_revisions",
-    metadata,
-    Column("incident_id", Uuid(), nullable=False),
-    Column("revision", Integer, nullable=False),
     Column("status", String(20), nullable=False),
     Column("published_at", UtcDateTime()),
     Column("published_by", String(200)),
     Column("review_requested_at", UtcDateTime()),
-    PrimaryKeyConstraint("incident_id", "revision"),
 )

@@ -6,14 +6,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from fastapi import Depends, HTTPException, Response
+from fastapi import Body, Depends, HTTPException, Response
 from sqlalchemy import Connection
 
 from api.dependencies import CommandDep, ServiceDep
-from api.schemas.common import CommandResult
+from api.schemas.common import CommandBody, CommandResult
 from application.service import CommandContext, IncidentService, Outcome
 from domain.commands import Command
 from projections.errors import NotFound
@@ -70,6 +70,10 @@ async def commands(service: ServiceDep, context: CommandDep, response: Response)
 
 
 CommandsDep = Annotated[Commands, Depends(commands)]
+
+B = TypeVar("B", bound=CommandBody)
+OptionalBody = Annotated[B | None, Body()]
+"""A body that may be left out, as every one of its fields has a default; declare it ``= None``."""
 
 
 @contextmanager

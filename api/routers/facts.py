@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
 from uuid import UUID
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter
+from pydantic.alias_generators import to_snake
 
-from api.routers.common import COMMAND_ERRORS, CommandsDep
-from api.schemas.common import CommandResult
+from api.routers.common import COMMAND_ERRORS, CommandsDep, OptionalBody
+from api.schemas.common import CommandBody, CommandResult
 from api.schemas.facts import (
     ImpactRequest,
     MitigateRequest,
@@ -22,57 +23,52 @@ from api.schemas.facts import (
 # The tag predates this module's name: clients and the OpenAPI document know it as lifecycle.
 router = APIRouter(prefix="/incidents/{incident_id}", tags=["lifecycle"], responses=COMMAND_ERRORS)
 
-
-@router.post("/impact", summary="Describe the impact")
-def update_impact(incident_id: UUID, body: ImpactRequest, commands: CommandsDep) -> CommandResult:
-    """Records who and what was affected, as known during the incident; shown in its summary."""
-    return commands.run(body.command(incident_id, commands.now()))
-
-
-@router.post("/root-cause", summary="Describe the root cause")
-def update_root_cause(
-    incident_id: UUID, body: RootCauseRequest, commands: CommandsDep
-) -> CommandResult:
-    """Records why it happened, as known during the incident; shown in its summary."""
-    return commands.run(body.command(incident_id, commands.now()))
+DESCRIPTIONS: dict[type[CommandBody], str] = {
+    ImpactRequest: "Records who and what was affected, as known during the incident; shown in its summary.",
+    RootCauseRequest: "Records why it happened, as known during the incident; shown in its summary.",
+    ResolutionRequest: "Records what ended the incident, as known during it; shown in its summary.",
+    RoleRequest: "Gives a person a role (incident commander, communications lead, scribe), replacing its previous holder.",
+    ParticipantRequest: "Adds a person to the incident's participants, kept in the order they joined.",
+    ServicesRequest: "Replaces the incident's list of affected services with the one given.",
+}
+"""What the OpenAPI document says each route does, by the body it takes."""
 
 
-@router.post("/resolution", summary="Describe how it was resolved")
-def update_resolution(
-    incident_id: UUID, body: ResolutionRequest, commands: CommandsDep
-) -> CommandResult:
-    """Records what ended the incident, as known during it; shown in its summary."""
-    return commands.run(body.command(incident_id, commands.now()))
+def _run_body(body_type: type[CommandBody]) -> Callable[..., CommandResult]:
+    """The route that runs the command its body asks for, named after the command."""
+
+    def route(incident_id: UUID, body: CommandBody, commands: CommandsDep) -> CommandResult:
+        return commands.run(body.command(incident_id, commands.now()))
+
+    # FastAPI reads the body's model from the annotation, so each route documents its own.
+    route.__annotations__["body"] = body_type
+    route.__name__ = route.__qualname__ = to_snake(body_type.command_type.__name__)
+    route.__doc__ = DESCRIPTIONS[body_type]
+    return route
 
 
-@router.post("/mitigate", summary="Record that the impact stopped")
 def mitigate(
-    incident_id: UUID,
-    commands: CommandsDep,
-    body: Annotated[MitigateRequest | None, Body()] = None,
+    incident_id: UUID, commands: CommandsDep, body: OptionalBody[MitigateRequest] = None
 ) -> CommandResult:
     """Records when the impact stopped, before the cause is fixed (time to mitigate)."""
     return commands.run((body or MitigateRequest()).command(incident_id, commands.now()))
 
 
-@router.post("/roles", summary="Assign a role (incident commander, communications lead, scribe)")
-def assign_role(incident_id: UUID, body: RoleRequest, commands: CommandsDep) -> CommandResult:
-    """Gives a person a role (incident commander, communications lead, scribe), replacing its
-    previous holder."""
-    return commands.run(body.command(incident_id, commands.now()))
+ROUTES: tuple[tuple[str, str, str, Callable[..., CommandResult]], ...] = (
+    ("POST", "/impact", "Describe the impact", _run_body(ImpactRequest)),
+    ("POST", "/root-cause", "Describe the root cause", _run_body(RootCauseRequest)),
+    ("POST", "/resolution", "Describe how it was resolved", _run_body(ResolutionRequest)),
+    ("POST", "/mitigate", "Record that the impact stopped", mitigate),
+    (
+        "POST",
+        "/roles",
+        "Assign a role (incident commander, communications lead, scribe)",
+        _run_body(RoleRequest),
+    ),
+    ("POST", "/participants", "Add a participant to the response", _run_body(ParticipantRequest)),
+    ("PUT", "/services", "Replace the affected services", _run_body(ServicesRequest)),
+)
+"""Method, path, summary and route of each fact: a route's name is its operation id's start."""
 
-
-@router.post("/participants", summary="Add a participant to the response")
-def add_participant(
-    incident_id: UUID, body: ParticipantRequest, commands: CommandsDep
-) -> CommandResult:
-    """Adds a person to the incident's participants, kept in the order they joined."""
-    return commands.run(body.command(incident_id, commands.now()))
-
-
-@router.put("/services", summary="Replace the affected services")
-def change_services(
-    incident_id: UUID, body: ServicesRequest, commands: CommandsDep
-) -> CommandResult:
-    """Replaces the incident's list of affected services with the one given."""
-    return commands.run(body.command(incident_id, commands.now()))
+for method, path, summary, endpoint in ROUTES:
+    router.add_api_route(path, endpoint, methods=[method], summary=summary)

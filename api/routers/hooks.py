@@ -8,9 +8,11 @@ read only after the sender is authenticated.
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from pydantic import BaseModel
 
 from api.hook_requests import (
     HookResult,
@@ -22,9 +24,10 @@ from api.hook_requests import (
     parse,
     severities,
 )
-from application.integrations import IntegrationStore
+from application.alert_ingestion import AlertBatch
+from application.integrations import Integration, IntegrationStore
 from application.settings import Settings
-from monitoring.mapping import from_alertmanager, from_generic, from_grafana
+from monitoring.mapping import SeverityMap, from_alertmanager, from_generic, from_grafana
 from monitoring.payloads import AlertmanagerPayload, GenericEvent, GrafanaPayload
 from monitoring.signing import SignatureRefused, verify
 
@@ -41,7 +44,21 @@ router = APIRouter(prefix="/hooks", tags=["monitoring"], responses=ERRORS)
 signed = APIRouter(prefix="/hooks", tags=["monitoring"], responses=ERRORS)
 """Routes whose requests are signed with an integration's secret instead."""
 
+M = TypeVar("M", bound=BaseModel)
+
 SIGNATURE_CHALLENGE = {"WWW-Authenticate": 'HMAC-SHA256 realm="incident-ledger"'}
+
+
+def _record(
+    request: Request,
+    body: bytes,
+    payload: type[M],
+    to_batch: Callable[[M, SeverityMap], AlertBatch],
+    source: str,
+) -> HookResult:
+    """Record a token-authenticated sender's notification, the sender's name as the source."""
+    batch = to_batch(parse(body, payload), severities(request))
+    return hook_result(ingestor(request).record(batch, hook_context(request, source)))
 
 
 @router.post(
@@ -52,8 +69,7 @@ SIGNATURE_CHALLENGE = {"WWW-Authenticate": 'HMAC-SHA256 realm="incident-ledger"'
 def alertmanager(request: Request, body: RawBody) -> HookResult:
     """One alert group per incident: ``(receiver, groupKey)``, and a new, linked incident
     when the group fires again after its incident was resolved or closed."""
-    batch = from_alertmanager(parse(body, AlertmanagerPayload), severities(request))
-    return hook_result(ingestor(request).record(batch, hook_context(request, "alertmanager")))
+    return _record(request, body, AlertmanagerPayload, from_alertmanager, "alertmanager")
 
 
 @router.post(
@@ -64,16 +80,10 @@ def alertmanager(request: Request, body: RawBody) -> HookResult:
 def grafana(request: Request, body: RawBody) -> HookResult:
     """Each notification is recorded in its alert group's incident, declared by the first one; a
     redelivery records nothing more."""
-    batch = from_grafana(parse(body, GrafanaPayload), severities(request))
-    return hook_result(ingestor(request).record(batch, hook_context(request, "grafana")))
+    return _record(request, body, GrafanaPayload, from_grafana, "grafana")
 
 
-@signed.post(
-    "/generic",
-    summary="Generic webhook, signed with an integration's secret (HMAC-SHA256)",
-    openapi_extra=documented_body(GenericEvent),
-)
-def generic(
+def signing_integration(
     request: Request,
     body: RawBody,
     x_incidents_integration: Annotated[
@@ -86,9 +96,8 @@ def generic(
         str | None,
         Header(description='"sha256=" and the hex HMAC-SHA256 of f"{timestamp}.{body}".'),
     ] = None,
-) -> HookResult:
-    """For any sender that can sign its request: the body names the alert, its state and severity.
-    Refused with 401 unless the signature and timestamp are valid."""
+) -> Integration:
+    """The integration that signed the request; 401 unless signature and timestamp are valid."""
     if not (x_incidents_integration and x_incidents_timestamp and x_incidents_signature):
         raise HTTPException(
             401,
@@ -98,7 +107,7 @@ def generic(
     store: IntegrationStore = request.app.state.integrations
     settings: Settings = request.app.state.settings
     try:
-        integration = verify(
+        return verify(
             store.by_reference(x_incidents_integration),
             x_incidents_timestamp,
             x_incidents_signature,
@@ -108,6 +117,19 @@ def generic(
         )
     except SignatureRefused as refused:
         raise HTTPException(401, refused.detail, headers=SIGNATURE_CHALLENGE) from refused
+
+
+SignedBy = Annotated[Integration, Depends(signing_integration)]
+
+
+@signed.post(
+    "/generic",
+    summary="Generic webhook, signed with an integration's secret (HMAC-SHA256)",
+    openapi_extra=documented_body(GenericEvent),
+)
+def generic(request: Request, body: RawBody, integration: SignedBy) -> HookResult:
+    """For any sender that can sign its request: the body names the alert, its state and severity.
+    Refused with 401 unless the signature and timestamp are valid."""
     now = request.app.state.service.now()
     batch = from_generic(parse(body, GenericEvent), integration, severities(request), now)
     context = hook_context(request, "generic", actor=integration.actor)

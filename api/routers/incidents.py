@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from api.as_of_query import AsOfDep, DecodedStreamsDep
 from api.cursor import SUMMARIES_CURSOR, TIMELINE_CURSOR, next_link
 from api.dependencies import ConnectionDep
 from api.json_documents import dump_json, timeline_entry_json
-from api.routers.common import COMMAND_ERRORS, NOT_FOUND, CommandsDep, found
+from api.routers.common import COMMAND_ERRORS, NOT_FOUND, CommandsDep, OptionalBody, found
 from api.schemas.common import CommandResult
 from api.schemas.examples import INCIDENT_PAGE, TIMELINE, answers
 from api.schemas.incidents import (
@@ -122,9 +122,7 @@ def get_incident(
     "/{incident_id}/acknowledge", summary="Acknowledge the incident", responses=COMMAND_ERRORS
 )
 def acknowledge(
-    incident_id: UUID,
-    commands: CommandsDep,
-    body: Annotated[AcknowledgeRequest | None, Body()] = None,
+    incident_id: UUID, commands: CommandsDep, body: OptionalBody[AcknowledgeRequest] = None
 ) -> CommandResult:
     """Records that a responder is on it; `occurred_at` back-dates the moment."""
     return commands.run((body or AcknowledgeRequest()).command(incident_id, commands.now()))

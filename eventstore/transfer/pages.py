@@ -7,6 +7,7 @@ more than reading the rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -39,43 +40,39 @@ def read_export_lines(conn: Connection, after: int, limit: int) -> tuple[list[by
     if conn.dialect.name == "postgresql":
         with driver.cursor() as cursor:
             rows = cursor.execute(_POSTGRES_PAGE, (after, limit)).fetchall()
-        lines = [
-            event_line(
-                {
-                    "position": p,
-                    "stream_id": s,
-                    "version": v,
-                    "event_id": e,
-                    "type": t,
-                    "schema_version": sv,
-                    "data": orjson.loads(d),
-                    "metadata": orjson.loads(m),
-                    "occurred_at": o,
-                    "recorded_at": r,
-                }
-            )
-            for p, s, v, e, t, sv, d, m, o, r in rows
-        ]
+        lines = _lines(rows, _as_is, _as_is)
     else:
         rows = driver.execute(_SQLITE_PAGE, (after, limit)).fetchall()
-        lines = [
-            event_line(
-                {
-                    "position": p,
-                    "stream_id": s,
-                    "version": v,
-                    "event_id": _hyphenated(e),
-                    "type": t,
-                    "schema_version": sv,
-                    "data": orjson.loads(d),
-                    "metadata": orjson.loads(m),
-                    "occurred_at": _sqlite_time(o),
-                    "recorded_at": _sqlite_time(r),
-                }
-            )
-            for p, s, v, e, t, sv, d, m, o, r in rows
-        ]
+        lines = _lines(rows, _hyphenated, _sqlite_time)
     return lines, rows[-1][0] if rows else after
+
+
+def _lines(
+    rows: list[Any], event_id: Callable[[str], str], time: Callable[[str], str]
+) -> list[bytes]:
+    """The rows as log file lines; ``event_id`` and ``time`` turn the driver's text into the file's."""
+    return [
+        event_line(
+            {
+                "position": p,
+                "stream_id": s,
+                "version": v,
+                "event_id": event_id(e),
+                "type": t,
+                "schema_version": sv,
+                "data": orjson.loads(d),
+                "metadata": orjson.loads(m),
+                "occurred_at": time(o),
+                "recorded_at": time(r),
+            }
+        )
+        for p, s, v, e, t, sv, d, m, o, r in rows
+    ]
+
+
+def _as_is(text: str) -> str:
+    # PostgreSQL's query already writes ids and times as the file does.
+    return text
 
 
 def _hyphenated(stored: str) -> str:

@@ -24,23 +24,32 @@ def upgrade() -> None:
     op.drop_table("postmortem_changes")
 
 
+# The table as 0002 created it: each column's name, type and whether it may be null.
+POSTMORTEM_CHANGES = (
+    ("change_id", sa.Uuid(), False),
+    ("incident_id", sa.Uuid(), False),
+    ("revision", sa.Integer(), False),
+    ("section", sa.String(40), False),
+    ("actor", sa.String(200), True),
+    ("occurred_at", UtcDateTime(), False),
+    ("recorded_at", UtcDateTime(), False),
+    ("position", sa.BigInteger(), False),
+    ("before", sa.Text(), True),
+    ("after", sa.Text(), True),
+    ("request_id", sa.String(200), True),
+    ("correlation_id", sa.String(200), True),
+)
+
+
 def downgrade() -> None:
     # The table comes back empty; a release that writes it fills it from the log when
     # the postmortem projection is rebuilt (``incidents rebuild``).
     op.create_table(
         "postmortem_changes",
-        sa.Column("change_id", sa.Uuid(), nullable=False),
-        sa.Column("incident_id", sa.Uuid(), nullable=False),
-        sa.Column("revision", sa.Integer, nullable=False),
-        sa.Column("section", sa.String(40), nullable=False),
-        sa.Column("actor", sa.String(200)),
-        sa.Column("occurred_at", UtcDateTime(), nullable=False),
-        sa.Column("recorded_at", UtcDateTime(), nullable=False),
-        sa.Column("position", sa.BigInteger, nullable=False),
-        sa.Column("before", sa.Text),
-        sa.Column("after", sa.Text),
-        sa.Column("request_id", sa.String(200)),
-        sa.Column("correlation_id", sa.String(200)),
+        *(
+            sa.Column(name, type_, nullable=nullable)
+            for name, type_, nullable in POSTMORTEM_CHANGES
+        ),
         sa.PrimaryKeyConstraint("change_id", name="pk_postmortem_changes"),
     )
     op.create_index(

@@ -61,9 +61,11 @@ def use_clock(client: TestClient, clock: Callable[[], datetime]) -> None:
 
 
 def api_routes(routes: list[Any]) -> Iterator[APIRoute]:
-    """Every APIRoute, looking into included routers (FastAPI >= 0.16x nests them)."""
+    """Every APIRoute of the JSON API, looking into included routers (FastAPI >= 0.16x
+    nests them); the web interface's pages (package ``web``, signed in by session, tested
+    in tests/web) are not API operations."""
     for route in routes:
-        if isinstance(route, APIRoute):
+        if isinstance(route, APIRoute) and not route.endpoint.__module__.startswith("web."):
             yield route
         included = getattr(route, "original_router", None)
         if included is not None:
