@@ -37,12 +37,15 @@ $(BENCH_STAMP): $(STAMP)
 	@touch $(BENCH_STAMP)
 
 # The benchmark suite (bench/README.md): full sizes, 3 runs each; about 20 minutes here.
+# Then the incident page's render time beside the JSON timeline (bench/web_render.py).
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.suite
+	$(BIN)/python -m bench.web_render
 
 # The same workloads at small sizes, 3 runs each: figures printed, never asserted.
 bench-quick: $(BENCH_STAMP)
 	$(BIN)/python -m bench.suite --quick
+	$(BIN)/python -m bench.web_render --quick
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

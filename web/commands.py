@@ -38,9 +38,10 @@ class FormInvalid(Exception):
 
 
 async def form_values(request: Request) -> dict[str, str]:
-    """The submitted form's text fields, trimmed (a form sends every field, empty or not)."""
+    """The submitted form's text fields, trimmed, with a browser's CRLF line ends as the
+    LF the API stores (a form sends every field, empty or not)."""
     form = await request.form()
-    return {k: v.strip() for k, v in form.items() if isinstance(v, str)}
+    return {k: v.replace("\r\n", "\n").strip() for k, v in form.items() if isinstance(v, str)}
 
 
 def optional(values: dict[str, str], name: str) -> str | None:

@@ -9,7 +9,8 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from web import errors
-from web.routes import incidents, sign_in
+from web.history import RefusalsStayPut
+from web.routes import action_items, incident, incident_forms, incidents, postmortem, sign_in
 from web.security_headers import SecurityHeaders
 from web.templating import STATIC
 
@@ -23,7 +24,8 @@ def _home() -> RedirectResponse:
 def install(app: FastAPI) -> None:
     errors.install(app)
     app.add_api_route("/", _home, include_in_schema=False)
-    for module in (sign_in, incidents):
+    for module in (sign_in, incidents, incident, incident_forms, postmortem, action_items):
         app.include_router(module.router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="web-static")
     app.add_middleware(SecurityHeaders, prefixes=(f"{PREFIX}/",))
+    app.add_middleware(RefusalsStayPut, prefix=f"{PREFIX}/")

@@ -130,7 +130,9 @@ async def declare(request: Request, viewer: WriterDep) -> Response:
 
     outcome = await run(request, viewer, command)
     if isinstance(outcome, Refusal):
-        empty = dict.fromkeys(("status", "severity", "service", "declared_from", "declared_to", "cursor"))
+        empty = dict.fromkeys(
+            ("status", "severity", "service", "declared_from", "declared_to", "cursor")
+        )
         return _render(
             request, viewer, empty, values=values, errors={"declare": outcome}, status=422
         )

@@ -89,5 +89,3 @@ async def sign_out(request: Request) -> Response:
     response = RedirectResponse("/ui/sign-in", status_code=303)
     response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="lax")
     return response
-
-

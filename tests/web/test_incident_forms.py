@@ -1,0 +1,216 @@
+"""The incident page's forms, posted as a browser posts them: each stores its command as
+the signed-in token (checked through the JSON API), a refusal shows the page again with
+the message next to its form and stores nothing. Each test runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import pytest
+from fastapi.testclient import TestClient
+
+from application.tokens import Scope, TokenStore
+from tests.api.helpers import nothing_stored, ok
+from tests.web.incident_page_support import (
+    block,
+    declare_started_an_hour_ago,
+    entries,
+    form_time,
+    page,
+    summary_of,
+)
+
+if TYPE_CHECKING:
+    from tests.web.conftest import WebUser
+
+WRITER_TOKEN = "il_web-wes-token"
+"""A read-write token named "wes": the actor of everything his browser does."""
+
+
+@pytest.fixture
+def wes(tokens: TokenStore, sign_in: Callable[..., WebUser]) -> WebUser:
+    tokens.create("wes", {Scope.READ, Scope.WRITE}, WRITER_TOKEN)
+    return sign_in(WRITER_TOKEN)
+
+
+@pytest.fixture
+def incident(api: TestClient) -> str:
+    return declare_started_an_hour_ago(api)
+
+
+# --- the forms ------------------------------------------------------------------------------
+
+SOON = (datetime.now(UTC) + timedelta(days=7)).date().isoformat()
+HALF_AN_HOUR_AGO = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+
+Check = Callable[[TestClient, str], bool]
+
+FORMS: list[tuple[str, dict[str, str], str, Check]] = [
+    (
+        "notes",
+        {"text": "Rolled back", "occurred_at": form_time(HALF_AN_HOUR_AGO)},
+        "note",
+        lambda api, i: any(
+            e["text"] == "Rolled back"
+            and datetime.fromisoformat(e["occurred_at"]) == HALF_AN_HOUR_AGO
+            for e in entries(api, i)
+        ),
+    ),
+    (
+        "status",
+        {"status": "identified", "occurred_at": ""},
+        "status_changed",
+        lambda api, i: summary_of(api, i)["status"] == "identified",
+    ),
+    (
+        "severity",
+        {"severity": "SEV1", "reason": "All regions"},
+        "severity_changed",
+        lambda api, i: summary_of(api, i)["severity"] == "SEV1",
+    ),
+    (
+        "acknowledge",
+        {"occurred_at": ""},
+        "acknowledged",
+        lambda api, i: summary_of(api, i)["acknowledged_at"] is not None,
+    ),
+    (
+        "mitigate",
+        {"occurred_at": form_time(HALF_AN_HOUR_AGO)},
+        "mitigated",
+        lambda api, i: (
+            datetime.fromisoformat(summary_of(api, i)["mitigated_at"]) == HALF_AN_HOUR_AGO
+        ),
+    ),
+    (
+        "impact",
+        {"impact": "30% of checkouts failed\r\nfor 42 minutes"},
+        "impact_updated",
+        lambda api, i: summary_of(api, i)["impact"] == "30% of checkouts failed\nfor 42 minutes",
+    ),
+    (
+        "root-cause",
+        {"root_cause": "Deploy 4812"},
+        "root_cause_updated",
+        lambda api, i: summary_of(api, i)["root_cause"] == "Deploy 4812",
+    ),
+    (
+        "resolution",
+        {"resolution": "Rolled back"},
+        "resolution_updated",
+        lambda api, i: summary_of(api, i)["resolution"] == "Rolled back",
+    ),
+    (
+        "roles",
+        {"role": "scribe", "person": "bob"},
+        "role_assigned",
+        lambda api, i: summary_of(api, i)["roles"] == {"scribe": "bob"},
+    ),
+    (
+        "action-items",
+        {"title": "Alert on pool use", "kind": "preventative", "owner": "alice"}
+        | {"due_date": SOON, "priority": "P2"},
+        "action_item_added",
+        lambda api, i: (
+            [
+                (item["title"], item["priority"], item["due_date"])
+                for item in ok(api.get(f"/incidents/{i}/action-items"))["items"]
+            ]
+            == [("Alert on pool use", "P2", SOON)]
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "data", "kind", "stored"), FORMS, ids=[f[0] for f in FORMS])
+def test_each_form_stores_its_command_as_the_signed_in_token(
+    api: TestClient,
+    wes: WebUser,
+    incident: str,
+    path: str,
+    data: dict[str, str],
+    kind: str,
+    stored: Check,
+) -> None:
+    answer = wes.post(f"{page(incident)}/{path}", data)
+    assert answer.status_code == 303, answer.text
+    assert answer.headers["location"] == f"{page(incident)}#timeline"
+    assert stored(api, incident)
+    made = [e for e in entries(api, incident) if e["kind"] == kind]
+    assert [e["actor"] for e in made] == ["wes"]
+
+
+def test_every_form_is_on_the_page_with_its_fields(wes: WebUser, incident: str) -> None:
+    html = wes.get(page(incident)).text
+    fields = {
+        "note": ['name="text"', 'type="datetime-local" step="1"', 'name="occurred_at"'],
+        "status": ['<select id="status-select" name="status">', 'name="occurred_at"'],
+        "severity": ['name="severity"', 'name="reason"'],
+        "acknowledge": ['name="csrf_token"'],
+        "mitigate": ['name="occurred_at"'],
+        "impact": ['name="impact"'],
+        "root-cause": ['name="root_cause"'],
+        "resolution": ['name="resolution"'],
+        "role": ['<select id="role-select" name="role">', 'name="person"'],
+        "action-item": [
+            'name="title"',
+            'name="kind"',
+            'name="owner"',
+            'name="due_date"',
+            'type="date"',
+            'name="priority"',
+        ],
+    }
+    paths = {"note": "notes", "role": "roles", "action-item": "action-items"}
+    for name, needed in fields.items():
+        action = f"{page(incident)}/{paths.get(name, name)}"
+        form = block(html, f'<form id="{name}-form" method="post" action="{action}"')
+        for field in needed:
+            assert field in form, (name, field)
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "form", "message"),
+    [
+        ("notes", {"text": "   "}, "note", "text: String should have at least 1 character"),
+        ("status", {"status": "closed"}, "status", "cannot change status from investigating"),
+        ("notes", {"text": "Hi", "occurred_at": "soon"}, "note", "is not a date and time"),
+        ("roles", {"role": "scribe", "person": "bob\u0007"}, "role", "control character"),
+        ("action-items", {"title": "Do it", "kind": "corrective", "owner": "al"}, "action-item",
+         "due_date: give a date"),
+    ],
+)  # fmt: skip
+def test_a_refusal_shows_the_page_again_with_the_message_and_stores_nothing(
+    api: TestClient, wes: WebUser, incident: str, path: str, data: dict[str, str], form: str,
+    message: str,
+) -> None:  # fmt: skip
+    with nothing_stored(api):
+        answer = wes.post(f"{page(incident)}/{path}", data)
+    assert answer.status_code == 422, answer.text
+    shown = re.search(
+        rf'<p class="error" role="alert" data-form-error="{form}">([^<]*)</p>', answer.text
+    )
+    assert shown is not None
+    assert message in shown.group(1), answer.text
+    assert f'id="{form}-form"' in answer.text[shown.end() : shown.end() + 200], "next to its form"
+
+
+def test_a_refused_note_keeps_what_was_typed(wes: WebUser, incident: str) -> None:
+    tomorrow = form_time(datetime.now(UTC) + timedelta(days=1))
+    typed = {"text": "Paged <the> DBA", "occurred_at": tomorrow}
+    answer = wes.post(f"{page(incident)}/notes", typed)
+    assert answer.status_code == 422
+    form = block(answer.text, '<form id="note-form"')
+    assert ">Paged &lt;the&gt; DBA</textarea>" in form
+    assert f'value="{tomorrow}"' in form
+
+
+def test_a_post_without_the_csrf_value_is_forbidden(
+    api: TestClient, wes: WebUser, incident: str
+) -> None:
+    with nothing_stored(api):
+        answer = wes.post(f"{page(incident)}/notes", {"text": "Forged"}, csrf=False)
+    assert answer.status_code == 403
