@@ -22,6 +22,7 @@ from domain.values import Section, stream_id_for
 from eventstore.selective_reads import read_stream_types_in
 from projections.as_of import postmortem_revision, postmortem_rows
 from projections.base import Envelope, envelope
+from projections.errors import NotFound
 
 Row = dict[str, Any]
 
@@ -37,9 +38,12 @@ STATUS_AFTER = {e.PostmortemReviewRequested: "in_review", e.PostmortemPublished:
 """The postmortem status each workflow event leaves its revision in."""
 
 
-def read_postmortem_log(conn: Connection, incident_id: UUID) -> list[Envelope]:
-    """The incident's declaration and postmortem events, in stream order."""
+def postmortem_log_of(conn: Connection, incident_id: UUID) -> list[Envelope]:
+    """The incident's declaration and postmortem events, in stream order; NotFound for an
+    incident that was never declared (every stream starts with its declaration)."""
     recorded = read_stream_types_in(conn, stream_id_for(incident_id), AUDITED_TYPES)
+    if not recorded:
+        raise NotFound.incident(incident_id)
     return [envelope(r) for r in recorded]
 
 

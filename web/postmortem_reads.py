@@ -25,8 +25,8 @@ from projections.postmortem_audit import (
     NoSuchRevision,
     NotDeclared,
     Version,
+    postmortem_log_of,
     published_revisions,
-    read_postmortem_log,
     section_changes,
     version_at,
 )
@@ -74,10 +74,10 @@ def revision_number(text: str | None) -> int | None:
 
 def audit_log(conn: Connection, incident_id: UUID) -> list[Envelope]:
     """The incident's declaration and postmortem events; 404 for an unknown incident."""
-    audited = read_postmortem_log(conn, incident_id)
-    if not audited:
-        raise PageError(404, NotFound.incident(incident_id).detail)
-    return audited
+    try:
+        return postmortem_log_of(conn, incident_id)
+    except NotFound as exc:
+        raise PageError(404, exc.detail) from None
 
 
 @dataclass(frozen=True, slots=True)

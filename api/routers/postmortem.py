@@ -31,13 +31,12 @@ from projections.as_of import parse_number, parse_time
 from projections.base import Envelope
 from projections.documents.postmortem import PostmortemDocument, postmortem_document
 from projections.documents.postmortem_markdown import render_postmortem
-from projections.errors import NotFound
 from projections.postmortem_audit import (
     NoSuchRevision,
     NotDeclared,
     Version,
+    postmortem_log_of,
     published_revisions,
-    read_postmortem_log,
     section_changes,
     section_diffs,
     status_changes,
@@ -147,10 +146,8 @@ def read_postmortem(
 
 def _audited(conn: Connection, incident_id: UUID) -> list[Envelope]:
     """The incident's declaration and postmortem events; 404 for an unknown incident."""
-    audited = read_postmortem_log(conn, incident_id)
-    if not audited:
-        raise HTTPException(404, NotFound.incident(incident_id).detail)
-    return audited
+    with found():
+        return postmortem_log_of(conn, incident_id)
 
 
 @router.get(
