@@ -1,93 +1,55 @@
-"""Command handling: load an incident from its stream, decide, append under concurrency control."""
+"""Command handling: load an incident from its stream, decide, append under concurrency control.
+
+Every command of the process goes through one writer (``command_writer``), which
+commits whatever is waiting in one transaction (``command_batches`` decides it).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from concurrent.futures import Future
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, Final, Literal
-from uuid import UUID, uuid4, uuid5
+from typing import Any
+from uuid import UUID
 
 import structlog
 from sqlalchemy import Connection
 
 from application import idempotency
+from application.command_batches import BatchDecision, PendingCommand, decide_batch
+from application.command_writer import CommandWriter
+from application.database_faults import classify
 from application.idempotency import PURGE_INTERVAL, IdempotencyRequest
-from domain.commands import Command
-from domain.events import decode, encode, event_type, schema_version
-from domain.incident import Incident, decide, evolve, fold
-from domain.values import stream_id_for
-from eventstore import AppendResult, ConcurrencyError, EventStore, NewEvent, RecordedEvent
-from eventstore.engine import WRITE
-from eventstore.store import (
-    InTransaction,
-    lock_log_for_append,
-    read_stream_in,
-    stream_position_in,
+from application.outcomes import (
+    ANY_VERSION,
+    CommandContext,
+    IfMatch,
+    Outcome,
+    PreconditionFailed,
 )
+from domain.commands import Command
+from domain.events import decode
+from domain.incident import Incident, fold
+from domain.values import stream_id_for
+from eventstore import AppendResult, ConcurrencyError, EventStore, RecordedEvent
+from eventstore.engine import WRITE
+from eventstore.store import lock_log_for_append, read_stream_in
 from projections.runner import ProjectionRunner
 
+__all__ = [
+    "ANY_VERSION",
+    "CommandContext",
+    "IfMatch",
+    "IncidentService",
+    "Outcome",
+    "PreconditionFailed",
+]
+
 log = structlog.get_logger()
-
-ANY_VERSION: Final = "*"
-IfMatch = int | Literal["*"]
-"""An If-Match condition: the incident's version, or ``*`` for any (existing) version."""
-
-
-class PreconditionFailed(Exception):
-    """The client's If-Match version is not the incident's current version."""
-
-    def __init__(self, expected: IfMatch, actual: int) -> None:
-        if expected == ANY_VERSION:
-            message = "incident does not exist, If-Match: * asked for any existing version"
-        else:
-            message = f"incident is at version {actual}, If-Match asked for version {expected}"
-        super().__init__(message)
-        self.expected = expected
-        self.actual = actual
-
-
-def check_precondition(if_match: IfMatch, state: Incident) -> None:
-    """PreconditionFailed unless the incident matches If-Match (``*``: it exists)."""
-    matches = state.exists if if_match == ANY_VERSION else state.version == if_match
-    if not matches:
-        raise PreconditionFailed(if_match, state.version)
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What a handled command produced.
-
-    ``replayed``: an earlier identical request's result; ``unchanged``: the command was
-    already fulfilled (a redelivered alert), nothing was appended and ``result`` holds
-    the incident's current version and the position of its newest event.
-    """
-
-    incident_id: UUID
-    result: AppendResult
-    replayed: bool = False
-    unchanged: bool = False
-
-
-ID_NAMESPACE = UUID("6f1c1f4e-3d8a-4c55-9a0e-2b7c5d9e8a11")
-
-
-@dataclass(frozen=True, slots=True)
-class CommandContext:
-    """Who asks, under which conditions: event metadata, If-Match, Idempotency-Key."""
-
-    metadata: dict[str, Any]
-    if_match: IfMatch | None = None
-    idempotency: IdempotencyRequest | None = None
-
-    def new_id(self, purpose: str) -> UUID:
-        """A fresh id, or with an Idempotency-Key the same id on every retry of the request."""
-        if self.idempotency is None:
-            return uuid4()
-        name = f"{self.idempotency.principal}\x00{self.idempotency.key}\x00{purpose}"
-        return uuid5(ID_NAMESPACE, name)
 
 
 class IncidentService:
@@ -115,6 +77,9 @@ class IncidentService:
         # When this process next deletes expired idempotency keys (None: with the first
         # key it stores). See _remember_key.
         self._next_key_purge: datetime | None = None
+        self._writer: CommandWriter[PendingCommand] = CommandWriter(
+            self._commit, lambda pending: pending.future
+        )
 
     def now(self) -> datetime:
         return self.clock()
@@ -172,98 +137,115 @@ class IncidentService:
         """Decide under the append lock and append atomically; If-Match pins the version.
 
         Several commands (for one incident) are decided one after the other on the
-        evolving state and appended together: all of them land, or none.
+        evolving state and appended together: all of them land, or none. Blocks until
+        the writer has committed (or refused) them.
         """
+        return self.submit(commands, context, if_match=if_match).result()
+
+    async def execute_async(
+        self,
+        commands: Command | Sequence[Command],
+        context: CommandContext | dict[str, Any],
+        *,
+        if_match: IfMatch | None = None,
+    ) -> Outcome:
+        """``execute`` for the event loop: awaits the writer without holding a thread."""
+        return await asyncio.wrap_future(self.submit(commands, context, if_match=if_match))
+
+    def submit(
+        self,
+        commands: Command | Sequence[Command],
+        context: CommandContext | dict[str, Any],
+        *,
+        if_match: IfMatch | None = None,
+    ) -> Future[Outcome]:
+        """Hand the command(s) to the writer; the future holds the outcome or the refusal."""
         batch = [commands] if isinstance(commands, Command) else list(commands)
         ctx = context if isinstance(context, CommandContext) else CommandContext(context)
         if if_match is not None:
             ctx = replace(ctx, if_match=if_match)
-        incident_id = batch[0].incident_id
-        stream_id = stream_id_for(incident_id)
+        pending = PendingCommand(batch[0].incident_id, batch, ctx)
+        self._writer.submit(pending)
+        return pending.future
+
+    def _commit(self, batch: list[PendingCommand]) -> None:
+        """Commit ``batch`` in one transaction and answer each command.
+
+        A transaction that fails on something one command caused (a constraint in a
+        projection, say) is retried in halves until that command is alone and answered
+        with its failure; the rest commit. A fault of the database fails the whole
+        batch: none of it is stored, and every command hears of the fault.
+        """
+        failure: Exception | None = None
         for attempt in range(1, self.retries + 1):
             try:
-                return self._decide_and_append(incident_id, batch, ctx)
-            except ConcurrencyError:
-                # Only a writer that bypasses the append lock can get here.
-                if attempt == self.retries:
-                    raise
-                log.info("command.retry", stream_id=stream_id, attempt=attempt)
-        raise AssertionError("unreachable: the loop returns or raises")
+                decision, results, appended = self._attempt(batch)
+            except ConcurrencyError as exc:
+                # Only a writer that bypasses the append lock can get here: decide again.
+                failure = exc
+                log.info("command.retry", size=len(batch), attempt=attempt)
+                continue
+            except Exception as exc:
+                failure = exc
+                break
+            self._settle(batch, decision, results, appended)
+            return
+        assert failure is not None
+        if len(batch) == 1 or classify(failure) is not None:
+            for pending in batch:
+                pending.future.set_exception(failure)
+            return
+        half = len(batch) // 2
+        self._commit(batch[:half])
+        self._commit(batch[half:])
 
-    def _decide_and_append(
-        self, incident_id: UUID, batch: list[Command], ctx: CommandContext
-    ) -> Outcome:
-        # The state is read and the command decided while holding the append lock (SQLite:
-        # the write lock), so no other writer can move the stream in between: commands
-        # never lose a race, and If-Match is checked against the state that is appended to.
-        stream_id = stream_id_for(incident_id)
-        # Keys are stored, found and expired by the service's clock; read only when a key is
-        # given, so commands without one use the clock exactly as before.
-        key_time = self.now() if ctx.idempotency is not None else None
+    def _attempt(
+        self, batch: list[PendingCommand]
+    ) -> tuple[BatchDecision, list[AppendResult], list[RecordedEvent]]:
+        # Read and decided while holding the append lock (SQLite: the write lock), so no
+        # other writer can move a stream in between: commands never lose a race, and each
+        # If-Match is checked against the state that is appended to.
+        appended: list[RecordedEvent] = []
         with self.store.engine.connect().execution_options(**WRITE) as conn, conn.begin():
             lock_log_for_append(conn)
-            if ctx.idempotency is not None:
-                original = idempotency.find(conn, ctx.idempotency, key_time)
-                if original is not None:
-                    return Outcome(idempotency.incident_of(original), original, replayed=True)
-            state = self._load_in(conn, incident_id)
-            # RFC 9110 13.2.1: a precondition counts only where the request would otherwise
-            # succeed. On an existing incident it is checked first (a stale version is 412
-            # even if the command would be refused too); on an unknown one only after the
-            # commands are decided, so a command that needs the incident is 404, whatever
-            # If-Match says, and only a declaration gets to the check (where "0" matches).
-            if ctx.if_match is not None and state.exists:
-                check_precondition(ctx.if_match, state)
-            decided = state
-            new_events = []
-            for command in batch:
-                for event in decide(decided, command):
-                    decided = evolve(decided, event)
-                    new_events.append(
-                        NewEvent(
-                            event_id=uuid4(),
-                            type=event_type(event),
-                            schema_version=schema_version(event),
-                            data=encode(event),
-                            occurred_at=event.occurred_at,
-                            metadata=ctx.metadata,
-                        )
-                    )
-            if ctx.if_match is not None and not state.exists:
-                check_precondition(ctx.if_match, state)
-            if not new_events:
-                position = stream_position_in(conn, stream_id)
-                current = AppendResult(stream_id, state.version, (position,))
-                return Outcome(incident_id, current, unchanged=True)
-            result = self.store.append_in(
+            decision = decide_batch(conn, batch, self._load_in, self.now)
+            if not decision.appends:
+                return decision, [], appended
+            results = self.store.append_batch_in(
                 conn,
-                stream_id,
-                new_events,
-                state.version,
-                in_transaction=self._in_transaction(ctx, key_time),
+                decision.appends,
+                in_transaction=lambda _, recorded: appended.extend(recorded),
                 decided_under_lock=True,
             )
-        if self.on_appended is not None:
-            self.on_appended(len(new_events))
-        return Outcome(incident_id, result)
+            if self.runner is not None:
+                self.runner.apply_inline(conn, appended)
+            for index, key_time in decision.key_times.items():
+                key = batch[index].context.idempotency
+                if key is not None:
+                    result = decision.outcome(index, results)
+                    if isinstance(result, Outcome):
+                        self._remember_key(conn, key, result.result, key_time)
+        return decision, results, appended
 
-    def _in_transaction(
-        self, ctx: CommandContext, key_time: datetime | None
-    ) -> InTransaction | None:
-        runner = self.runner
-        key = ctx.idempotency
-        if key is None or key_time is None:
-            return runner.apply_inline if runner is not None else None
-
-        def within(conn: Connection, recorded: list[RecordedEvent]) -> None:
-            if runner is not None:
-                runner.apply_inline(conn, recorded)
-            last = recorded[-1]
-            positions = tuple(r.position for r in recorded)
-            result = AppendResult(last.stream_id, last.version, positions)
-            self._remember_key(conn, key, result, key_time)
-
-        return within
+    def _settle(
+        self,
+        batch: list[PendingCommand],
+        decision: BatchDecision,
+        results: list[AppendResult],
+        appended: list[RecordedEvent],
+    ) -> None:
+        """After the commit: cache the new states, then answer every waiter."""
+        for stream_id, (state, made_by) in decision.states.items():
+            if made_by is not None:
+                self._remember(stream_id, state, decision.appends[made_by][1][-1].event_id)
+        if appended and self.on_appended is not None:
+            self.on_appended(len(appended))
+        for index, pending in enumerate(batch):
+            answer = decision.outcome(index, results)
+            if isinstance(answer, Outcome):
+                pending.future.set_result(answer)
+            else:
+                pending.future.set_exception(answer)
 
     def _remember_key(
         self, conn: Connection, key: IdempotencyRequest, result: AppendResult, now: datetime

@@ -14,9 +14,13 @@ from eventstore.append_checks import check_new_events, original_result, violated
 from eventstore.bulk_read import RAW_COLUMNS, read_events_after, recorded_events
 from eventstore.engine import WRITE
 from eventstore.errors import ConcurrencyError
+from eventstore.event_inserts import insert_events
 from eventstore.notify import notify_appended
 from eventstore.records import AppendResult, NewEvent, RecordedEvent
 from eventstore.schema import events
+
+Append = tuple[str, Sequence[NewEvent], int | None]
+"""One append of a batch: the stream, its new events, the version it expects (None: any)."""
 
 InTransaction = Callable[[Connection, list[RecordedEvent]], None]
 """Work done inside the append transaction (inline projections), committed with the events."""
@@ -72,23 +76,32 @@ class EventStore:
         data or occurred time) raises EventIdConflict. Metadata is not compared: a retry
         legitimately carries a new request id.
         """
+        appends = [(stream_id, new_events, expected_version)]
+        return self.append_batch(appends, in_transaction=in_transaction)[0]
+
+    def append_batch(
+        self, appends: Sequence[Append], *, in_transaction: InTransaction | None = None
+    ) -> list[AppendResult]:
+        """Several appends, ``(stream_id, events, expected_version)`` each, in one transaction.
+
+        Each is checked as ``append`` checks it, in order, a later one seeing the streams
+        as the earlier ones left them; all land, or none. One result per append.
+        """
         try:
             with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
-                return self.append_in(
-                    conn, stream_id, new_events, expected_version, in_transaction=in_transaction
-                )
+                return self.append_batch_in(conn, appends, in_transaction=in_transaction)
         except IntegrityError as exc:
             # Only a writer that bypassed the append lock can race us to a version or an
             # event id; answer as the loser of that race would. Anything else (a broken
             # constraint in an inline projection, say) is not a race and surfaces as is.
             constraint = violated_constraint(exc)
-            if constraint == "uq_events_event_id":
+            if constraint == "uq_events_event_id" and len(appends) == 1:
+                stream_id, new_events, _ = appends[0]
                 original = self._find_original(stream_id, new_events)
                 if original is not None:
-                    return original
+                    return [original]
             if constraint == "uq_events_stream_version":
-                actual = self.stream_version(stream_id)
-                raise ConcurrencyError(stream_id, expected_version or 0, actual) from exc
+                raise self._moved_stream(appends) from exc
             raise
 
     def append_in(
@@ -99,72 +112,114 @@ class EventStore:
         expected_version: int | None,
         *,
         in_transaction: InTransaction | None = None,
-        decided_under_lock: bool = False,
     ) -> AppendResult:
-        """Append inside a transaction the caller owns (it must be a writing one).
+        """``append`` inside a transaction the caller owns (it must be a writing one)."""
+        appends = [(stream_id, new_events, expected_version)]
+        return self.append_batch_in(conn, appends, in_transaction=in_transaction)[0]
+
+    def append_batch_in(
+        self,
+        conn: Connection,
+        appends: Sequence[Append],
+        *,
+        in_transaction: InTransaction | None = None,
+        decided_under_lock: bool = False,
+    ) -> list[AppendResult]:
+        """``append_batch`` inside a transaction the caller owns (a writing one).
 
         ``decided_under_lock``: the caller holds the append lock (lock_log_for_append),
-        has read the stream to its end under it and minted the event ids itself, so the
-        stream is at ``expected_version`` and the ids are new; neither is looked up
+        has read each stream to its end under it and minted the event ids itself, so each
+        stream is at the expected version given and the ids are new; neither is looked up
         again. The unique constraints on (stream, version) and event id still back both.
         """
-        check_new_events(new_events)
-        if decided_under_lock and expected_version is not None:
-            current = expected_version
-        else:
+        if not appends:
+            raise ValueError("append_batch needs at least one append")
+        for _, new_events, _ in appends:
+            check_new_events(new_events)
+        if not decided_under_lock:
             lock_log_for_append(conn)
-            current = _stream_version(conn, stream_id)
-            if expected_version is None or current != expected_version:
-                # A retry of an append that landed finds its events stored (and, with an
-                # expected version, the stream moved on by them): answer as it was
-                # answered then. At the expected version this lookup is left out: ids
-                # stored elsewhere fail the insert on their unique constraint instead.
-                original = original_result(conn, stream_id, new_events)
-                if original is not None:
-                    return original
-                if expected_version is not None:
-                    raise ConcurrencyError(stream_id, expected_version, current)
-        recorded = self._write(conn, stream_id, current, new_events, decided_under_lock)
-        if in_transaction is not None:
-            in_transaction(conn, recorded)
-        return AppendResult(stream_id, recorded[-1].version, tuple(r.position for r in recorded))
+        reached: dict[str, int] = {}
+        answers: list[AppendResult | None] = []
+        pending: list[tuple[int, str, int, Sequence[NewEvent]]] = []
+        for index, (stream_id, new_events, expected) in enumerate(appends):
+            if decided_under_lock and expected is not None:
+                current = expected
+            else:
+                current = reached.get(stream_id, -1)
+                if current < 0:
+                    current = _stream_version(conn, stream_id)
+                if expected is None or current != expected:
+                    # A retry of an append that landed finds its events stored (and, with
+                    # an expected version, the stream moved on by them): answer as it was
+                    # answered then. At the expected version this lookup is left out: ids
+                    # stored elsewhere fail the insert on their unique constraint instead.
+                    original = original_result(conn, stream_id, new_events)
+                    if original is not None:
+                        answers.append(original)
+                        continue
+                    if expected is not None:
+                        raise ConcurrencyError(stream_id, expected, current)
+            reached[stream_id] = current + len(new_events)
+            pending.append((index, stream_id, current, new_events))
+            answers.append(None)
+        if pending:
+            recorded = self._write(conn, pending, decided_under_lock)
+            if in_transaction is not None:
+                in_transaction(conn, recorded)
+            offset = 0
+            for index, stream_id, _, new_events in pending:
+                mine = recorded[offset : offset + len(new_events)]
+                offset += len(new_events)
+                positions = tuple(r.position for r in mine)
+                answers[index] = AppendResult(stream_id, mine[-1].version, positions)
+        return [answer for answer in answers if answer is not None]
 
     def _write(
         self,
         conn: Connection,
-        stream_id: str,
-        current: int,
-        new_events: Sequence[NewEvent],
+        pending: Sequence[tuple[int, str, int, Sequence[NewEvent]]],
         decided_under_lock: bool,
     ) -> list[RecordedEvent]:
-        """Write the events after version ``current`` and wake the log's followers."""
+        """Write each stream's events after its version and wake the log's followers."""
         recorded_at = self._clock()
-        rows: list[dict[str, Any]] = [
-            {
-                "stream_id": stream_id,
-                "version": current + offset,
-                "type": event.type,
-                "schema_version": event.schema_version,
-                "data": event.data,
-                "metadata": event.metadata,
-                "event_id": event.event_id,
-                "occurred_at": event.occurred_at,
-                "recorded_at": recorded_at,
-            }
+        rows = [
+            (stream_id, current + offset, event, recorded_at)
+            for _, stream_id, current, new_events in pending
             for offset, event in enumerate(new_events, start=1)
         ]
         try:
-            positions = _insert_rows(conn, rows)
+            positions = insert_events(conn, rows)
         except IntegrityError as exc:
             if decided_under_lock and violated_constraint(exc) == "uq_events_stream_version":
                 # Only a writer that bypassed the append lock can have taken the version.
+                _, stream_id, current, _ = pending[0]
                 raise ConcurrencyError(stream_id, current, current + 1) from exc
             raise
         notify_appended(conn, positions[-1])
         return [
-            RecordedEvent(position=position, **row)
-            for position, row in zip(positions, rows, strict=True)
+            RecordedEvent(
+                position=position,
+                stream_id=stream_id,
+                version=version,
+                event_id=event.event_id,
+                type=event.type,
+                schema_version=event.schema_version,
+                data=event.data,
+                metadata=event.metadata,
+                occurred_at=event.occurred_at,
+                recorded_at=recorded_at,
+            )
+            for position, (stream_id, version, event, _) in zip(positions, rows, strict=True)
         ]
+
+    def _moved_stream(self, appends: Sequence[Append]) -> ConcurrencyError:
+        """The conflict of the first append whose stream is no longer where it expected."""
+        for stream_id, _, expected in appends:
+            actual = self.stream_version(stream_id)
+            if expected is not None and actual != expected:
+                return ConcurrencyError(stream_id, expected, actual)
+        stream_id, _, expected = appends[0]
+        return ConcurrencyError(stream_id, expected or 0, self.stream_version(stream_id))
 
     def _find_original(self, stream_id: str, new_events: Sequence[NewEvent]) -> AppendResult | None:
         with self.engine.connect() as conn:
@@ -250,19 +305,10 @@ def head_position_in(conn: Connection) -> int:
 _STREAM_VERSION = select(func.coalesce(func.max(events.c.version), 0)).where(
     events.c.stream_id == bindparam("stream_id")
 )
-_INSERT_ONE = events.insert().returning(events.c.position)
-# insertmanyvalues keeps RETURNING rows in parameter order when sort_by_parameter_order.
-_INSERT_MANY = events.insert().returning(events.c.position, sort_by_parameter_order=True)
 
 
 def _stream_version(conn: Connection, stream_id: str) -> int:
     return int(conn.execute(_STREAM_VERSION, {"stream_id": stream_id}).scalar_one())
-
-
-def _insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
-    if len(rows) == 1:
-        return [int(conn.execute(_INSERT_ONE, rows[0]).scalar_one())]
-    return [int(p) for p in conn.execute(_INSERT_MANY, rows).scalars()]
 
 
 def stream_position_in(conn: Connection, stream_id: str) -> int:

@@ -37,14 +37,14 @@ PER_INCIDENT_LIMIT = 10_000
     summary="Add a corrective or preventative action item",
     responses=COMMAND_ERRORS,
 )
-def add_action_item(
+async def add_action_item(
     incident_id: UUID, body: AddActionItemRequest, commands: CommandsDep
 ) -> ActionItemCreated:
     """Adds a corrective or preventative action item with an owner and a due date; `Location` names
     the new item."""
     item_id = body.id or commands.new_id("action_item")
     command = body.command(incident_id, commands.now(), item_id=item_id)
-    done = commands.run(command, location=f"/incidents/{incident_id}/action-items/{item_id}")
+    done = await commands.run(command, location=f"/incidents/{incident_id}/action-items/{item_id}")
     return ActionItemCreated(item_id=item_id, **done.model_dump())
 
 
@@ -63,10 +63,10 @@ def add_action_item(
     ),
     responses=COMMAND_ERRORS,
 )
-def patch_action_item(
+async def patch_action_item(
     incident_id: UUID, item_id: UUID, body: ActionItemPatch, commands: CommandsDep
 ) -> CommandResult:
-    return commands.run(body.commands(incident_id, item_id, commands.now))
+    return await commands.run(body.commands(incident_id, item_id, commands.now))
 
 
 @router.get(

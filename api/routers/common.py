@@ -54,11 +54,15 @@ class Commands:
         """An id for something the command creates (the same on an idempotent retry)."""
         return self.context.new_id(purpose)
 
-    def run(
+    async def run(
         self, commands: Command | Sequence[Command], location: str | None = None
     ) -> CommandResult:
-        """Execute the command(s) as one change; ``location`` names what it created."""
-        outcome = self.service.execute(commands, self.context)
+        """Execute the command(s) as one change; ``location`` names what it created.
+
+        Awaited on the event loop: the writer commits it with whatever else is waiting,
+        and no thread is held meanwhile.
+        """
+        outcome = await self.service.execute_async(commands, self.context)
         if location is not None:
             self.response.headers["Location"] = location
         return result(outcome, self.response)

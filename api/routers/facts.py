@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from uuid import UUID
 
 from fastapi import APIRouter
@@ -34,11 +34,11 @@ DESCRIPTIONS: dict[type[CommandBody], str] = {
 """What the OpenAPI document says each route does, by the body it takes."""
 
 
-def _run_body(body_type: type[CommandBody]) -> Callable[..., CommandResult]:
+def _run_body(body_type: type[CommandBody]) -> Callable[..., Awaitable[CommandResult]]:
     """The route that runs the command its body asks for, named after the command."""
 
-    def route(incident_id: UUID, body: CommandBody, commands: CommandsDep) -> CommandResult:
-        return commands.run(body.command(incident_id, commands.now()))
+    async def route(incident_id: UUID, body: CommandBody, commands: CommandsDep) -> CommandResult:
+        return await commands.run(body.command(incident_id, commands.now()))
 
     # FastAPI reads the body's model from the annotation, so each route documents its own.
     route.__annotations__["body"] = body_type
@@ -47,14 +47,14 @@ def _run_body(body_type: type[CommandBody]) -> Callable[..., CommandResult]:
     return route
 
 
-def mitigate(
+async def mitigate(
     incident_id: UUID, commands: CommandsDep, body: OptionalBody[MitigateRequest] = None
 ) -> CommandResult:
     """Records when the impact stopped, before the cause is fixed (time to mitigate)."""
-    return commands.run((body or MitigateRequest()).command(incident_id, commands.now()))
+    return await commands.run((body or MitigateRequest()).command(incident_id, commands.now()))
 
 
-ROUTES: tuple[tuple[str, str, str, Callable[..., CommandResult]], ...] = (
+ROUTES: tuple[tuple[str, str, str, Callable[..., Awaitable[CommandResult]]], ...] = (
     ("POST", "/impact", "Describe the impact", _run_body(ImpactRequest)),
     ("POST", "/root-cause", "Describe the root cause", _run_body(RootCauseRequest)),
     ("POST", "/resolution", "Describe how it was resolved", _run_body(ResolutionRequest)),

@@ -41,12 +41,12 @@ router = APIRouter(prefix="/incidents", tags=["incidents"])
     summary="Declare an incident",
     responses={409: {"description": "An incident with this id exists"}, 422: {}},
 )
-def declare(body: DeclareIncidentRequest, commands: CommandsDep) -> CommandResult:
+async def declare(body: DeclareIncidentRequest, commands: CommandsDep) -> CommandResult:
     """Starts a new incident's event stream; `Location` names the new incident. A client-chosen `id`
     or an `Idempotency-Key` keeps a retry from declaring it twice."""
     incident_id = body.id or commands.new_id("incident")
     command = body.command(incident_id, commands.now())
-    return commands.run(command, location=f"/incidents/{incident_id}")
+    return await commands.run(command, location=f"/incidents/{incident_id}")
 
 
 @router.get("", summary="List incident summaries, newest first", responses=answers(INCIDENT_PAGE))
@@ -121,26 +121,28 @@ def get_incident(
 @router.post(
     "/{incident_id}/acknowledge", summary="Acknowledge the incident", responses=COMMAND_ERRORS
 )
-def acknowledge(
+async def acknowledge(
     incident_id: UUID, commands: CommandsDep, body: OptionalBody[AcknowledgeRequest] = None
 ) -> CommandResult:
     """Records that a responder is on it; `occurred_at` back-dates the moment."""
-    return commands.run((body or AcknowledgeRequest()).command(incident_id, commands.now()))
+    return await commands.run((body or AcknowledgeRequest()).command(incident_id, commands.now()))
 
 
 @router.post("/{incident_id}/status", summary="Change the status", responses=COMMAND_ERRORS)
-def change_status(incident_id: UUID, body: StatusRequest, commands: CommandsDep) -> CommandResult:
+async def change_status(
+    incident_id: UUID, body: StatusRequest, commands: CommandsDep
+) -> CommandResult:
     """Moves the incident to investigating, identified, monitoring, resolved or closed;
     `occurred_at` back-dates the change."""
-    return commands.run(body.command(incident_id, commands.now()))
+    return await commands.run(body.command(incident_id, commands.now()))
 
 
 @router.post("/{incident_id}/severity", summary="Change the severity", responses=COMMAND_ERRORS)
-def change_severity(
+async def change_severity(
     incident_id: UUID, body: SeverityRequest, commands: CommandsDep
 ) -> CommandResult:
     """Records the new severity and, optionally, why."""
-    return commands.run(body.command(incident_id, commands.now()))
+    return await commands.run(body.command(incident_id, commands.now()))
 
 
 @router.post(
@@ -149,11 +151,11 @@ def change_severity(
     summary="Add a note to the timeline",
     responses=COMMAND_ERRORS,
 )
-def add_note(incident_id: UUID, body: NoteRequest, commands: CommandsDep) -> NoteCreated:
+async def add_note(incident_id: UUID, body: NoteRequest, commands: CommandsDep) -> NoteCreated:
     """Appends a note to the timeline; the answer carries the note's id, also its entry's id."""
     note_id = commands.new_id("note")
     command = body.command(incident_id, commands.now(), note_id=note_id)
-    done = commands.run(command, location=f"/incidents/{incident_id}/timeline/{note_id}")
+    done = await commands.run(command, location=f"/incidents/{incident_id}/timeline/{note_id}")
     return NoteCreated(note_id=note_id, **done.model_dump())
 
 
@@ -162,12 +164,12 @@ def add_note(incident_id: UUID, body: NoteRequest, commands: CommandsDep) -> Not
     summary="Amend or redact a timeline note",
     responses=COMMAND_ERRORS,
 )
-def patch_entry(
+async def patch_entry(
     incident_id: UUID, entry_id: UUID, body: TimelinePatch, commands: CommandsDep
 ) -> CommandResult:
     """Amends a note's text or time, or redacts it for good with a reason; the timeline keeps a
     placeholder entry."""
-    return commands.run(body.command(incident_id, commands.now(), entry_id))
+    return await commands.run(body.command(incident_id, commands.now(), entry_id))
 
 
 @router.get(

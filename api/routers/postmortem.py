@@ -53,24 +53,24 @@ MARKDOWN = "text/markdown"
     summary="Write one section (a published postmortem gets a new revision)",
     responses=COMMAND_ERRORS,
 )
-def edit_section(
+async def edit_section(
     incident_id: UUID, section: Section, body: SectionRequest, commands: CommandsDep
 ) -> CommandResult:
     """Replaces one section's text. Editing a published postmortem starts a new draft revision; the
     published one stays readable."""
-    return commands.run(body.command(incident_id, commands.now(), section=section))
+    return await commands.run(body.command(incident_id, commands.now(), section=section))
 
 
 @router.post("/review", summary="Send the draft to review", responses=COMMAND_ERRORS)
-def request_review(incident_id: UUID, commands: CommandsDep) -> CommandResult:
+async def request_review(incident_id: UUID, commands: CommandsDep) -> CommandResult:
     """Moves the current draft to in_review, the step before it can be published."""
-    return commands.run(c.RequestPostmortemReview(incident_id=incident_id, at=commands.now()))
+    return await commands.run(c.RequestPostmortemReview(incident_id=incident_id, at=commands.now()))
 
 
 @router.post("/publish", summary="Publish the reviewed revision", responses=COMMAND_ERRORS)
-def publish(incident_id: UUID, commands: CommandsDep) -> CommandResult:
+async def publish(incident_id: UUID, commands: CommandsDep) -> CommandResult:
     """Publishes the revision in review; it becomes the postmortem readers see."""
-    return commands.run(c.PublishPostmortem(incident_id=incident_id, at=commands.now()))
+    return await commands.run(c.PublishPostmortem(incident_id=incident_id, at=commands.now()))
 
 
 def _quality(accept: str, media_type: str) -> float:

@@ -10,12 +10,13 @@ incident on every run instead of now and then.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -448,30 +449,33 @@ def live(app_settings: Settings) -> Iterator[LiveServer]:
 
 
 class Gate:
-    """Wraps a callable: holds its first ``parties`` calls until all have arrived."""
+    """Wraps the service's awaited entry: holds its first ``parties`` calls until all
+    have arrived, so they reach the writer together (command routes await the writer
+    on the event loop, so the hold is an awaited event, not a blocked thread)."""
 
-    def __init__(self, wrapped: Callable[..., Any], parties: int) -> None:
+    def __init__(self, wrapped: Callable[..., Awaitable[Any]], parties: int) -> None:
         self.wrapped = wrapped
         self.parties = parties
-        self.barrier = threading.Barrier(parties, timeout=10)
         self.calls = 0
-        self.lock = threading.Lock()
+        self.arrived: asyncio.Event | None = None
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        with self.lock:
-            self.calls += 1
-            held = self.calls <= self.parties
-        if held:
-            # Fewer requests got this far when it breaks; the assertions will say why.
-            with contextlib.suppress(threading.BrokenBarrierError):
-                self.barrier.wait()
-        return self.wrapped(*args, **kwargs)
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.arrived is None:
+            self.arrived = asyncio.Event()
+        self.calls += 1
+        if self.calls == self.parties:
+            self.arrived.set()
+        if self.calls <= self.parties:
+            # Fewer requests got this far when it times out; the assertions will say why.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.arrived.wait(), timeout=10)
+        return await self.wrapped(*args, **kwargs)
 
 
 def gate_commands(live: LiveServer, monkeypatch: pytest.MonkeyPatch, parties: int) -> Gate:
     service = live.app.state.service
-    gate = Gate(service.execute, parties)
-    monkeypatch.setattr(service, "execute", gate)
+    gate = Gate(service.execute_async, parties)
+    monkeypatch.setattr(service, "execute_async", gate)
     return gate
 
 
