@@ -89,7 +89,7 @@ def settings_for(database_url: str, log_format: str = "json") -> Settings:
 def test_an_unexpected_failure_is_a_500_on_a_connection_that_stays_usable(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(IncidentService, "execute", broken_execute)
+    monkeypatch.setattr(IncidentService, "submit", broken_execute)
     with capturing() as log, served(create_app(settings_for(database_url))) as (host, port):
         connection = http.client.HTTPConnection(host, port, timeout=10)
         try:
@@ -135,7 +135,7 @@ def test_failures_captured_by_structlog_carry_no_secret(
             switch.set(True)
             assert client.post("/incidents", json=DECLARE).status_code == 503
             switch.set(False)
-            monkeypatch.setattr(IncidentService, "execute", broken_execute)
+            monkeypatch.setattr(IncidentService, "submit", broken_execute)
             assert client.post("/incidents", json=DECLARE).status_code == 500
     events = {entry["event"] for entry in captured}
     assert {"request.database_fault", "request.failed"} <= events
