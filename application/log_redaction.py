@@ -10,6 +10,7 @@ looks like a credential (a bearer or basic credential, one of our tokens, a sign
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from structlog.typing import EventDict, WrappedLogger
@@ -53,6 +54,14 @@ _PATTERNS = (
 )
 
 
+_SUSPECT = re.compile(rf"(?i){_SENSITIVE_NAMES}|bearer|basic|il_|sha256=")
+"""Whatever any of the patterns needs to match: text without any of it is left as is.
+
+Every log line passes here (one per request): one search instead of five substitutions
+for the paths, ids and times that make up most lines."""
+
+
+@lru_cache(maxsize=1024)
 def _secret_key(key: object) -> bool:
     if not isinstance(key, str):
         return False
@@ -62,6 +71,8 @@ def _secret_key(key: object) -> bool:
 
 def scrub_text(text: str) -> str:
     """``text`` with every credential-looking substring replaced."""
+    if _SUSPECT.search(text) is None:
+        return text
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text

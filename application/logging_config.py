@@ -9,11 +9,17 @@ from __future__ import annotations
 import logging
 import sys
 
+import orjson
 import structlog
 from structlog.tracebacks import ExceptionDictTransformer
 
 from application.log_redaction import redact_secrets
 from application.settings import Settings
+
+
+def _json(value: object, **_: object) -> str:
+    # orjson: a fraction of the standard library's cost, on a line written per request.
+    return orjson.dumps(value, default=repr).decode()
 
 
 class _StdlibHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -38,7 +44,7 @@ def configure_logging(settings: Settings) -> None:
         exceptions = structlog.processors.ExceptionRenderer(
             ExceptionDictTransformer(show_locals=False)
         )
-        renderer = structlog.processors.JSONRenderer()
+        renderer = structlog.processors.JSONRenderer(serializer=_json)
     else:
         exceptions = structlog.processors.format_exc_info
         renderer = structlog.dev.ConsoleRenderer()

@@ -20,7 +20,6 @@ from domain.state import (
     Alert,
     Incident,
     declaration,
-    frozen_map,
     not_in_future,
     occurred,
     require_incident,
@@ -110,12 +109,12 @@ def _record(state: Incident, cmd: c.RecordAlerts) -> list[e.DomainEvent]:
             f"incident {cmd.incident_id} is {state.status.value}: new alerts of its group"
             " belong to a new incident"
         )
-    alerts = dict(state.alerts)
+    alerts = state.alerts
     for report in fresh:
         start = report.starts_at or cmd.at
         not_in_future("startsAt", start, cmd.at)
         events.append(_fired(cmd, report, start))
-        alerts[report.key] = Alert(report.name, start)
+        alerts = alerts.set(report.key, Alert(report.name, start))
     ends: list[datetime] = []
     for report in cmd.alerts:
         known = alerts.get(report.key)
@@ -126,7 +125,7 @@ def _record(state: Incident, cmd: c.RecordAlerts) -> list[e.DomainEvent]:
         end = max(report.ends_at or cmd.at, known.starts_at)
         not_in_future("endsAt", end, cmd.at)
         events.append(e.AlertResolved(occurred_at=end, alert_key=report.key, name=known.name))
-        alerts[report.key] = replace(known, resolved_at=end)
+        alerts = alerts.set(report.key, replace(known, resolved_at=end))
         ends.append(end)
     if ends and not any(alert.open for alert in alerts.values()):
         events += _cleared(state, cmd, max(ends), state.alerts_resolved + len(ends))
@@ -192,21 +191,21 @@ DECIDERS: dict[type[c.Command], Callable[[Incident, Any], list[e.DomainEvent]]] 
 
 def _evolve_fired(state: Incident, ev: e.AlertFired) -> Incident:
     alert = Alert(ev.name, ev.occurred_at)
-    return replace(state, alerts=frozen_map({**state.alerts, ev.alert_key: alert}))
+    return replace(state, alerts=state.alerts.set(ev.alert_key, alert))
 
 
 def _evolve_resolved(state: Incident, ev: e.AlertResolved) -> Incident:
     known = state.alerts.get(ev.alert_key) or Alert(ev.name, ev.occurred_at)
-    alerts = {**state.alerts, ev.alert_key: replace(known, resolved_at=ev.occurred_at)}
-    return replace(state, alerts=frozen_map(alerts), alerts_resolved=state.alerts_resolved + 1)
+    alerts = state.alerts.set(ev.alert_key, replace(known, resolved_at=ev.occurred_at))
+    return replace(state, alerts=alerts, alerts_resolved=state.alerts_resolved + 1)
 
 
 def _evolve_acknowledged(state: Incident, ev: e.AlertAcknowledged) -> Incident:
     known = state.alerts.get(ev.alert_key)
     if known is None:
         return state
-    alerts = {**state.alerts, ev.alert_key: replace(known, acknowledged_at=ev.occurred_at)}
-    return replace(state, alerts=frozen_map(alerts))
+    alerts = state.alerts.set(ev.alert_key, replace(known, acknowledged_at=ev.occurred_at))
+    return replace(state, alerts=alerts)
 
 
 EVOLVERS: dict[type[e.DomainEvent], Callable[[Incident, Any], Incident]] = {

@@ -21,7 +21,6 @@ from domain.state import (
     Incident,
     Note,
     declaration,
-    frozen_map,
     not_in_future,
     occurred,
     require_incident,
@@ -224,8 +223,8 @@ def _evolve_status(state: Incident, ev: e.IncidentStatusChanged) -> Incident:
 
 
 def _evolve_note_added(state: Incident, ev: e.NoteAdded) -> Incident:
-    contents = {**state.note_contents, ev.note_id: Note(ev.text, ev.occurred_at)}
-    return replace(state, notes=state.notes | {ev.note_id}, note_contents=frozen_map(contents))
+    contents = state.note_contents.set(ev.note_id, Note(ev.text, ev.occurred_at))
+    return replace(state, notes=state.notes.add(ev.note_id), note_contents=contents)
 
 
 def _evolve_note_amended(state: Incident, ev: e.NoteAmended) -> Incident:
@@ -236,15 +235,14 @@ def _evolve_note_amended(state: Incident, ev: e.NoteAmended) -> Incident:
         ev.text if ev.text is not None else note.text,
         ev.note_occurred_at if ev.note_occurred_at is not None else note.occurred_at,
     )
-    return replace(state, note_contents=frozen_map({**state.note_contents, ev.note_id: amended}))
+    return replace(state, note_contents=state.note_contents.set(ev.note_id, amended))
 
 
 def _evolve_note_redacted(state: Incident, ev: e.NoteRedacted) -> Incident:
-    contents = {k: v for k, v in state.note_contents.items() if k != ev.note_id}
     return replace(
         state,
-        redacted_notes=state.redacted_notes | {ev.note_id},
-        note_contents=frozen_map(contents),
+        redacted_notes=state.redacted_notes.add(ev.note_id),
+        note_contents=state.note_contents.delete(ev.note_id),
     )
 
 

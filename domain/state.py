@@ -12,6 +12,7 @@ from uuid import UUID
 from domain.commands import BackDatable, Command, DeclareIncident, RecordAlerts
 from domain.errors import IncidentNotFound, RuleViolation
 from domain.incident_events import IncidentDeclared
+from domain.persistent import PersistentMap, PersistentSet
 from domain.values import (
     ActionStatus,
     PostmortemStatus,
@@ -82,9 +83,9 @@ class Incident:
     acknowledged_at: datetime | None = None
     mitigated_at: datetime | None = None
     resolved_at: datetime | None = None
-    notes: frozenset[UUID] = frozenset()
-    redacted_notes: frozenset[UUID] = frozenset()
-    note_contents: Mapping[UUID, Note] = field(default_factory=lambda: MappingProxyType({}))
+    notes: PersistentSet[UUID] = field(default_factory=PersistentSet)
+    redacted_notes: PersistentSet[UUID] = field(default_factory=PersistentSet)
+    note_contents: PersistentMap[UUID, Note] = field(default_factory=PersistentMap)
     """Live notes only: a redacted note's text is dropped from the state too."""
     services: tuple[str, ...] = ()
     impact: str | None = None
@@ -94,7 +95,7 @@ class Incident:
     participants: frozenset[str] = frozenset()
     postmortem: Postmortem = Postmortem()
     action_items: Mapping[UUID, ActionItem] = field(default_factory=lambda: MappingProxyType({}))
-    alerts: Mapping[str, Alert] = field(default_factory=lambda: MappingProxyType({}))
+    alerts: PersistentMap[str, Alert] = field(default_factory=PersistentMap)
     alerts_resolved: int = 0
     previous_incident_id: UUID | None = None
 

@@ -302,13 +302,17 @@ def head_position_in(conn: Connection) -> int:
     return int(conn.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar_one())
 
 
-_STREAM_VERSION = select(func.coalesce(func.max(events.c.version), 0)).where(
-    events.c.stream_id == bindparam("stream_id")
-)
+_STREAM_VERSION = {
+    # Driver SQL: every append asks it, and on SQLite compiling a select costs more
+    # than running it.
+    "sqlite": "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = ?",
+    "postgresql": "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = %s",
+}
 
 
 def _stream_version(conn: Connection, stream_id: str) -> int:
-    return int(conn.execute(_STREAM_VERSION, {"stream_id": stream_id}).scalar_one())
+    query = _STREAM_VERSION[conn.dialect.name]
+    return int(conn.exec_driver_sql(query, (stream_id,)).scalar_one())
 
 
 def stream_position_in(conn: Connection, stream_id: str) -> int:

@@ -26,7 +26,7 @@ router = APIRouter(tags=["health"])
 
 
 @public.get("/healthz", summary="Liveness: the process answers", responses=answers(HEALTHZ))
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     """Answers 200 while the process runs, without touching the database: restart the process when
     it fails."""
     return {"status": "ok"}
