@@ -49,8 +49,8 @@ def _insert_sqlite(conn: Connection, rows: Sequence[NewRow]) -> list[int]:
     # lock (BEGIN IMMEDIATE) and AUTOINCREMENT draws each rowid as the last one plus one,
     # so the batch's positions are the consecutive run that ends at last_insert_rowid.
     if len(rows) == 1:
-        return [int(conn.exec_driver_sql(_SQLITE_INSERT, _sqlite_values(rows[0])).lastrowid)]
-    conn.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(row) for row in rows])
+        return [int(conn.exec_driver_sql(_SQLITE_INSERT, sqlite_values(rows[0])).lastrowid)]
+    conn.exec_driver_sql(_SQLITE_INSERT, [sqlite_values(row) for row in rows])
     last = int(conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
     return list(range(last - len(rows) + 1, last + 1))
 
@@ -62,7 +62,7 @@ def _insert_postgres(conn: Connection, rows: Sequence[NewRow]) -> list[int]:
     positions: list[int] = []
     for start in range(0, len(rows), POSTGRES_ROWS_PER_STATEMENT):
         chunk = rows[start : start + POSTGRES_ROWS_PER_STATEMENT]
-        values = tuple(value for row in chunk for value in _postgres_values(row))
+        values = tuple(value for row in chunk for value in postgres_values(row))
         result = conn.exec_driver_sql(_postgres_insert(len(chunk)), values)
         positions.extend(sorted(int(position) for position in result.scalars()))
     return positions
@@ -88,7 +88,7 @@ def _sqlite_time(moment: datetime) -> str:
     return _utc(moment).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-def _sqlite_values(row: NewRow) -> tuple[Any, ...]:
+def sqlite_values(row: NewRow) -> tuple[Any, ...]:
     stream_id, version, event, recorded_at = row
     return (
         stream_id,
@@ -103,7 +103,7 @@ def _sqlite_values(row: NewRow) -> tuple[Any, ...]:
     )
 
 
-def _postgres_values(row: NewRow) -> tuple[Any, ...]:
+def postgres_values(row: NewRow) -> tuple[Any, ...]:
     stream_id, version, event, recorded_at = row
     return (
         stream_id,

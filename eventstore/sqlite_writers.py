@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from typing import IO, Any
 
 from sqlalchemy import Connection, Engine, event
@@ -123,9 +124,19 @@ class Turns:
             self.queue.release()
 
 
+_QUEUES: weakref.WeakKeyDictionary[Engine, WriterQueue] = weakref.WeakKeyDictionary()
+
+
+def writer_queue_of(engine: Engine) -> WriterQueue | None:
+    """The writer queue installed on ``engine`` (None: not a SQLite engine of ours), for
+    writers that drive the driver connection themselves."""
+    return _QUEUES.get(engine)
+
+
 def queue_writers(engine: Engine, database: str | None, timeout: float) -> Turns:
     """Install the writer queue on a SQLite engine; ``BEGIN IMMEDIATE`` calls ``take_turn``."""
     turns = Turns(WriterQueue(database, timeout))
+    _QUEUES[engine] = turns.queue
     dialect: Any = engine.dialect
     driver_commit, driver_rollback = dialect.do_commit, dialect.do_rollback
 

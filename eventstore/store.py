@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from eventstore.append_checks import check_new_events, original_result, violated_constraint
 from eventstore.bulk_read import RAW_COLUMNS, read_events_after, recorded_events
+from eventstore.direct_append import append_directly
 from eventstore.engine import WRITE
 from eventstore.errors import ConcurrencyError
 from eventstore.event_inserts import insert_events
@@ -88,6 +89,16 @@ class EventStore:
         as the earlier ones left them; all land, or none. One result per append.
         """
         try:
+            stream_id, new_events, expected = appends[0]
+            if in_transaction is None and len(appends) == 1 and expected is not None:
+                check_new_events(new_events)
+                direct = append_directly(
+                    self.engine, stream_id, new_events, expected, self._clock, APPEND_LOCK_KEY
+                )
+                if direct is not None:
+                    return [direct]
+                # Not at the expected version: the checked path tells a retry of an
+                # append that landed from a conflict.
             with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
                 return self.append_batch_in(conn, appends, in_transaction=in_transaction)
         except IntegrityError as exc:

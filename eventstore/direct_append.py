@@ -1,0 +1,156 @@
+"""One append in a transaction of its own, straight on the driver connection.
+
+``EventStore.append`` without inline work needs nothing of SQLAlchemy's connection
+machinery (events, result objects, transaction objects), which costs several times the
+statements themselves on SQLite. Here the pooled driver connection is used directly:
+on SQLite ``BEGIN IMMEDIATE`` in the writer queue's turn, one insert, ``COMMIT``; on
+PostgreSQL the advisory lock, the insert and the notification in one pipelined round
+trip, then ``COMMIT``.
+
+The insert itself checks the expected version: it writes only if the stream's event at
+that version exists (a stream behind it would otherwise get a gap), and the unique
+constraint on (stream, version) refuses a stream that moved past it (and the one on
+event ids a retry). Either way nothing is written, and the caller takes the checked path, which tells a retry of an append that
+landed (its original result) from a conflict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from eventstore.event_inserts import postgres_values, sqlite_values
+from eventstore.notify import CHANNEL
+from eventstore.records import AppendResult, NewEvent
+from eventstore.sqlite_writers import writer_queue_of
+
+_COLUMNS = (
+    "stream_id, version, type, schema_version, data, metadata, event_id, occurred_at, recorded_at"
+)
+_SQLITE_AFTER = (
+    f"INSERT INTO events ({_COLUMNS}) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?"  # noqa: S608 - constant
+    " WHERE EXISTS (SELECT 1 FROM events WHERE stream_id = ? AND version = ?)"
+)
+_SQLITE_FIRST = f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+_NOTIFY = f"SELECT pg_notify('{CHANNEL}', (SELECT max(position) FROM events)::text)"  # noqa: S608
+_POSTGRES_ROW = "(%s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s::timestamptz, %s::timestamptz)"
+
+
+def append_directly(
+    engine: Engine,
+    stream_id: str,
+    new_events: Sequence[NewEvent],
+    expected_version: int,
+    clock: Callable[[], datetime],
+    lock_key: int,
+) -> AppendResult | None:
+    """Append at ``expected_version`` and commit; None when the stream is not there."""
+    rows = [
+        (stream_id, expected_version + offset, event)
+        for offset, event in enumerate(new_events, start=1)
+    ]
+    raw = engine.raw_connection()
+    try:
+        dbapi = engine.dialect.loaded_dbapi
+        try:
+            if engine.dialect.name == "postgresql":
+                positions = _postgres(
+                    raw.driver_connection, rows, expected_version, clock, lock_key
+                )
+            else:
+                positions = _sqlite(engine, raw.driver_connection, rows, expected_version, clock)
+        except dbapi.IntegrityError:
+            return None  # the stream moved past it, or these ids are stored: look closer
+        except dbapi.Error as exc:
+            raise DBAPIError.instance(
+                "INSERT INTO events",
+                None,
+                exc,
+                dbapi.Error,
+                hide_parameters=True,
+                dialect=engine.dialect,
+            ) from exc
+    finally:
+        raw.close()
+    if positions is None:
+        return None
+    return AppendResult(stream_id, rows[-1][1], tuple(positions))
+
+
+def _sqlite(
+    engine: Engine,
+    driver: Any,
+    rows: list[tuple[str, int, NewEvent]],
+    expected: int,
+    clock: Callable[[], datetime],
+) -> list[int] | None:
+    queue = writer_queue_of(engine)
+    turn = queue.acquire() if queue is not None else False
+    try:
+        driver.execute("BEGIN IMMEDIATE")
+        try:
+            recorded_at = clock()
+            values = [sqlite_values((s, v, e, recorded_at)) for s, v, e in rows]
+            if expected > 0:
+                after = (rows[0][0], expected)
+                values = [(*v, *after) for v in values]
+            statement = _SQLITE_AFTER if expected > 0 else _SQLITE_FIRST
+            if len(values) == 1:
+                cursor = driver.execute(statement, values[0])
+            else:
+                cursor = driver.executemany(statement, values)
+            if cursor.rowcount != len(rows):
+                driver.execute("ROLLBACK")
+                return None
+            if len(values) == 1:
+                last = int(cursor.lastrowid)
+            else:
+                last = int(driver.execute("SELECT last_insert_rowid()").fetchone()[0])
+            driver.execute("COMMIT")
+        except BaseException:
+            if driver.in_transaction:
+                driver.execute("ROLLBACK")
+            raise
+    finally:
+        if turn and queue is not None:
+            queue.release()
+    return list(range(last - len(rows) + 1, last + 1))
+
+
+def _postgres(
+    driver: Any,
+    rows: list[tuple[str, int, NewEvent]],
+    expected: int,
+    clock: Callable[[], datetime],
+    lock_key: int,
+) -> list[int] | None:
+    recorded_at = clock()
+    values = [value for s, v, e in rows for value in postgres_values((s, v, e, recorded_at))]
+    insert = (
+        f"INSERT INTO events ({_COLUMNS}) SELECT * FROM (VALUES "  # noqa: S608 - constant
+        + ", ".join([_POSTGRES_ROW] * len(rows))
+        + ") AS new_events"
+    )
+    if expected > 0:
+        insert += " WHERE EXISTS (SELECT 1 FROM events WHERE stream_id = %s AND version = %s)"
+        values += [rows[0][0], expected]
+    try:
+        # One round trip: the lock is taken before the insert draws its positions (see
+        # lock_log_for_append), and the notification goes out at commit.
+        with driver.pipeline(), driver.cursor() as lock, driver.cursor() as cursor:
+            lock.execute(f"SELECT pg_advisory_xact_lock({int(lock_key)})")
+            cursor.execute(insert + " RETURNING position", values)
+            lock.execute(_NOTIFY)
+            positions = sorted(int(row[0]) for row in cursor.fetchall())
+        if len(positions) != len(rows):
+            driver.rollback()
+            return None
+        driver.commit()
+    except BaseException:
+        driver.rollback()
+        raise
+    return positions
