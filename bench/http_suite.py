@@ -29,8 +29,9 @@ from bench.stats import Figures
 class Server:
     """A running ``incidents serve`` and what the load generator needs to drive it."""
 
-    def __init__(self, base: str, token: str, load: argparse.Namespace) -> None:
+    def __init__(self, base: str, token: str, load: argparse.Namespace, url: str) -> None:
         self.base = base
+        self.url = url  # the database's, for a reference server on the same database
         self.token = token
         self.load = load
         self.http = httpx.Client(
@@ -91,7 +92,7 @@ def server(backend: str, events: int, load: argparse.Namespace, workdir: Path) -
     with preloaded(backend, events, workdir) as (url, _loaded):
         rebuild_here(url)
         with serve(url, workdir, token) as base:
-            running = Server(base, token, load)
+            running = Server(base, token, load, url)
             try:
                 yield running
             finally:

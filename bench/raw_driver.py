@@ -31,6 +31,10 @@ SQLITE_SYNCHRONOUS = "NORMAL"
 _COLUMNS = (
     "stream_id, version, type, schema_version, data, metadata, event_id, occurred_at, recorded_at"
 )
+POSTGRES_INSERT = (
+    f"INSERT INTO {RAW_TABLE} ({_COLUMNS})"
+    " VALUES (%s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s) RETURNING position"
+)
 
 
 def create_raw_table(engine: Engine) -> None:
@@ -79,6 +83,21 @@ def _sqlite_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+def postgres_params(row: Mapping[str, Any], recorded_at: datetime) -> tuple[Any, ...]:
+    """``row``'s values in the order of ``POSTGRES_INSERT``."""
+    return (
+        row["stream_id"],
+        row["version"],
+        row["type"],
+        row["schema_version"],
+        orjson.dumps(row["data"]).decode(),
+        orjson.dumps(row["metadata"]).decode(),
+        row["event_id"],
+        row["occurred_at"],
+        recorded_at,
+    )
+
+
 class RawAppender:
     """One row per transaction through the bare driver; ``append`` returns its position."""
 
@@ -93,16 +112,13 @@ class RawAppender:
             )
         else:
             self._pg = psycopg.connect(postgres_conninfo(url))
-            self._insert = (
-                f"INSERT INTO {RAW_TABLE} ({_COLUMNS})"
-                " VALUES (%s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s) RETURNING position"
-            )
+            self._insert = POSTGRES_INSERT
 
     def append(self, row: Mapping[str, Any]) -> int:
-        data = orjson.dumps(row["data"]).decode()
-        metadata = orjson.dumps(row["metadata"]).decode()
         recorded_at = datetime.now(UTC)
         if self._lite is not None:
+            data = orjson.dumps(row["data"]).decode()
+            metadata = orjson.dumps(row["metadata"]).decode()
             self._lite.execute("BEGIN IMMEDIATE")
             inserted = self._lite.execute(
                 self._insert,
@@ -122,20 +138,7 @@ class RawAppender:
             return int(inserted.lastrowid or 0)
         assert self._pg is not None
         with self._pg.cursor() as cursor:
-            cursor.execute(
-                self._insert,
-                (
-                    row["stream_id"],
-                    row["version"],
-                    row["type"],
-                    row["schema_version"],
-                    data,
-                    metadata,
-                    row["event_id"],
-                    row["occurred_at"],
-                    recorded_at,
-                ),
-            )
+            cursor.execute(self._insert, postgres_params(row, recorded_at))
             fetched = cursor.fetchone()
         self._pg.commit()
         return int(fetched[0]) if fetched else 0

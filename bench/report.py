@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.sizes import CEILING_CONNECTIONS
+
 BACKENDS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 NONE = "-"
 
@@ -37,6 +39,31 @@ class Row:
     """By backend; a backend without one has no target for this figure."""
 
 
+def _ceiling_rows(connections: int) -> list[Row]:
+    """Ours beside the stack's ceiling (bench/ceiling_suite.py) at one connection count."""
+    at = f"{connections} connections"
+    ratio = {"sqlite": Target(1.0), "postgresql": Target(1.5)}
+    fast = both(Target(25, at_least=False))
+    none = both(Target(0, at_least=False))
+    return [
+        Row("stack_ceiling", f"ours_per_s_c{connections}", f"{at}: ours, notes/s (2xx)"),
+        Row("stack_ceiling", f"ceiling_per_s_c{connections}", f"{at}: ceiling, notes/s (2xx)"),
+        Row("stack_ceiling", f"ours_vs_ceiling_c{connections}", f"{at}: ours / ceiling", ratio),
+        Row("stack_ceiling", f"ours_p50_ms_c{connections}", f"{at}: ours p50 ms"),
+        Row("stack_ceiling", f"ceiling_p50_ms_c{connections}", f"{at}: ceiling p50 ms"),
+        Row("stack_ceiling", f"ours_p99_ms_c{connections}", f"{at}: ours p99 ms", fast),
+        Row("stack_ceiling", f"ceiling_p99_ms_c{connections}", f"{at}: ceiling p99 ms"),
+        Row("stack_ceiling", f"ours_non_2xx_c{connections}", f"{at}: ours non-2xx", none),
+        Row("stack_ceiling", f"ceiling_non_2xx_c{connections}", f"{at}: ceiling non-2xx"),
+        Row("stack_ceiling", f"ours_socket_errors_c{connections}", f"{at}: ours socket errors"),
+        Row(
+            "stack_ceiling",
+            f"ceiling_socket_errors_c{connections}",
+            f"{at}: ceiling socket errors",
+        ),
+    ]
+
+
 ROWS = [
     Row("appends", "ours_per_s", "ours (EventStore.append), events/s"),
     Row("appends", "raw_per_s", "raw driver, events/s"),
@@ -64,6 +91,7 @@ ROWS = [
     Row("http_commands", "p50_ms", "commands p50 ms"),
     Row("http_commands", "p99_ms", "commands p99 ms", {"sqlite": Target(25, at_least=False)}),
     Row("http_commands", "failed", "commands failed (non-2xx)"),
+    *(row for connections in CEILING_CONNECTIONS for row in _ceiling_rows(connections)),
     Row("http_timeline", "reads_per_s", "timeline reads/s, 16 clients"),
     Row("http_timeline", "p50_ms", "timeline p50 ms, 16 clients"),
     Row("http_timeline", "p99_ms", "timeline p99 ms, 16 clients"),
@@ -180,8 +208,12 @@ def markdown(results: dict[str, Any]) -> str:
         _line(*(["---"] * 8)),
     ]
     part = f" of {', '.join(results['only'])}" if results.get("only") else ""
+    runs = f"{results['runs']} runs per figure"
+    rounds = results.get("sizes", {}).get("ceiling_rounds")
+    if rounds is not None and "stack_ceiling" in results["workloads"]:
+        runs += f" ({rounds} rounds for stack_ceiling)"
     return (
-        f"{results['mode']} run{part}, {results['runs']} runs per figure, measured"
+        f"{results['mode']} run{part}, {runs}, measured"
         f" {results['measured_at'][:16].replace('T', ' ')} UTC on {results['cpus']} CPUs"
         f" (load average before: {results['load_before']}), {results['wall_seconds']:.0f}s"
         " in all.\n\n" + "\n".join([*header, *_rows(results)]) + "\n"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+CEILING_CONNECTIONS = (16, 64)
+"""wrk's connections in the stack-ceiling comparison, in quick and full runs alike."""
+
 
 @dataclass(frozen=True)
 class Sizes:
@@ -30,6 +33,10 @@ class Sizes:
     """Appends and timeline reads per run at each step."""
     transfer_events: int
     """Events exported and imported back (bench/transfer.py)."""
+    ceiling_rounds: int
+    """Rounds of the stack-ceiling comparison (bench/ceiling_suite.py), each with both sides."""
+    ceiling_seconds: int
+    """wrk's window per side, connection count and round (whole seconds, as wrk takes them)."""
 
 
 QUICK = Sizes(
@@ -46,6 +53,8 @@ QUICK = Sizes(
     scaling=(1000, 10_000),
     scaling_samples=50,
     transfer_events=1000,
+    ceiling_rounds=2,
+    ceiling_seconds=2,
 )
 
 FULL = Sizes(
@@ -62,4 +71,6 @@ FULL = Sizes(
     scaling=(10_000, 100_000, 1_000_000),
     scaling_samples=1000,
     transfer_events=100_000,
+    ceiling_rounds=3,
+    ceiling_seconds=10,
 )
