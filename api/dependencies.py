@@ -68,11 +68,6 @@ def get_connection(
         yield conn
 
 
-async def command_metadata(request: Request) -> dict[str, Any]:
-    """``request_metadata`` as a dependency (async: it does no I/O, so no thread hop)."""
-    return request_metadata(request)
-
-
 def request_metadata(request: Request) -> dict[str, Any]:
     """Who asked and through which request; recorded with every event the command writes.
 
@@ -100,32 +95,34 @@ def _if_match(value: str | None) -> IfMatch | None:
     return int(raw)
 
 
+IfMatchHeader = Annotated[
+    str | None,
+    Header(
+        description=(
+            "Apply only if the incident is at this version (its ETag), or with `*` at any"
+            " version; else 412. An unknown incident is 404 either way."
+        ),
+        examples=['"3"'],
+    ),
+]
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        min_length=1,
+        max_length=200,
+        description=(
+            "Retrying with the same key and body returns the original answer and writes"
+            " nothing; the same key with another body is refused (422). Kept 24 hours."
+        ),
+    ),
+]
+
+
 async def command_context(
-    request: Request,
-    metadata: Annotated[dict[str, Any], Depends(command_metadata)],
-    if_match: Annotated[
-        str | None,
-        Header(
-            description=(
-                "Apply only if the incident is at this version (its ETag), or with `*` at any"
-                " version; else 412. An unknown incident is 404 either way."
-            ),
-            examples=['"3"'],
-        ),
-    ] = None,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            min_length=1,
-            max_length=200,
-            description=(
-                "Retrying with the same key and body returns the original answer and writes"
-                " nothing; the same key with another body is refused (422). Kept 24 hours."
-            ),
-        ),
-    ] = None,
+    request: Request, if_match: str | None, idempotency_key: str | None
 ) -> CommandContext:
     """Everything a command route passes to the service besides the command itself."""
+    metadata = request_metadata(request)
     key = None
     if idempotency_key is not None:
         body = await request.body()
@@ -137,4 +134,3 @@ async def command_context(
 
 ServiceDep = Annotated[IncidentService, Depends(get_service)]
 ConnectionDep = Annotated[Connection, Depends(get_connection)]
-CommandDep = Annotated[CommandContext, Depends(command_context)]

@@ -9,10 +9,10 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from fastapi import Body, Depends, HTTPException, Response
+from fastapi import Body, Depends, HTTPException, Request, Response
 from sqlalchemy import Connection
 
-from api.dependencies import CommandDep, ServiceDep
+from api.dependencies import IdempotencyKeyHeader, IfMatchHeader, command_context
 from api.schemas.common import CommandBody, CommandResult
 from application.service import CommandContext, IncidentService, Outcome
 from domain.commands import Command
@@ -68,8 +68,16 @@ class Commands:
         return result(outcome, self.response)
 
 
-async def commands(service: ServiceDep, context: CommandDep, response: Response) -> Commands:
-    """``Commands`` as a dependency (async: it does no I/O, so no thread hop)."""
+async def commands(
+    request: Request,
+    response: Response,
+    if_match: IfMatchHeader = None,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Commands:
+    """``Commands`` as a dependency: async, as it does no I/O (no thread hop), and one
+    dependency rather than one per part, as FastAPI's cost per request grows with each."""
+    service: IncidentService = request.app.state.service
+    context = await command_context(request, if_match, idempotency_key)
     return Commands(service, context, response)
 
 
