@@ -27,6 +27,7 @@ from api.routers import (
     postmortem,
 )
 from application.bootstrap import Runtime, build
+from application.log_lines import flush_all
 from application.logging_config import configure_logging
 from application.settings import Settings
 from application.tokens import Scope
@@ -67,8 +68,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _lifespan(runtime: Runtime) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        with runtime.serving():
-            yield
+        try:
+            with runtime.serving():
+                yield
+        finally:
+            flush_all()  # the lines of a server that stops are written before it is gone
 
     return lifespan
 

@@ -13,6 +13,7 @@ import orjson
 import structlog
 from structlog.tracebacks import ExceptionDictTransformer
 
+from application.log_lines import LineWriter, writer_for
 from application.log_redaction import redact_secrets
 from application.settings import Settings
 
@@ -23,7 +24,25 @@ def _json(value: object, **_: object) -> str:
 
 
 class _StdlibHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """The root handler this module installs (and replaces when configured again)."""
+    """The root handler this module installs (and replaces when configured again).
+
+    Its lines go through the same writer as structlog's, so the two stay in order.
+    """
+
+    def __init__(self, writer: LineWriter) -> None:
+        super().__init__(writer.stream)
+        self.writer = writer
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+        except Exception:
+            self.handleError(record)
+            return
+        if record.levelno >= logging.WARNING:
+            self.writer.now(line)
+        else:
+            self.writer.queue(line)
 
 
 def configure_logging(settings: Settings) -> None:
@@ -48,16 +67,18 @@ def configure_logging(settings: Settings) -> None:
     else:
         exceptions = structlog.processors.format_exc_info
         renderer = structlog.dev.ConsoleRenderer()
+    # Written by a thread of its own: a slow reader of stderr never stalls a request.
+    writer = writer_for(sys.stderr)
     level = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
     structlog.configure(
         processors=[*shared, exceptions, redact_secrets, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=lambda *_: writer,
         # Not cached: create_app may configure again (tests, embedding) and loggers
         # bound at import time must follow the newest configuration.
         cache_logger_on_first_use=False,
     )
-    handler = _StdlibHandler(sys.stderr)
+    handler = _StdlibHandler(writer)
     handler.setLevel(level)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
