@@ -9,10 +9,11 @@ driver as they are.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
+from uuid import UUID
 
 import orjson
 from sqlalchemy import Connection
@@ -88,7 +89,9 @@ def _sqlite_time(moment: datetime) -> str:
     return _utc(moment).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-def sqlite_values(row: NewRow) -> tuple[Any, ...]:
+def _values(
+    row: NewRow, event_id: Callable[[UUID], Any], time: Callable[[datetime], Any]
+) -> tuple[Any, ...]:
     stream_id, version, event, recorded_at = row
     return (
         stream_id,
@@ -97,22 +100,25 @@ def sqlite_values(row: NewRow) -> tuple[Any, ...]:
         event.schema_version,
         _json(event.data),
         _json(event.metadata),
-        event.event_id.hex,
-        _sqlite_time(event.occurred_at),
-        _sqlite_time(recorded_at),
+        event_id(event.event_id),
+        time(event.occurred_at),
+        time(recorded_at),
     )
+
+
+def sqlite_values(row: NewRow) -> tuple[Any, ...]:
+    """A row as SQLite stores it: ids as 32 hex digits, times as naive UTC text."""
+    return _values(row, _hex, _sqlite_time)
 
 
 def postgres_values(row: NewRow) -> tuple[Any, ...]:
-    stream_id, version, event, recorded_at = row
-    return (
-        stream_id,
-        version,
-        event.type,
-        event.schema_version,
-        _json(event.data),
-        _json(event.metadata),
-        event.event_id,
-        _utc(event.occurred_at),
-        _utc(recorded_at),
-    )
+    """A row as psycopg binds it: UUIDs and aware UTC datetimes as they are."""
+    return _values(row, _same, _utc)
+
+
+def _hex(value: UUID) -> str:
+    return value.hex
+
+
+def _same(value: UUID) -> UUID:
+    return value
