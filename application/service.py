@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -37,6 +37,7 @@ from domain.incident import Incident, fold
 from domain.values import stream_id_for
 from eventstore import AppendResult, ConcurrencyError, EventStore, RecordedEvent
 from eventstore.engine import WRITE
+from eventstore.selective_reads import read_streams_after
 from eventstore.store import lock_log_for_append, read_stream_in
 from projections.runner import ProjectionRunner
 
@@ -95,19 +96,36 @@ class IncidentService:
             return self._load_in(conn, incident_id)
 
     def _load_in(self, conn: Connection, incident_id: UUID) -> Incident:
-        stream_id = stream_id_for(incident_id)
+        return self._load_all_in(conn, [incident_id])[incident_id]
+
+    def _load_all_in(self, conn: Connection, incident_ids: Iterable[UUID]) -> dict[UUID, Incident]:
+        """Several incidents' states with one read of the log for all of them."""
+        streams = {stream_id_for(incident_id): incident_id for incident_id in incident_ids}
         with self._cache_lock:
-            cached = self._cache.get(stream_id)
-        base, recorded = Incident(), None
+            cached = {stream_id: self._cache.get(stream_id) for stream_id in streams}
+        # Read from each cached state's newest event on (it must still be stored: a
+        # database restored from an older backup would not hold it), else from the start.
+        after = {stream_id: c[0].version - 1 if c else 0 for stream_id, c in cached.items()}
+        found = read_streams_after(conn, after)
+        return {
+            incident_id: self._fold_read(conn, stream_id, cached[stream_id], found[stream_id])
+            for stream_id, incident_id in streams.items()
+        }
+
+    def _fold_read(
+        self,
+        conn: Connection,
+        stream_id: str,
+        cached: tuple[Incident, UUID] | None,
+        found: list[RecordedEvent],
+    ) -> Incident:
+        base, recorded = Incident(), found
         if cached is not None:
-            # Read from the cached state's newest event on: it must still be stored (a
-            # database restored from an older backup would not hold it), else start over.
             state, newest = cached
-            found = read_stream_in(conn, stream_id, after_version=state.version - 1)
             if found and found[0].event_id == newest:
                 base, recorded = state, found[1:]
-        if recorded is None:
-            recorded = read_stream_in(conn, stream_id)
+            else:  # the cached prefix is not this database's: start over
+                recorded = read_stream_in(conn, stream_id)
         state = fold(
             (decode(r.type, r.schema_version, r.data, r.occurred_at) for r in recorded), base
         )
@@ -208,7 +226,10 @@ class IncidentService:
         appended: list[RecordedEvent] = []
         with self.store.engine.connect().execution_options(**WRITE) as conn, conn.begin():
             lock_log_for_append(conn)
-            decision = decide_batch(conn, batch, self._load_in, self.now)
+            states = self._load_all_in(conn, {pending.incident_id for pending in batch})
+            decision = decide_batch(
+                conn, batch, lambda _, incident_id: states[incident_id], self.now
+            )
             if not decision.appends:
                 return decision, [], appended
             results = self.store.append_batch_in(
