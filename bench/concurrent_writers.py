@@ -1,22 +1,33 @@
-"""Eight concurrent writers on PostgreSQL: our store against the bare driver.
+"""Eight concurrent writers on PostgreSQL: our store and our service against the bare driver.
 
-Each writer is a process of its own (no shared interpreter lock) with its own
-connection, appending one event per transaction to its own incident streams. Ours go
-through EventStore.append, which serialises every writer of the log on one
-transaction-scoped advisory lock so that positions become visible in order and a
+``ours`` and ``raw``: each writer is a process of its own (no shared interpreter lock)
+with its own connection, appending one event per transaction to its own incident
+streams. Ours go through EventStore.append, which serialises every writer of the log on
+one transaction-scoped advisory lock so that positions become visible in order and a
 follower never skips one; the driver's writers insert into ``raw_events`` with no lock
-at all, so their positions may commit out of order. Throughput counts every append of
-every writer between the first start and the last finish.
+at all, so their positions may commit out of order.
+
+``service``: the eight writers are threads of one process issuing AddNote commands
+through IncidentService, whose one command writer commits whatever is waiting in one
+transaction (bench/service_writers.py). Each event is one command's, so its rate is
+comparable with the others'; the events per committed transaction say how much the
+writers shared.
+
+Throughput counts every append of every writer between the first start and the last
+finish. The three take turns in an order that rotates from run to run.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import queue
 import time
+from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
 
+from bench import service_writers
 from bench.appends import history, new_event
 from bench.common import engine_for, fresh_database
 from bench.raw_driver import RawAppender, create_raw_table
@@ -24,6 +35,7 @@ from bench.stats import Figures
 from eventstore.store import EventStore
 
 WRITERS = 8
+CONTENDERS = ["ours", "raw", "service"]
 
 
 def _write(kind: str, url: str, rows: list[dict[str, Any]], start: Barrier, out: Any) -> None:
@@ -70,13 +82,50 @@ def _race(kind: str, url: str, per_writer: int) -> float:
     return WRITERS * per_writer / elapsed
 
 
+def _service(url: str, per_writer: int, out: Any) -> None:
+    out.put(service_writers.race(url, WRITERS, per_writer))
+
+
+def _answer(child: BaseProcess, out: Any) -> dict[str, Any]:
+    """What the child put in ``out``; an error as soon as it died without answering."""
+    while True:
+        try:
+            answer: dict[str, Any] = out.get(timeout=1)
+            return answer
+        except queue.Empty:
+            if not child.is_alive():
+                raise RuntimeError(f"the service's writers exited with {child.exitcode}") from None
+
+
+def _race_service(url: str, per_writer: int) -> tuple[float, float]:
+    """(events per second, events per transaction) of WRITERS threads of one child process,
+    which starts as the others' writers do: forked from here, nothing shared with this one."""
+    context = multiprocessing.get_context("fork")
+    out = context.Queue()
+    child = context.Process(target=_service, args=(url, per_writer, out))
+    child.start()
+    try:
+        figures = _answer(child, out)
+    finally:
+        child.join()
+    return WRITERS * per_writer / figures["seconds"], figures["events_per_commit"]
+
+
 def run(per_writer: int, workdir: Path, number: int) -> Figures:
-    """One run on a fresh PostgreSQL database: ours and the driver, order alternating."""
+    """One run on a fresh PostgreSQL database: the three contenders, order rotating."""
     with fresh_database("postgresql", workdir) as url:
         engine = engine_for(url)
         create_raw_table(engine)
         engine.dispose()
-        order = ["ours", "raw"] if number % 2 == 0 else ["raw", "ours"]
-        figures = {f"{kind}_per_s": _race(kind, url, per_writer) for kind in order}
+        turn = number % len(CONTENDERS)
+        figures: Figures = {}
+        for kind in CONTENDERS[turn:] + CONTENDERS[:turn]:
+            if kind == "service":
+                rate, per_commit = _race_service(url, per_writer)
+                figures["service_per_s"] = rate
+                figures["service_events_per_commit"] = per_commit
+            else:
+                figures[f"{kind}_per_s"] = _race(kind, url, per_writer)
     figures["ours_vs_raw"] = figures["ours_per_s"] / figures["raw_per_s"]
+    figures["service_vs_raw"] = figures["service_per_s"] / figures["raw_per_s"]
     return figures

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.sizes import CEILING_CONNECTIONS
+from bench.sizes import CEILING_CONNECTIONS, HOOK_CONNECTIONS
 
 BACKENDS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 NONE = "-"
@@ -64,6 +64,35 @@ def _ceiling_rows(connections: int) -> list[Row]:
     ]
 
 
+def _hook_rows(connections: int) -> list[Row]:
+    """Alertmanager notifications over HTTP (bench/alertmanager_http.py) at one connection count."""
+    at = f"{connections} connections"
+    none = both(Target(0, at_least=False))
+    return [
+        Row(
+            "alertmanager_http",
+            f"per_s_c{connections}",
+            f"{at}: notifications/s (2xx)",
+            {"sqlite": Target(1000)},
+        ),
+        Row("alertmanager_http", f"p50_ms_c{connections}", f"{at}: p50 ms"),
+        Row("alertmanager_http", f"p99_ms_c{connections}", f"{at}: p99 ms"),
+        Row("alertmanager_http", f"non_2xx_c{connections}", f"{at}: non-2xx"),
+        Row("alertmanager_http", f"socket_errors_c{connections}", f"{at}: socket errors"),
+        Row(
+            "alertmanager_http",
+            f"ok_not_declared_c{connections}",
+            f"{at}: 2xx answers without their incident in the log",
+            none,
+        ),
+        Row(
+            "alertmanager_http",
+            f"declared_not_ok_c{connections}",
+            f"{at}: incidents declared, unanswered when wrk stopped",
+        ),
+    ]
+
+
 ROWS = [
     Row("appends", "ours_per_s", "ours (EventStore.append), events/s"),
     Row("appends", "raw_per_s", "raw driver, events/s"),
@@ -74,6 +103,22 @@ ROWS = [
     Row("concurrent_writers", "ours_per_s", "8 writers, ours, events/s"),
     Row("concurrent_writers", "raw_per_s", "8 writers, raw driver, events/s"),
     Row("concurrent_writers", "ours_vs_raw", "ours / raw driver"),
+    Row(
+        "concurrent_writers",
+        "service_per_s",
+        "8 writers, one process through IncidentService, events/s",
+    ),
+    Row(
+        "concurrent_writers",
+        "service_vs_raw",
+        "IncidentService / raw driver",
+        {"postgresql": Target(2.0)},
+    ),
+    Row(
+        "concurrent_writers",
+        "service_events_per_commit",
+        "IncidentService, events per committed transaction",
+    ),
     Row("peer_projection", "ours_per_s", "our rebuild, events/s"),
     Row("peer_projection", "eventsourcing_per_s", "eventsourcing projection, events/s"),
     Row("peer_projection", "ours_vs_eventsourcing", "ours / eventsourcing"),
@@ -106,6 +151,7 @@ ROWS = [
     Row("alertmanager", "fire_per_s", "fire, notifications/s"),
     Row("alertmanager", "redeliver_per_s", "redeliver, notifications/s"),
     Row("alertmanager", "resolve_per_s", "resolve, notifications/s"),
+    *(row for connections in HOOK_CONNECTIONS for row in _hook_rows(connections)),
     # Targets as bench/transfer.py states them.
     Row("transfer", "export_per_s", "export, events/s", both(Target(100_000))),
     Row("transfer", "import_per_s", "import, events/s"),
@@ -212,6 +258,9 @@ def markdown(results: dict[str, Any]) -> str:
     rounds = results.get("sizes", {}).get("ceiling_rounds")
     if rounds is not None and "stack_ceiling" in results["workloads"]:
         runs += f" ({rounds} rounds for stack_ceiling)"
+    hook_rounds = results.get("sizes", {}).get("hook_rounds")
+    if hook_rounds is not None and "alertmanager_http" in results["workloads"]:
+        runs += f" ({hook_rounds} rounds for alertmanager_http)"
     return (
         f"{results['mode']} run{part}, {runs}, measured"
         f" {results['measured_at'][:16].replace('T', ' ')} UTC on {results['cpus']} CPUs"

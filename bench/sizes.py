@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 CEILING_CONNECTIONS = (16, 64)
 """wrk's connections in the stack-ceiling comparison, in quick and full runs alike."""
+HOOK_CONNECTIONS = (16, 64)
+"""wrk's connections sending Alertmanager notifications (bench/alertmanager_http.py)."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,10 @@ class Sizes:
     """Rounds of the stack-ceiling comparison (bench/ceiling_suite.py), each with both sides."""
     ceiling_seconds: int
     """wrk's window per side, connection count and round (whole seconds, as wrk takes them)."""
+    hook_rounds: int
+    """Rounds of Alertmanager notifications over HTTP (bench/alertmanager_http.py)."""
+    hook_seconds: int
+    """wrk's window per connection count and round there (whole seconds)."""
 
 
 QUICK = Sizes(
@@ -55,6 +61,8 @@ QUICK = Sizes(
     transfer_events=1000,
     ceiling_rounds=2,
     ceiling_seconds=2,
+    hook_rounds=2,
+    hook_seconds=2,
 )
 
 FULL = Sizes(
@@ -73,4 +81,6 @@ FULL = Sizes(
     transfer_events=100_000,
     ceiling_rounds=3,
     ceiling_seconds=10,
+    hook_rounds=3,
+    hook_seconds=10,
 )

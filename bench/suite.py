@@ -28,6 +28,7 @@ from typing import Any
 
 from bench import (
     alertmanager,
+    alertmanager_http,
     appends,
     ceiling_suite,
     concurrent_writers,
@@ -163,6 +164,7 @@ WORKLOADS: dict[str, Workload] = {
     "http": run_http,
     "stack_ceiling": ceiling_suite.run,
     "alertmanager": run_alertmanager,
+    "alertmanager_http": alertmanager_http.run,
     "transfer": transfer_hook.run,
     "scaling": run_scaling,
 }
@@ -218,7 +220,7 @@ def main() -> None:
             began = time.perf_counter()
             try:
                 produced = WORKLOADS[name](backends, sizes, workdir)
-            except transfer_hook.Skipped as skipped:  # also raised by ceiling_suite
+            except transfer_hook.Skipped as skipped:  # also by ceiling_suite, alertmanager_http
                 print(f"  skipped: {skipped}", flush=True)
                 results["skipped"][name] = str(skipped)
                 continue
