@@ -143,16 +143,16 @@ def server_config(settings: Settings, workers: int) -> uvicorn.Config:
     # log_config=None: uvicorn's records go through the app's chain (scrubbed, JSON).
     options: dict[str, Any] = {"log_level": "warning", "log_config": None}
     if workers == 1:
-        from api.app import create_app
+        from cli.server_process import server_app
 
-        return uvicorn.Config(create_app(settings), **options)
+        return uvicorn.Config(server_app(settings), **options)
     # Each worker process builds its own app from the environment, so the options
     # given here travel as the INCIDENTS_* variables Settings reads.
     os.environ["INCIDENTS_DATABASE_URL"] = settings.database_url
     # One key for every worker, or a browser session would hold only on the worker
     # that signed it in.
     os.environ["INCIDENTS_SESSION_KEY"] = settings.session_key or secrets.token_urlsafe(32)
-    return uvicorn.Config("api.app:create_app", factory=True, workers=workers, **options)
+    return uvicorn.Config("cli.server_process:server_app", factory=True, workers=workers, **options)
 
 
 def announce(url: str, credential: Credential) -> None:
