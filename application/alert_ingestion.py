@@ -19,7 +19,7 @@ from application.service import CommandContext, IncidentService, Outcome
 from domain.alerts import needs_new_incident
 from domain.commands import AcknowledgeAlert, AlertReport, RecordAlerts
 from domain.errors import IncidentEnded
-from domain.incident import decide
+from domain.incident import Incident, decide
 from domain.values import AlertSource, AlertStatus, Severity, stream_id_for
 from eventstore import AppendResult
 from eventstore.store import stream_position_in
@@ -85,22 +85,32 @@ class AlertIngestor:
 
     def latest(self, group: str) -> int:
         """The newest generation with an incident (0 when there is none yet)."""
+        return self.current(group)[0]
+
+    def current(self, group: str) -> tuple[int, Incident]:
+        """The newest generation with an incident and its state (generation 0: none yet).
+
+        Each look reads a generation and the one after it together: one read of the log
+        for a group whose newest generation is known, as it is for every notification
+        but the first after another process started a generation.
+        """
         generation = self.generations.get(group)
-        store = self.service.store
-        while store.stream_version(stream_id_for(incident_id_for(group, generation + 1))) > 0:
+        while True:
+            here, after = incident_id_for(group, generation), incident_id_for(group, generation + 1)
+            states = self.service.load_many((here, after))
+            if not states[after].exists:
+                self.generations.advance(group, generation)
+                return generation, states[here]
             generation += 1
-        self.generations.advance(group, generation)
-        return generation
 
     def record(self, batch: AlertBatch, context: CommandContext) -> list[Recorded]:
         """Record a notification's alerts in their group's current incident, or a new one."""
         landed: dict[UUID, Recorded] = {}
         firing = any(report.status is AlertStatus.FIRING for report in batch.alerts)
         for attempt in range(1, ATTEMPTS + 1):
-            generation = self.latest(batch.group)
+            generation, state = self.current(batch.group)
             incident_id = incident_id_for(batch.group, generation)
             command = self._command(batch, incident_id)
-            state = self.service.load(incident_id)
             if not state.exists and not firing:
                 break  # resolutions of alerts no incident knows
             if (
@@ -134,9 +144,10 @@ class AlertIngestor:
 
     def acknowledge(self, group: str, alert_key: str, context: CommandContext) -> list[Recorded]:
         """Acknowledge an open alert of the group's current incident; nothing if none."""
-        incident_id = incident_id_for(group, self.latest(group))
-        if not self.service.load(incident_id).exists:
+        generation, state = self.current(group)
+        if not state.exists:
             return []
+        incident_id = incident_id_for(group, generation)
         command = AcknowledgeAlert(
             incident_id=incident_id, at=self.service.now(), alert_key=alert_key
         )
