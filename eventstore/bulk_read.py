@@ -15,11 +15,20 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from sqlalchemy import Connection, Select, bindparam, literal_column, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    bindparam,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.sql.elements import ColumnClause
 
 from eventstore.records import RECORDED_FIELDS, RecordedEvent
 from eventstore.schema import events
+from eventstore.stored_times import parse_stored_time
 
 Row = Any
 
@@ -27,11 +36,6 @@ RAW_COLUMNS: tuple[ColumnClause[Any], ...] = tuple(
     literal_column(f"events.{name}") for name in RECORDED_FIELDS
 )
 """The columns of ``events`` without types: the driver's values come through as they are."""
-
-
-def _sqlite_time(text: str) -> datetime:
-    # Stored as naive UTC text ("YYYY-MM-DD HH:MM:SS.ffffff") by eventstore.types.
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def _sqlite_record(row: Row) -> RecordedEvent:
@@ -44,8 +48,8 @@ def _sqlite_record(row: Row) -> RecordedEvent:
         schema_version=row[5],
         data=orjson.loads(row[6]),
         metadata=orjson.loads(row[7]),
-        occurred_at=_sqlite_time(row[8]),
-        recorded_at=_sqlite_time(row[9]),
+        occurred_at=parse_stored_time(row[8]),
+        recorded_at=parse_stored_time(row[9]),
     )
 
 
@@ -87,5 +91,30 @@ _PAGE: Select[Any] = (
 
 def read_events_after(conn: Connection, after_position: int, limit: int) -> list[RecordedEvent]:
     """Up to ``limit`` events after ``after_position``, in position order."""
-    rows = conn.execute(_PAGE, {"after": after_position, "limit": limit})
+    rows = conn.execute(_PAGE, {"after": after_position, "limit": limit}).all()
     return recorded_events(conn, rows)
+
+
+def read_events_between(
+    conn: Connection, after_position: int, until_position: int, streams: ColumnElement[bool]
+) -> list[RecordedEvent]:
+    """The events of the streams ``streams`` selects with positions after ``after_position``
+    and up to ``until_position``, in position order.
+
+    No LIMIT: with one, PostgreSQL may choose to fetch and sort the whole rest of the
+    log for every page. A caller bounds a page by its range of positions.
+    """
+    query = (
+        select(*RAW_COLUMNS)
+        .select_from(events)
+        .where(events.c.position > after_position, events.c.position <= until_position, streams)
+        .order_by(events.c.position)
+    )
+    return recorded_events(conn, conn.execute(query).all())
+
+
+def first_position_after(conn: Connection, after_position: int) -> int | None:
+    """The position of the first event after ``after_position`` (None: there is none)."""
+    query = select(func.min(events.c.position)).where(events.c.position > after_position)
+    position: int | None = conn.execute(query).scalar_one()
+    return position

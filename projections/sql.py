@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
@@ -14,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeEngine
 
+from eventstore.stored_times import stored_text
 from eventstore.types import UtcDateTime
 
 Processor = Callable[[Any], Any] | None
@@ -29,14 +31,19 @@ class _PreparedUpsert:
     positional: bool
 
     def parameters(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
-        pairs = list(zip(self.columns, self.processors, strict=True))
-        if self.positional:
-            return [
-                tuple(row[name] if p is None else p(row[name]) for name, p in pairs) for row in rows
-            ]
-        return [
-            {name: row[name] if p is None else p(row[name]) for name, p in pairs} for row in rows
-        ]
+        # Values taken in one C call per row; only the columns with a processor are touched.
+        columns = self.columns
+        take = itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
+        converted = [(i, p) for i, p in enumerate(self.processors) if p is not None]
+        parameters: list[Any] = []
+        for row in rows:
+            values = list(take(row))
+            for i, process in converted:
+                values[i] = process(values[i])
+            parameters.append(
+                tuple(values) if self.positional else dict(zip(columns, values, strict=True))
+            )
+        return parameters
 
 
 def _upsert_statement(dialect: str, table: Table, columns: tuple[str, ...]) -> Insert:
@@ -65,7 +72,8 @@ def bind_processor(type_: TypeEngine[Any], dialect: Dialect) -> Processor:
 
     A rebuild writes a few hundred thousand of each. The quick ones give the very text
     SQLAlchemy's would (32 hex digits; ``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC, which
-    queries compare as text) and hand anything unusual to SQLAlchemy's.
+    queries compare as text; for a time just read from the log, the text it was read
+    from) and hand anything unusual to SQLAlchemy's.
     """
     general = type_.dialect_impl(dialect).bind_processor(dialect)
     if dialect.name != "sqlite" or general is None:
@@ -79,8 +87,12 @@ def bind_processor(type_: TypeEngine[Any], dialect: Dialect) -> Processor:
     if isinstance(type_, UtcDateTime):
 
         def utc_text(value: Any) -> Any:
-            if type(value) is datetime and value.tzinfo is UTC:
-                return value.isoformat(" ", "microseconds")[:-6]  # without "+00:00"
+            if type(value) is datetime:
+                text = stored_text(value)
+                if text is not None:
+                    return text
+                if value.tzinfo is UTC:
+                    return value.isoformat(" ", "microseconds")[:-6]  # without "+00:00"
             return general(value)
 
         return utc_text

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Table, delete, select
 
 from domain import events as e
 from projections.base import Envelope
+from projections.new_rows import insert_new
 from projections.sql import upsert
 from projections.tables import timeline_entries
 from projections.timeline_descriptions import DESCRIBERS
@@ -125,15 +126,17 @@ class TimelineProjection:
     name = "timeline"
     version = 5
 
-    def __init__(self, table: Table = timeline_entries) -> None:
+    def __init__(self, table: Table = timeline_entries, *, rebuilding: bool = False) -> None:
         self.table = table
+        self.rebuilding = rebuilding
+        """Writing a rebuild's shadow table: entries not read back are new to it."""
 
     @property
     def tables(self) -> tuple[Table, ...]:
         return (self.table,)
 
     def using(self, tables: Mapping[str, Table]) -> TimelineProjection:
-        return TimelineProjection(tables[timeline_entries.name])
+        return TimelineProjection(tables[timeline_entries.name], rebuilding=True)
 
     def apply(self, conn: Connection, batch: Sequence[Envelope]) -> None:
         table = self.table
@@ -144,12 +147,19 @@ class TimelineProjection:
         if earlier:
             query = select(table).where(table.c.entry_id.in_(earlier))
             rows.update({row.entry_id: dict(row._mapping) for row in conn.execute(query)})
+        stored = set(rows)
         for env in batch:
             apply_to_rows(rows, env)
         removed = [entry_id for entry_id, row in rows.items() if row is None]
         if removed:
             conn.execute(delete(table).where(table.c.entry_id.in_(removed)))
-        upsert(conn, table, [row for row in rows.values() if row is not None])
+        if not self.rebuilding:
+            upsert(conn, table, [row for row in rows.values() if row is not None])
+            return
+        # Each event is applied once, so an entry not read back above is not stored yet.
+        kept = [(entry_id, row) for entry_id, row in rows.items() if row is not None]
+        upsert(conn, table, [row for entry_id, row in kept if entry_id in stored])
+        insert_new(conn, table, [row for entry_id, row in kept if entry_id not in stored])
 
 
 def get_timeline(
