@@ -10,30 +10,29 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import structlog
-from sqlalchemy import Connection, Engine, MetaData, Table
+from sqlalchemy import Connection, Engine, Table
 
 from eventstore.engine import WRITE
 from eventstore.store import head_position_in, lock_log_for_append, read_all_in
 from projections.base import Projection, envelope
 from projections.checkpoints import load_checkpoints, save_checkpoint
+from projections.defaults import default_names
 from projections.ownership import rebuild_lock
+from projections.partitioned_rebuild import (
+    PARALLEL_FROM,
+    default_processes,
+    replay_in_partitions,
+    shareable,
+)
+from projections.shadow_tables import SUFFIX, shadow_of
+
+__all__ = ["BATCH_SIZE", "PARALLEL_FROM", "SUFFIX", "rebuild", "rebuild_outdated", "shadow_of"]
 
 log = structlog.get_logger()
 
-SUFFIX = "__rebuild"
 BATCH_SIZE = 2000
 
 Progress = Callable[[int], None]
-
-
-def shadow_of(table: Table) -> Table:
-    """An index-less copy of ``table`` under another name (indexes come after the swap)."""
-    shadow = table.to_metadata(
-        MetaData(naming_convention=table.metadata.naming_convention), name=table.name + SUFFIX
-    )
-    shadow.indexes.clear()
-    shadow.primary_key.name = f"pk_{shadow.name}"
-    return shadow
 
 
 def _swap(conn: Connection, live: Table, shadow: Table) -> None:
@@ -54,13 +53,18 @@ def rebuild(
     progress: Progress | None = None,
     *,
     batch_size: int = BATCH_SIZE,
+    processes: int | None = None,
+    parallel_from: int = PARALLEL_FROM,
 ) -> int:
     """Rebuild projections from the whole log in one pass; returns the position reached.
 
     Each event is read and decoded once and applied to every projection's shadow tables.
+    A log of ``parallel_from`` events or more is replayed by ``processes`` worker
+    processes (default: one per CPU), each folding a partition of the streams, when
+    every projection is a default read model that a worker can make from its name.
     """
     with rebuild_lock(engine):
-        return _rebuild(engine, projection, progress, batch_size)
+        return _rebuild(engine, projection, progress, batch_size, processes, parallel_from)
 
 
 def _rebuild(
@@ -68,6 +72,8 @@ def _rebuild(
     projection: Projection | Sequence[Projection],
     progress: Progress | None,
     batch_size: int,
+    processes: int | None = None,
+    parallel_from: int = PARALLEL_FROM,
 ) -> int:
     targets = [projection] if not isinstance(projection, Sequence) else list(projection)
     shadows = {table.name: shadow_of(table) for p in targets for table in p.tables}
@@ -88,8 +94,23 @@ def _rebuild(
             for shadow in shadows.values():
                 shadow.drop(conn, checkfirst=True)
                 shadow.create(conn)
-        # Replay in committed batches: no long transaction, reads and appends go on.
+            head = head_position_in(conn)
         position = 0
+        names = default_names(targets)
+        workers = processes if processes is not None else default_processes()
+        if names is not None and workers > 1 and head >= parallel_from and shareable(engine):
+            # Up to the head as it is now in worker processes; the rest here, as alone.
+            replay_in_partitions(
+                engine,
+                names,
+                list(shadows.values()),
+                head,
+                progress,
+                processes=workers,
+                batch_size=batch_size,
+            )
+            position = head
+        # Replay in committed batches: no long transaction, reads and appends go on.
         while True:
             with conn.begin():
                 reached = apply(conn, position)

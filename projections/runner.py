@@ -10,27 +10,16 @@ from eventstore.records import RecordedEvent
 from eventstore.selective_reads import head_position_before
 from eventstore.store import read_all_in
 from projections import rebuild as rebuilding
-from projections.action_items import ActionItemProjection
 from projections.base import Projection, envelope
 from projections.checkpoints import load_checkpoints, save_checkpoint, save_checkpoints
-from projections.postmortem import PostmortemProjection
-from projections.summary import SummaryProjection
-from projections.timeline import TimelineProjection
+from projections.defaults import default_projections
 
 BATCH_SIZE = 1000
 
 Progress = Callable[[int], None]
 """Called with the number of events just applied."""
 
-
-def default_projections() -> list[Projection]:
-    """Every read model of the service, in the order they are applied."""
-    return [
-        SummaryProjection(),
-        TimelineProjection(),
-        ActionItemProjection(),
-        PostmortemProjection(),
-    ]
+__all__ = ["BATCH_SIZE", "Progress", "ProjectionRunner", "default_projections"]
 
 
 class ProjectionRunner:
