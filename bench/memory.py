@@ -1,4 +1,4 @@
-"""Peak resident memory of this process since it started its own program."""
+"""Peak resident memory of this process since it started its own program, and of its children."""
 
 from __future__ import annotations
 
@@ -26,3 +26,12 @@ def reset_peak_rss() -> None:
     # Without /proc, or where writing it is refused, the peak spans the earlier runs too.
     with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")
+
+
+def children_peak_rss_mib() -> float:
+    """The largest peak of this process's finished children (a rebuild's worker processes).
+
+    ``ru_maxrss`` of the children: it spans every child so far, not one run's, and a
+    child's figure includes what it inherited before ``exec`` (an upper bound).
+    """
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

@@ -39,6 +39,7 @@ def measure(url: str, runs: int) -> list[Figures]:
         figures: Figures = {
             "rebuild_per_s": rebuild["events"] / rebuild["seconds"],
             "rebuild_peak_rss_mib": rebuild["peak_rss_mib"],
+            "rebuild_workers_peak_rss_mib": rebuild["workers_peak_rss_mib"],
             "raw_read_per_s": read["events"] / read["seconds"],
             "raw_read_peak_rss_mib": read["peak_rss_mib"],
         }

@@ -131,6 +131,11 @@ ROWS = [
     Row("replay", "raw_read_per_s", "raw read + JSON parse, events/s"),
     Row("replay", "rebuild_vs_raw_read", "rebuild / raw read"),
     Row("replay", "rebuild_peak_rss_mib", "rebuild peak RSS MiB"),
+    Row(
+        "replay",
+        "rebuild_workers_peak_rss_mib",
+        "rebuild workers' peak RSS MiB (largest child so far; 0: rebuilt in one process)",
+    ),
     Row("replay", "raw_read_peak_rss_mib", "raw read peak RSS MiB"),
     Row("http_commands", "commands_per_s", "commands/s", {"sqlite": Target(1000)}),
     Row("http_commands", "p50_ms", "commands p50 ms"),
