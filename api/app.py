@@ -52,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     _keep_on_state(app, runtime, metrics)
+    # Through app.state: the service there is the one whose clock commands follow.
+    metrics.watch_open_work(runtime.engine, lambda: app.state.service.now())
     problems.install(app)
     docs.install(app)
     _include_routers(app)

@@ -1,8 +1,10 @@
-"""Prometheus metrics: requests and latency by route and status, appends, projection lag."""
+"""Prometheus metrics: requests and latency by route and status, appends, projection lag,
+open incidents and overdue action items."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -10,6 +12,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 
 from projections.base import Projection
+from projections.open_work import open_incidents_by_severity, overdue_action_items
 from projections.status import statuses
 
 
@@ -36,6 +39,32 @@ class ProjectionLag(Collector):
             position.add_metric([status.name], status.position)
         yield lag
         yield position
+
+
+class OpenWork(Collector):
+    """Open incidents per severity and overdue action items, read when scraped, so an
+    existing Grafana can chart and alert on them."""
+
+    def __init__(self, engine: Engine, now: Callable[[], datetime]) -> None:
+        self.engine = engine
+        self.now = now
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        incidents = GaugeMetricFamily(
+            "incidents_open",
+            "Incidents not resolved or closed, by severity.",
+            labels=["severity"],
+        )
+        overdue = GaugeMetricFamily(
+            "incident_action_items_overdue",
+            "Action items past their due date (the service's UTC date) and not finished.",
+        )
+        with self.engine.connect() as conn:
+            for severity, count in open_incidents_by_severity(conn).items():
+                incidents.add_metric([severity], count)
+            overdue.add_metric([], overdue_action_items(conn, self.now().date()))
+        yield incidents
+        yield overdue
 
 
 class Metrics:
@@ -65,6 +94,10 @@ class Metrics:
     def watch_projections(self, engine: Engine, projections: Sequence[Projection]) -> None:
         """Report each projection's lag and position, read from the database when scraped."""
         self.registry.register(ProjectionLag(engine, projections))
+
+    def watch_open_work(self, engine: Engine, now: Callable[[], datetime]) -> None:
+        """Report open incidents and overdue action items, read when scraped."""
+        self.registry.register(OpenWork(engine, now))
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()

@@ -26,7 +26,7 @@ def is_finished(status: str) -> bool:
 
 
 def is_overdue(due_date: date, status: str, today: date) -> bool:
-    """Past its due date on ``today`` and not finished; ``_overdue`` is the same rule in SQL."""
+    """Past its due date on ``today`` and not finished; ``overdue_condition`` is the same rule in SQL."""
     return due_date < today and not is_finished(status)
 
 
@@ -127,7 +127,7 @@ def get_action_item(conn: Connection, incident_id: UUID, item_id: UUID) -> Row |
     return dict(row._mapping) if row is not None else None
 
 
-def _overdue(today: date) -> ColumnElement[bool]:
+def overdue_condition(today: date) -> ColumnElement[bool]:
     """``is_overdue`` as a condition on the table, for filtering the board."""
     t = action_items
     return and_(t.c.due_date < today, t.c.status.not_in(FINISHED))
@@ -162,7 +162,7 @@ def list_action_items(
     if incident_id is not None:
         query = query.where(t.c.incident_id == incident_id)
     if overdue is not None:
-        query = query.where(_overdue(today) if overdue else not_(_overdue(today)))
+        query = query.where(overdue_condition(today) if overdue else not_(overdue_condition(today)))
     if cursor is not None:
         due, position = cursor
         query = query.where(
