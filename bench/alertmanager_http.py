@@ -88,11 +88,7 @@ def window(server: HookServer, connections: int, seconds: int, workdir: Path) ->
     answered = answers_file.read_text().split()
     incidents = _settled(server.engine, after)
     figures = {
-        "per_s": measured.ok_per_s,
-        "p50_ms": measured.p50_ms,
-        "p99_ms": measured.p99_ms,
-        "non_2xx": float(measured.non_2xx),
-        "socket_errors": float(measured.socket_errors),
+        **measured.figures(),
         "ok": float(len(answered)),
         "declared": float(len(incidents)),
         # Expected 0: a 2xx answer naming no new incident, or the same one twice.

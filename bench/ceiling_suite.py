@@ -87,14 +87,7 @@ def _script(ours: Server, workdir: Path) -> Path:
 
 def _side(side: str, base: str, script: Path, connections: int, seconds: int) -> Figures:
     measured = wrk.run(base, script, connections, seconds)
-    figures = {
-        "per_s": measured.ok_per_s,
-        "p50_ms": measured.p50_ms,
-        "p99_ms": measured.p99_ms,
-        "non_2xx": float(measured.non_2xx),
-        "socket_errors": float(measured.socket_errors),
-    }
-    return {f"{side}_{name}_c{connections}": value for name, value in figures.items()}
+    return {f"{side}_{name}_c{connections}": value for name, value in measured.figures().items()}
 
 
 def _round(ours: Server, ceiling_base: str, seconds: int, workdir: Path, number: int) -> Figures:

@@ -47,6 +47,16 @@ class WrkRun:
             return 0.0
         return self.requests_per_s * (self.requests - self.non_2xx) / self.requests
 
+    def figures(self) -> dict[str, float]:
+        """The figures a workload records of a window: rate of 2xx, latency, errors."""
+        return {
+            "per_s": self.ok_per_s,
+            "p50_ms": self.p50_ms,
+            "p99_ms": self.p99_ms,
+            "non_2xx": float(self.non_2xx),
+            "socket_errors": float(self.socket_errors),
+        }
+
     def as_dict(self) -> dict[str, float]:
         return {**asdict(self), "ok_per_s": self.ok_per_s}
 
