@@ -17,6 +17,7 @@ from api.metrics import Metrics
 from api.middleware import Failures, RequestContext
 from api.routers import (
     action_items,
+    classification,
     events,
     facts,
     health,
@@ -25,6 +26,7 @@ from api.routers import (
     integrations,
     pagerduty,
     postmortem,
+    postmortems,
 )
 from application.bootstrap import Runtime, build
 from application.log_lines import flush_all
@@ -107,8 +109,10 @@ def _include_routers(app: FastAPI) -> None:
     include(health.router, authenticated)
     include(incidents.router, authenticated)
     include(facts.router, authenticated)
+    include(classification.router, authenticated)
     include(action_items.router, authenticated)
     include(postmortem.router, authenticated)
+    include(postmortems.router, authenticated)
     include(events.router, authenticated)
     include(hooks.router, require_ingest())
     app.include_router(hooks.signed)  # authenticated by the request's HMAC signature

@@ -114,7 +114,12 @@ def hook_result(recorded: list[Recorded]) -> HookResult:
 def ingestor(request: Request) -> AlertIngestor:
     settings: Settings = request.app.state.settings
     generations: Generations = request.app.state.alert_generations
-    return AlertIngestor(request.app.state.service, generations, auto_resolve=settings.auto_resolve)
+    return AlertIngestor(
+        request.app.state.service,
+        generations,
+        auto_resolve=settings.auto_resolve,
+        label_keys=settings.alert_label_keys,
+    )
 
 
 def severities(request: Request) -> SeverityMap:

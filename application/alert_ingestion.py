@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass
 from uuid import UUID, uuid5
 
+from application.alert_labels import incident_labels
 from application.service import CommandContext, IncidentService, Outcome
 from domain.alerts import needs_new_incident
 from domain.commands import AcknowledgeAlert, AlertReport, RecordAlerts
@@ -77,11 +78,17 @@ class Generations:
 
 class AlertIngestor:
     def __init__(
-        self, service: IncidentService, generations: Generations, *, auto_resolve: bool = False
+        self,
+        service: IncidentService,
+        generations: Generations,
+        *,
+        auto_resolve: bool = False,
+        label_keys: tuple[str, ...] = (),
     ) -> None:
         self.service = service
         self.generations = generations
         self.auto_resolve = auto_resolve
+        self.label_keys = label_keys
 
     def latest(self, group: str) -> int:
         """The newest generation with an incident (0 when there is none yet)."""
@@ -169,6 +176,7 @@ class AlertIngestor:
             summary=batch.summary,
             previous_incident_id=previous,
             auto_resolve=self.auto_resolve,
+            labels=incident_labels(batch.alerts, self.label_keys),
         )
 
     def _unchanged(self, incident_id: UUID, version: int) -> Outcome:

@@ -59,3 +59,13 @@ class Settings(BaseSettings):
     processes behind one address need the same key)."""
     session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     """A web session ends this long after sign-in, whatever happens."""
+    alert_labels: str = "team,env,cluster"
+    """INCIDENTS_ALERT_LABELS: alert labels (comma-separated names) an incident takes as its
+    own labels when an alert declares or joins it; empty for none."""
+    postmortem_due_business_days: int = Field(default=5, ge=0, le=60)
+    """A postmortem without a due date of its own is due this many business days (Monday
+    to Friday) after the incident was resolved."""
+
+    @property
+    def alert_label_keys(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(k.strip() for k in self.alert_labels.split(",") if k.strip()))

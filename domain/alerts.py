@@ -15,6 +15,7 @@ from typing import Any
 
 from domain import commands as c
 from domain import events as e
+from domain.classification import labels_from_alerts
 from domain.errors import IncidentEnded, RuleViolation
 from domain.state import (
     Alert,
@@ -127,6 +128,8 @@ def _record(state: Incident, cmd: c.RecordAlerts) -> list[e.DomainEvent]:
         events.append(e.AlertResolved(occurred_at=end, alert_key=report.key, name=known.name))
         alerts = alerts.set(report.key, replace(known, resolved_at=end))
         ends.append(end)
+    if fresh:
+        events += labels_from_alerts(state, cmd)
     if ends and not any(alert.open for alert in alerts.values()):
         events += _cleared(state, cmd, max(ends), state.alerts_resolved + len(ends))
     return events

@@ -16,6 +16,10 @@ from domain.values import (
     AlertSource,
     AlertStatus,
     AlertText,
+    Comment,
+    IncidentKind,
+    LabelKey,
+    LabelValue,
     LinkUrl,
     LongText,
     NoteText,
@@ -23,6 +27,7 @@ from domain.values import (
     Person,
     Priority,
     Reason,
+    Relation,
     Role,
     Section,
     SectionText,
@@ -49,6 +54,8 @@ class DeclareIncident(Command):
     summary: str | None = None
     started_at: UtcDatetime | None = None
     detected_at: UtcDatetime | None = None
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+    kind: IncidentKind = IncidentKind.INCIDENT
 
 
 class BackDatable(Command):
@@ -117,13 +124,51 @@ class ChangeServices(Command):
     services: tuple[ServiceName, ...]
 
 
+class ChangeLabels(Command):
+    """Set labels (add, or give a new value) and remove others, in one change."""
+
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+    removed: tuple[LabelKey, ...] = ()
+
+
+class ChangeKind(Command):
+    kind: IncidentKind
+
+
+class RelateIncident(Command):
+    """Record how this incident relates to another (which must exist: the service checks)."""
+
+    other_incident_id: UUID
+    relation: Relation
+
+
+class UnrelateIncident(Command):
+    other_incident_id: UUID
+
+
 class EditPostmortemSection(Command):
     section: Section
     text: SectionText
+    editor: Person | None = None
+    """Who writes the text: an approval must come from someone else."""
 
 
 class RequestPostmortemReview(Command):
-    pass
+    reviewers: tuple[Person, ...] = ()
+
+
+class ApprovePostmortem(Command):
+    reviewer: Person
+    comment: Comment | None = None
+
+
+class RequestPostmortemChanges(Command):
+    reviewer: Person
+    comment: Comment
+
+
+class SetPostmortemDueDate(Command):
+    due_date: date | None
 
 
 class PublishPostmortem(Command):
@@ -223,6 +268,8 @@ class RecordAlerts(Command):
     """Declaring: the incident this one follows (the same alert group, firing again)."""
     auto_resolve: bool = False
     """Resolve the incident when its last alert resolves."""
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+    """Labels the incident takes from its alerts, for each one it has no value for yet."""
 
 
 class AcknowledgeAlert(BackDatable):

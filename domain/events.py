@@ -31,6 +31,12 @@ from domain.alert_events import (
     AlertsCleared,
     IncidentLinked,
 )
+from domain.classification_events import (
+    IncidentKindChanged,
+    IncidentLabelsChanged,
+    IncidentRelated,
+    IncidentUnrelated,
+)
 from domain.event_base import DomainEvent
 from domain.incident_events import (
     ImpactUpdated,
@@ -49,6 +55,9 @@ from domain.incident_events import (
     ServicesChanged,
 )
 from domain.postmortem_events import (
+    PostmortemApproved,
+    PostmortemChangesRequested,
+    PostmortemDueDateSet,
     PostmortemPublished,
     PostmortemReviewRequested,
     PostmortemSectionEdited,
@@ -75,14 +84,21 @@ __all__ = [
     "ImpactUpdated",
     "IncidentAcknowledged",
     "IncidentDeclared",
+    "IncidentKindChanged",
+    "IncidentLabelsChanged",
     "IncidentLinked",
     "IncidentMitigated",
+    "IncidentRelated",
     "IncidentSeverityChanged",
     "IncidentStatusChanged",
+    "IncidentUnrelated",
     "NoteAdded",
     "NoteAmended",
     "NoteRedacted",
     "ParticipantAdded",
+    "PostmortemApproved",
+    "PostmortemChangesRequested",
+    "PostmortemDueDateSet",
     "PostmortemPublished",
     "PostmortemReviewRequested",
     "PostmortemSectionEdited",
@@ -96,6 +112,7 @@ __all__ = [
     "encode",
     "event_type",
     "schema_version",
+    "upcast_added_field",
     "upcast_note_added_v1_v2",
     "upcast_ticket_linked_v1_v2",
 ]
@@ -129,7 +146,14 @@ Event = Annotated[
     | AlertResolved
     | AlertAcknowledged
     | AlertsCleared
-    | IncidentLinked,
+    | IncidentLinked
+    | IncidentLabelsChanged
+    | IncidentKindChanged
+    | IncidentRelated
+    | IncidentUnrelated
+    | PostmortemApproved
+    | PostmortemChangesRequested
+    | PostmortemDueDateSet,
     Field(discriminator="type"),
 ]
 
@@ -154,9 +178,21 @@ def upcast_ticket_linked_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
     return dict(data)
 
 
+def upcast_added_field(name: str, value: Any) -> Upcaster:
+    """An upcaster for a version that only added a field: older events read with ``value``."""
+
+    def upcast(data: dict[str, Any]) -> dict[str, Any]:
+        return {**data, name: value}
+
+    return upcast
+
+
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("timeline.note_added", 1): upcast_note_added_v1_v2,
     ("action_item.ticket_linked", 1): upcast_ticket_linked_v1_v2,
+    # Who wrote an edit before version 2 is only in its metadata, which the rules never read.
+    ("postmortem.section_edited", 1): upcast_added_field("editor", None),
+    ("postmortem.review_requested", 1): upcast_added_field("reviewers", []),
 }
 """(type, stored version) -> function lifting ``data`` to version + 1. Applied on read.
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
-from domain import action_items, alerts, facts, postmortem
+from domain import action_items, alerts, classification, facts, postmortem
 from domain import commands as c
 from domain import events as e
 from domain.errors import (
@@ -62,7 +62,13 @@ def _declare(state: Incident, cmd: c.DeclareIncident) -> list[e.DomainEvent]:
         raise RuleViolation(
             f"detected_at {detected.isoformat()} is before started_at {started.isoformat()}"
         )
-    return [declaration(cmd, cmd.title, cmd.severity, started, detected)]
+    events: list[e.DomainEvent] = [declaration(cmd, cmd.title, cmd.severity, started, detected)]
+    events += classification.labels_from_alerts(state, cmd)
+    if cmd.kind is not state.kind:
+        events.append(
+            e.IncidentKindChanged(occurred_at=cmd.at, from_kind=state.kind, to_kind=cmd.kind)
+        )
+    return events
 
 
 def _acknowledge(state: Incident, cmd: c.AcknowledgeIncident) -> list[e.DomainEvent]:
@@ -182,6 +188,7 @@ DECIDERS: dict[type[c.Command], Callable[[Incident, Any], list[e.DomainEvent]]] 
     **postmortem.DECIDERS,
     **action_items.DECIDERS,
     **alerts.DECIDERS,
+    **classification.DECIDERS,
     c.DeclareIncident: _declare,
     c.AcknowledgeIncident: _acknowledge,
     c.ChangeStatus: _change_status,
@@ -251,6 +258,7 @@ EVOLVERS: dict[type[e.DomainEvent], Callable[[Incident, Any], Incident]] = {
     **postmortem.EVOLVERS,
     **action_items.EVOLVERS,
     **alerts.EVOLVERS,
+    **classification.EVOLVERS,
     e.IncidentDeclared: _evolve_declared,
     e.IncidentAcknowledged: lambda s, ev: replace(s, acknowledged_at=ev.occurred_at),
     e.IncidentStatusChanged: _evolve_status,

@@ -15,12 +15,15 @@ from domain.incident_events import IncidentDeclared
 from domain.persistent import PersistentMap, PersistentSet
 from domain.values import (
     ActionStatus,
+    IncidentKind,
     PostmortemStatus,
     Priority,
+    Relation,
     Role,
     Section,
     Severity,
     Status,
+    Verdict,
 )
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -35,6 +38,14 @@ class Postmortem:
     status: PostmortemStatus = PostmortemStatus.DRAFT
     sections: Mapping[Section, str] = field(default_factory=lambda: MappingProxyType({}))
     published: tuple[int, ...] = ()
+    reviewers: tuple[str, ...] = ()
+    """Who the revision in review was sent to; empty when none was named (older logs)."""
+    verdicts: Mapping[str, Verdict] = field(default_factory=lambda: MappingProxyType({}))
+    """Each reviewer's latest verdict on the text as it stands; an edit clears them."""
+    last_editor: str | None = None
+    """Who wrote the revision's latest edit, when known."""
+    due_date: date | None = None
+    """Set explicitly; None means the service's default rule applies."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +109,10 @@ class Incident:
     alerts: PersistentMap[str, Alert] = field(default_factory=PersistentMap)
     alerts_resolved: int = 0
     previous_incident_id: UUID | None = None
+    labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    kind: IncidentKind = IncidentKind.INCIDENT
+    relations: Mapping[UUID, Relation] = field(default_factory=lambda: MappingProxyType({}))
+    """Incidents this one recorded a relation to (one relation per other incident)."""
 
     @property
     def exists(self) -> bool:

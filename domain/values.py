@@ -103,6 +103,34 @@ class AlertStatus(StrEnum):
     RESOLVED = "resolved"
 
 
+class IncidentKind(StrEnum):
+    """What an incident was; only ``incident`` counts in insights unless asked."""
+
+    INCIDENT = "incident"
+    DRILL = "drill"
+    """A planned exercise: game day, fire drill."""
+    MAINTENANCE = "maintenance"
+    """Planned work that affected users on purpose."""
+    FALSE_ALARM = "false_alarm"
+    """Nothing was wrong: a noisy alert, a misread graph."""
+
+
+class Relation(StrEnum):
+    """How one incident relates to another; recorded in the stream of the first."""
+
+    DUPLICATE_OF = "duplicate_of"
+    """The same problem as the other incident, which counts in its place."""
+    RELATED_TO = "related_to"
+    CAUSED_BY = "caused_by"
+
+
+class Verdict(StrEnum):
+    """A reviewer's answer to a postmortem revision in review."""
+
+    APPROVED = "approved"
+    CHANGES_REQUESTED = "changes_requested"
+
+
 class Priority(StrEnum):
     """How urgent an action item is: P1 (most) to P4."""
 
@@ -138,6 +166,19 @@ TicketUrl = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=2_000, pattern=r"^https?://[^\s]+$")
 ]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
+LabelKey = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=63, pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$"
+    ),
+]
+"""A label's name: a letter or underscore, then letters, digits, ``_``, ``.`` or ``-``."""
+LabelValue = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\s,=]+$"),
+]
+"""A label's value, validated like a service name (no spaces, commas or ``=``)."""
+Comment = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
 AlertKey = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 """Identifies an alert within its incident: a fingerprint, a dedup key."""
 AlertName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

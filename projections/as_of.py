@@ -155,8 +155,10 @@ def timeline_rows(
     rows: dict[UUID, Row | None] = {}
     for env in envelopes:
         timeline.apply_to_rows(rows, env)
+    # A relation also writes an entry on the other incident's timeline: not this one's.
+    own = envelopes[0].incident_id if envelopes else None
     entries = sorted(
-        (row for row in rows.values() if row is not None),
+        (row for row in rows.values() if row is not None and row["incident_id"] == own),
         key=lambda row: (row["occurred_at"], row["position"]),
     )
     if after is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from projections.action_items import ActionItemProjection
 from projections.base import Projection
 from projections.postmortem import PostmortemProjection
+from projections.relations import RelationsProjection
 from projections.summary import SummaryProjection
 from projections.timeline import TimelineProjection
 
@@ -16,6 +17,7 @@ def default_projections() -> list[Projection]:
         TimelineProjection(),
         ActionItemProjection(),
         PostmortemProjection(),
+        RelationsProjection(),
     ]
 
 

@@ -22,7 +22,13 @@ from projections.tables import postmortem_revisions, postmortem_sections
 
 Row = dict[str, Any]
 
-EVENTS = (e.PostmortemSectionEdited, e.PostmortemReviewRequested, e.PostmortemPublished)
+EVENTS = (
+    e.PostmortemSectionEdited,
+    e.PostmortemReviewRequested,
+    e.PostmortemPublished,
+    e.PostmortemApproved,
+    e.PostmortemChangesRequested,
+)
 
 SECTION_ORDER = {section.value: index for index, section in enumerate(Section)}
 
@@ -50,6 +56,8 @@ def _revision(rows: Rows, incident_id: UUID, revision: int) -> Row:
             "published_at": None,
             "published_by": None,
             "review_requested_at": None,
+            "reviewers": [],
+            "verdicts": {},
         }
         previous = [
             (section, text)
@@ -89,15 +97,26 @@ def apply_to_rows(rows: Rows, env: Envelope) -> None:
             "request_id": env.meta("request_id"),
             "correlation_id": env.meta("correlation_id"),
         }
+        revision["verdicts"] = {}  # an approval is of a text: a new text needs a new one
     elif isinstance(ev, e.PostmortemReviewRequested):
-        revision.update(status="in_review", review_requested_at=ev.occurred_at)
+        revision.update(
+            status="in_review",
+            review_requested_at=ev.occurred_at,
+            reviewers=list(ev.reviewers),
+            verdicts={},
+        )
+    elif isinstance(ev, e.PostmortemApproved | e.PostmortemChangesRequested):
+        verdict = "approved" if isinstance(ev, e.PostmortemApproved) else "changes_requested"
+        entry = {"verdict": verdict, "comment": ev.comment, "at": ev.occurred_at.isoformat()}
+        # New containers rather than in-place changes: rows read back stay as read.
+        revision["verdicts"] = {**(revision["verdicts"] or {}), ev.reviewer: entry}
     else:
         revision.update(status="published", published_at=ev.occurred_at, published_by=env.actor)
 
 
 class PostmortemProjection:
     name = "postmortem"
-    version = 1
+    version = 2
 
     def __init__(
         self, sections: Table = postmortem_sections, revisions: Table = postmortem_revisions

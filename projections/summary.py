@@ -29,6 +29,18 @@ def _services(services: Sequence[str]) -> str:
     return "," + ",".join(services) + "," if services else ""
 
 
+def labels_text(labels: Mapping[str, str]) -> str:
+    """``,env=prod,team=payments,``: sorted pairs between commas, for one LIKE per label."""
+    return "," + ",".join(f"{k}={labels[k]}" for k in sorted(labels)) + "," if labels else ""
+
+
+def _labels(row: Row, env: Envelope, ev: e.IncidentLabelsChanged) -> None:
+    labels = {**(row["labels"] or {}), **ev.labels}
+    for key in ev.removed:
+        labels.pop(key, None)
+    row.update(labels=labels, labels_text=labels_text(labels))
+
+
 def _declared(row: Row, env: Envelope, ev: e.IncidentDeclared) -> None:
     row.update(
         incident_id=ev.incident_id,
@@ -56,6 +68,10 @@ def _declared(row: Row, env: Envelope, ev: e.IncidentDeclared) -> None:
         alerts_resolved=0,
         alert_source=None,
         previous_incident_id=None,
+        labels={},
+        labels_text="",
+        kind="incident",
+        postmortem_due_date=None,
         **dict.fromkeys(ACTION_ITEM_COUNTS.values(), 0),
     )
 
@@ -141,6 +157,13 @@ APPLIERS: dict[type[e.DomainEvent], Callable[[Row, Envelope, Any], None]] = {
     e.AlertAcknowledged: _ignore,
     e.AlertsCleared: _ignore,
     e.IncidentLinked: lambda row, env, ev: row.update(previous_incident_id=ev.previous_incident_id),
+    e.IncidentLabelsChanged: _labels,
+    e.IncidentKindChanged: lambda row, env, ev: row.update(kind=ev.to_kind.value),
+    e.IncidentRelated: _ignore,  # the relations read model holds them
+    e.IncidentUnrelated: _ignore,
+    e.PostmortemApproved: _ignore,
+    e.PostmortemChangesRequested: _ignore,
+    e.PostmortemDueDateSet: lambda row, env, ev: row.update(postmortem_due_date=ev.due_date),
 }
 
 
@@ -156,7 +179,7 @@ def apply_to_rows(rows: dict[UUID, Row], env: Envelope) -> None:
 
 class SummaryProjection:
     name = "incident_summary"
-    version = 3
+    version = 4
 
     def __init__(self, table: Table = incident_summaries) -> None:
         self.table = table
@@ -201,6 +224,8 @@ def list_summaries(
     status: str | None = None,
     severity: str | None = None,
     service: str | None = None,
+    label: tuple[str, str] | None = None,
+    kind: str | None = None,
     declared_after: Any = None,
     declared_before: Any = None,
     before: tuple[Any, UUID] | None = None,
@@ -214,6 +239,11 @@ def list_summaries(
         query = query.where(t.c.severity == severity)
     if service is not None:
         query = query.where(t.c.services.contains(f",{service},", autoescape=True))
+    if label is not None:
+        key, value = label
+        query = query.where(t.c.labels_text.contains(f",{key}={value},", autoescape=True))
+    if kind is not None:
+        query = query.where(t.c.kind == kind)
     if declared_after is not None:
         query = query.where(t.c.declared_at >= declared_after)
     if declared_before is not None:

@@ -65,7 +65,26 @@ incident_summaries = Table(
     Column("alerts_resolved", Integer, nullable=False, server_default="0"),
     Column("alert_source", String(20)),  # the monitoring system of its first alert
     Column("previous_incident_id", Uuid()),  # the incident this one follows
+    Column("labels", json_document()),  # {"team": "payments", "env": "prod"}
+    # ",env=prod,team=payments," (sorted): one LIKE finds a label, as for services.
+    Column("labels_text", Text, nullable=False, server_default=""),
+    Column("kind", String(20), nullable=False, server_default="incident"),
+    Column("postmortem_due_date", Date),  # set explicitly; else the service's default rule
     Index("ix_incident_summaries_declared_at", "declared_at", "incident_id"),
+)
+
+incident_relations = Table(
+    "incident_relations",
+    metadata,
+    # Both directions of each relation, so either incident finds it with one lookup.
+    Column("incident_id", Uuid(), nullable=False),
+    Column("other_incident_id", Uuid(), nullable=False),
+    Column("relation", String(20), nullable=False),
+    Column("direction", String(10), nullable=False),  # outgoing: recorded in incident_id's stream
+    Column("actor", String(200)),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    PrimaryKeyConstraint("incident_id", "other_incident_id", "direction"),
 )
 
 timeline_entries = Table(
@@ -132,4 +151,7 @@ postmortem_revisions = _per_revision(
     Column("published_at", UtcDateTime()),
     Column("published_by", String(200)),
     Column("review_requested_at", UtcDateTime()),
+    Column("reviewers", json_document()),  # ["bob", "carol"], as the review named them
+    # {"bob": {"verdict": "approved", "comment": ..., "at": ...}} for the text as it stands
+    Column("verdicts", json_document()),
 )

@@ -18,6 +18,7 @@ from projections.base import Envelope
 from projections.new_rows import insert_new
 from projections.sql import upsert
 from projections.tables import timeline_entries
+from projections.timeline_classification import other_side
 from projections.timeline_descriptions import DESCRIBERS
 
 Row = dict[str, Any]
@@ -106,8 +107,23 @@ def _described(rows: dict[UUID, Row | None], env: Envelope, ev: e.DomainEvent) -
     rows[row["entry_id"]] = row
 
 
+def _relation(
+    rows: dict[UUID, Row | None], env: Envelope, ev: e.IncidentRelated | e.IncidentUnrelated
+) -> None:
+    """An entry on each incident's timeline: the relation is recorded once, shown on both."""
+    _described(rows, env, ev)
+    kind, text, details = other_side(ev, str(env.incident_id))
+    row = _entry(env, kind, text)
+    row.update(
+        entry_id=_derived_id(env, "other"), incident_id=ev.other_incident_id, details=details
+    )
+    rows[row["entry_id"]] = row
+
+
 APPLIERS: dict[type[e.DomainEvent], Callable[[dict[UUID, Row | None], Envelope, Any], None]] = {
     **dict.fromkeys(DESCRIBERS, _described),
+    e.IncidentRelated: _relation,
+    e.IncidentUnrelated: _relation,
     e.IncidentDeclared: _declared,
     e.NoteAdded: _note,
     e.NoteAmended: _amended,

@@ -9,6 +9,7 @@ from domain import events as e
 from domain.action_item_events import ActionItemEvent
 from domain.postmortem_events import PostmortemEvent
 from projections.timeline_alerts import ALERT_DESCRIBERS
+from projections.timeline_classification import CLASSIFICATION_DESCRIBERS
 
 Described = tuple[str, str, dict[str, Any]]
 """An entry's kind, human-readable text and details."""
@@ -74,6 +75,37 @@ def _workflow(step: str, what: str, ev: PostmortemEvent) -> Described:
     """A step of the postmortem's review workflow, for the revision it moves."""
     text = f"Postmortem revision {ev.revision} {what}"
     return f"postmortem_{step}", text, {"revision": ev.revision}
+
+
+def _review_requested(ev: e.PostmortemReviewRequested) -> Described:
+    kind, text, details = _workflow("review_requested", "sent to review", ev)
+    if ev.reviewers:
+        text += f" (reviewers: {', '.join(ev.reviewers)})"
+    return kind, text, {**details, "reviewers": list(ev.reviewers)}
+
+
+def _verdict(ev: e.PostmortemApproved | e.PostmortemChangesRequested) -> Described:
+    approved = isinstance(ev, e.PostmortemApproved)
+    what = "approved" if approved else "changes requested"
+    kind, text, details = _workflow(
+        "approved" if approved else "changes_requested", f"{what} by {ev.reviewer}", ev
+    )
+    return (
+        kind,
+        _with_reason(text, ev.comment),
+        {**details, "reviewer": ev.reviewer, "comment": ev.comment},
+    )
+
+
+def _due_date(ev: e.PostmortemDueDateSet) -> Described:
+    if ev.due_date is None:
+        return (
+            "postmortem_due_date_set",
+            "Postmortem due date reset to the default",
+            {"due_date": None},
+        )
+    due = ev.due_date.isoformat()
+    return "postmortem_due_date_set", f"Postmortem due by {due}", {"due_date": due}
 
 
 def _item_added(ev: e.ActionItemAdded) -> Described:
@@ -155,7 +187,10 @@ DESCRIBERS: dict[type[e.DomainEvent], Callable[[Any], Described]] = {
         {"services": list(ev.services)},
     ),
     e.PostmortemSectionEdited: _section,
-    e.PostmortemReviewRequested: lambda ev: _workflow("review_requested", "sent to review", ev),
+    e.PostmortemReviewRequested: _review_requested,
+    e.PostmortemApproved: _verdict,
+    e.PostmortemChangesRequested: _verdict,
+    e.PostmortemDueDateSet: _due_date,
     e.PostmortemPublished: lambda ev: _workflow("published", "published", ev),
     e.ActionItemAdded: _item_added,
     e.ActionItemReassigned: _item_reassigned,
@@ -165,6 +200,7 @@ DESCRIBERS: dict[type[e.DomainEvent], Callable[[Any], Described]] = {
     e.ActionItemStatusChanged: _item_status,
     e.ActionItemTicketLinked: _item_ticket,
     **ALERT_DESCRIBERS,
+    **CLASSIFICATION_DESCRIBERS,
 }
 """Event type -> its entry's kind, text and details; events that shape the timeline
 otherwise (the declaration, notes and their amendments) are applied in ``timeline``."""

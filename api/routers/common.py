@@ -50,6 +50,11 @@ class Commands:
         """The service's clock: when a command is asked."""
         return self.service.now()
 
+    @property
+    def actor(self) -> str:
+        """Who asks: the name of the request's token (or web session)."""
+        return str(self.context.metadata.get("actor") or "anonymous")
+
     def new_id(self, purpose: str) -> UUID:
         """An id for something the command creates (the same on an idempotent retry)."""
         return self.context.new_id(purpose)

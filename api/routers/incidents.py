@@ -21,10 +21,12 @@ from api.schemas.incidents import (
     SeverityRequest,
     StatusRequest,
 )
+from api.schemas.label_filter import LabelFilter, label_pair
 from api.schemas.timeline import NoteCreated, NoteRequest, Timeline, TimelinePatch
 from application.input_times import QueryTime
+from application.summary_documents import summary_document
 from application.text_fields import SingleLine
-from domain.values import Severity, Status
+from domain.values import IncidentKind, Severity, Status
 from projections.as_of import replay, summary_row, timeline_rows
 from projections.documents.examples import INCIDENT_SUMMARY
 from projections.documents.incident import IncidentSummary
@@ -69,24 +71,36 @@ def list_incidents(
     declared_before: Annotated[
         QueryTime | None, Query(description="Only incidents declared before this RFC 3339 time.")
     ] = None,
+    label: Annotated[
+        LabelFilter | None,
+        Query(max_length=200, description="Only incidents with this label, as key=value."),
+    ] = None,
+    kind: Annotated[IncidentKind | None, Query(description="Only incidents of this kind.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> IncidentPage:
-    """Filter by status, severity, service and declaration time; page with `cursor` (the previous
-    page's `next`)."""
+    """Filter by status, severity, service, label, kind and declaration time; page with `cursor`
+    (the previous page's `next`)."""
+    settings = request.app.state.settings
+    today = request.app.state.service.now().date()
     rows = list_summaries(
         conn,
         limit=limit + 1,
         status=status_.value if status_ else None,
         severity=severity.value if severity else None,
         service=service,
+        label=label_pair(label),
+        kind=kind.value if kind else None,
         declared_after=declared_after,
         declared_before=declared_before,
         before=SUMMARIES_CURSOR.decode(cursor),
     )
     page, next_cursor = SUMMARIES_CURSOR.page(rows, limit)
     return IncidentPage(
-        items=[IncidentSummary.from_row(r) for r in page],
+        items=[
+            summary_document(r, today=today, business_days=settings.postmortem_due_business_days)
+            for r in page
+        ],
         next=next_cursor,
         next_url=next_link(request, next_cursor),
     )
@@ -100,6 +114,7 @@ def list_incidents(
 def get_incident(
     incident_id: UUID,
     conn: ConnectionDep,
+    request: Request,
     response: Response,
     as_of: AsOfDep,
     streams: DecodedStreamsDep,
@@ -115,7 +130,15 @@ def get_incident(
             raise NotFound.incident(incident_id)
     # The version the summary reflects: send it back as If-Match to change this state only.
     response.headers["ETag"] = f'"{row["version"]}"'
-    return IncidentSummary.from_row(row)
+    now = request.app.state.service.now()
+    # As of a past moment, overdue is judged on that moment: the answer given then.
+    moment = now if as_of is None else as_of.moment(conn, now)
+    return summary_document(
+        row,
+        today=moment.date(),
+        business_days=request.app.state.settings.postmortem_due_business_days,
+        conn=conn if as_of is None else None,
+    )
 
 
 @router.post(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header, HTTPException, Query
+from fastapi import APIRouter, Body, Header, HTTPException, Query
 from fastapi.responses import Response
 from sqlalchemy import Connection
 
@@ -24,7 +24,13 @@ from api.schemas.audit import (
     StatusChange,
 )
 from api.schemas.common import CommandResult
-from api.schemas.postmortem import SectionRequest
+from api.schemas.postmortem import (
+    ApprovalRequest,
+    ChangesRequest,
+    DueDateRequest,
+    ReviewRequest,
+    SectionRequest,
+)
 from domain import commands as c
 from domain.values import Section
 from projections.as_of import parse_number, parse_time
@@ -58,19 +64,64 @@ async def edit_section(
 ) -> CommandResult:
     """Replaces one section's text. Editing a published postmortem starts a new draft revision; the
     published one stays readable."""
-    return await commands.run(body.command(incident_id, commands.now(), section=section))
+    command = body.command(incident_id, commands.now(), section=section, editor=commands.actor)
+    return await commands.run(command)
 
 
 @router.post("/review", summary="Send the draft to review", responses=COMMAND_ERRORS)
-async def request_review(incident_id: UUID, commands: CommandsDep) -> CommandResult:
-    """Moves the current draft to in_review, the step before it can be published."""
-    return await commands.run(c.RequestPostmortemReview(incident_id=incident_id, at=commands.now()))
+async def request_review(
+    incident_id: UUID, body: ReviewRequest, commands: CommandsDep
+) -> CommandResult:
+    """Moves the current draft to in_review with its reviewers, the step before it can be
+    published. An edit in review clears every verdict given so far."""
+    return await commands.run(body.command(incident_id, commands.now()))
 
 
-@router.post("/publish", summary="Publish the reviewed revision", responses=COMMAND_ERRORS)
+@router.post("/approve", summary="Approve the revision in review", responses=COMMAND_ERRORS)
+async def approve(
+    incident_id: UUID,
+    commands: CommandsDep,
+    body: Annotated[ApprovalRequest | None, Body()] = None,
+) -> CommandResult:
+    """The caller (the token's name) must be a reviewer and not the revision's last editor."""
+    command = c.ApprovePostmortem(
+        incident_id=incident_id,
+        at=commands.now(),
+        reviewer=commands.actor,
+        comment=body.comment if body else None,
+    )
+    return await commands.run(command)
+
+
+@router.post(
+    "/request-changes",
+    summary="Ask for changes to the revision in review",
+    responses=COMMAND_ERRORS,
+)
+async def request_changes(
+    incident_id: UUID, body: ChangesRequest, commands: CommandsDep
+) -> CommandResult:
+    """Publishing waits until this reviewer approves a later text."""
+    command = c.RequestPostmortemChanges(
+        incident_id=incident_id, at=commands.now(), reviewer=commands.actor, comment=body.comment
+    )
+    return await commands.run(command)
+
+
+@router.post("/publish", summary="Publish the approved revision", responses=COMMAND_ERRORS)
 async def publish(incident_id: UUID, commands: CommandsDep) -> CommandResult:
-    """Publishes the revision in review; it becomes the postmortem readers see."""
+    """Publishes the revision in review once a reviewer other than its last editor approved it
+    and nobody asks for changes; it becomes the postmortem readers see."""
     return await commands.run(c.PublishPostmortem(incident_id=incident_id, at=commands.now()))
+
+
+@router.put("/due-date", summary="Set when the postmortem is due", responses=COMMAND_ERRORS)
+async def set_due_date(
+    incident_id: UUID, body: DueDateRequest, commands: CommandsDep
+) -> CommandResult:
+    """Without one, a postmortem is due a set number of business days after resolution
+    (INCIDENTS_POSTMORTEM_DUE_BUSINESS_DAYS, 5 by default)."""
+    return await commands.run(body.command(incident_id, commands.now()))
 
 
 def _quality(accept: str, media_type: str) -> float:

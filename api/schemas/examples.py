@@ -79,6 +79,37 @@ incidents_projection_lag_events{projection="incident_summary"} 0.0
 """
 
 
+RELATIONS: list[dict[str, Any]] = [
+    {
+        "incident_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+        "relation": "duplicate_of",
+        "recorded_by_this": True,
+        "actor": "alice",
+        "recorded_at": "2026-03-02T10:20:00Z",
+    }
+]
+
+DUE_POSTMORTEMS: dict[str, Any] = {
+    "items": [
+        {
+            "incident_id": INCIDENT_ID,
+            "title": "Checkout API returns 502",
+            "severity": "SEV2",
+            "status": "resolved",
+            "kind": "incident",
+            "resolved_at": "2026-03-02T11:05:00Z",
+            "postmortem_status": "draft",
+            "due_date": "2026-03-09",
+            "due_date_is_default": True,
+            "overdue": True,
+            "days_overdue": 2,
+        }
+    ],
+    "business_days": 5,
+    "today": "2026-03-11",
+}
+
+
 def answers(example: Any, media_type: str = "application/json") -> dict[int | str, Any]:
     """``responses=`` for a route decorator: ``example`` as the 200 answer's example."""
     return {200: {"content": {media_type: {"example": example}}}}

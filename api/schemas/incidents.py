@@ -10,7 +10,16 @@ from api.schemas.common import CommandBody
 from application.input_times import RequestTime
 from application.text_fields import MultiLine, SingleLine
 from domain import commands as c
-from domain.values import Reason, ServiceName, Severity, Status, Title
+from domain.values import (
+    IncidentKind,
+    LabelKey,
+    LabelValue,
+    Reason,
+    ServiceName,
+    Severity,
+    Status,
+    Title,
+)
 from projections.documents.incident import IncidentSummary
 
 
@@ -50,6 +59,15 @@ class DeclareIncidentRequest(CommandBody):
     )
     detected_at: RequestTime | None = Field(
         default=None, description="When it was noticed (defaults to now)."
+    )
+    labels: dict[LabelKey, LabelValue] = Field(
+        default_factory=dict,
+        max_length=50,
+        description='Labels to start with, e.g. {"team": "payments", "env": "prod"}.',
+    )
+    kind: IncidentKind = Field(
+        default=IncidentKind.INCIDENT,
+        description="incident (default), drill, maintenance or false_alarm.",
     )
 
 

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from domain.values import PostmortemStatus, Role, Severity, Status
+from domain.values import IncidentKind, PostmortemStatus, Role, Severity, Status
 
 ACTION_ITEMS_PREFIX = "action_items_"
 """Summary columns counting action items per status: action_items_open, ..."""
+
+
+class Relation(BaseModel):
+    """A relation between this incident and another, as this incident reads it."""
+
+    incident_id: UUID = Field(description="The other incident.")
+    relation: str = Field(
+        description="duplicate_of, related_to or caused_by when this incident recorded it;"
+        " duplicated_by, related_to or caused when the other one did."
+    )
+    recorded_by_this: bool = Field(description="Whether this incident's stream records it.")
+    actor: str | None = Field(default=None, description="Who recorded it.")
+    recorded_at: datetime = Field(description="When it was recorded.")
 
 
 class IncidentSummary(BaseModel):
@@ -71,6 +84,27 @@ class IncidentSummary(BaseModel):
     previous_incident_id: UUID | None = Field(
         default=None, description="The incident this one follows (its alert group fired again)."
     )
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="Labels, e.g. team=payments, env=prod."
+    )
+    kind: IncidentKind = Field(
+        default=IncidentKind.INCIDENT,
+        description="incident, drill, maintenance or false_alarm; only incidents count in"
+        " insights unless asked.",
+    )
+    relations: list[Relation] = Field(
+        default_factory=list,
+        description="Incidents this one relates to, recorded by either of them (live reads"
+        " only: an as_of read leaves it empty).",
+    )
+    postmortem_due_date: date | None = Field(
+        default=None,
+        description="When the postmortem is due: its own due date, or the default number of"
+        " business days after resolution; null while unresolved without a due date.",
+    )
+    postmortem_overdue: bool = Field(
+        default=False, description="Due before today and not published."
+    )
     time_to_detect_seconds: float = Field(description="detected_at - started_at")
     time_to_acknowledge_seconds: float | None = Field(description="acknowledged_at - detected_at")
     time_to_resolve_seconds: float | None = Field(description="resolved_at - detected_at")
@@ -94,7 +128,16 @@ class IncidentSummary(BaseModel):
         counts = {k: v for k, v in row.items() if k.startswith(ACTION_ITEMS_PREFIX)}
         roles = row.get("roles") or {}
         alerts = {"alerts_firing", "alerts_resolved", "alert_source"}
-        special = {"incident_id", "services", "roles", "participants", *counts, *alerts}
+        special = {
+            "incident_id",
+            "services",
+            "roles",
+            "participants",
+            "labels",
+            "labels_text",
+            *counts,
+            *alerts,
+        }
         return cls(
             id=row["incident_id"],
             alerts={
@@ -106,6 +149,7 @@ class IncidentSummary(BaseModel):
             # In Role order: JSONB keeps object keys in an order of its own.
             roles={r.value: roles[r.value] for r in Role if r.value in roles},
             participants=row.get("participants") or [],
+            labels=dict(sorted((row.get("labels") or {}).items())),
             action_items={k.removeprefix(ACTION_ITEMS_PREFIX): v for k, v in counts.items()},
             time_to_detect_seconds=(row["detected_at"] - row["started_at"]).total_seconds(),
             time_to_acknowledge_seconds=seconds(row["acknowledged_at"], row["detected_at"]),

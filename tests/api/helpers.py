@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from application.service import IncidentService
+from application.tokens import Scope, TokenStore
 from eventstore import EventStore
 from projections.runner import ProjectionRunner
 
@@ -70,3 +71,20 @@ def api_routes(routes: list[Any]) -> Iterator[APIRoute]:
         included = getattr(route, "original_router", None)
         if included is not None:
             yield from api_routes(included.routes)
+
+
+def as_person(client: TestClient, name: str) -> TestClient:
+    """A client of the same application acting with a read-write token named ``name``."""
+    tokens: TokenStore = client.app.state.tokens  # type: ignore[attr-defined]
+    token = tokens.create(name, {Scope.READ, Scope.WRITE})
+    return TestClient(client.app, headers={"Authorization": f"Bearer {token}"})
+
+
+REVIEWER = "reviewer"
+
+
+def review_and_approve(client: TestClient, incident_id: str, reviewer: str = REVIEWER) -> None:
+    """Send the postmortem to ``reviewer`` and approve it as them: ready to publish."""
+    url = f"/incidents/{incident_id}/postmortem"
+    ok(client.post(f"{url}/review", json={"reviewers": [reviewer]}))
+    ok(as_person(client, reviewer).post(f"{url}/approve"))

@@ -12,7 +12,15 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.helpers import assert_problem, declare, nothing_stored, ok, use_clock
+from tests.api.helpers import (
+    REVIEWER,
+    assert_problem,
+    declare,
+    nothing_stored,
+    ok,
+    review_and_approve,
+    use_clock,
+)
 from tests.clocks import FakeClock
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -49,7 +57,7 @@ def published(client: TestClient) -> str:
     incident_id = resolved_incident(client)
     for section, text in DRAFT.items():
         write(client, incident_id, section, text)
-    ok(client.post(f"/incidents/{incident_id}/postmortem/review"))
+    review_and_approve(client, incident_id)
     ok(client.post(f"/incidents/{incident_id}/postmortem/publish"))
     return incident_id
 
@@ -74,7 +82,7 @@ def test_write_review_and_publish(client: TestClient, clock: FakeClock) -> None:
     assert document["incident"]["status"] == "resolved"
 
     clock.now = T0 + timedelta(hours=1)
-    ok(client.post(f"/incidents/{incident_id}/postmortem/review"))
+    review_and_approve(client, incident_id)
     document = postmortem(client, incident_id)
     assert document["status"] == "in_review"
     assert datetime.fromisoformat(document["review_requested_at"]) == T0 + timedelta(hours=1)
@@ -89,7 +97,11 @@ def test_write_review_and_publish(client: TestClient, clock: FakeClock) -> None:
     assert (summary["postmortem_status"], summary["postmortem_revision"]) == ("published", 1)
     kinds = [e["kind"] for e in ok(client.get(f"/incidents/{incident_id}/timeline"))["entries"]]
     assert kinds.count("postmortem_section_edited") == 4
-    assert kinds[-2:] == ["postmortem_review_requested", "postmortem_published"]
+    assert kinds[-3:] == [
+        "postmortem_review_requested",
+        "postmortem_approved",
+        "postmortem_published",
+    ]
     # The document's own timeline leaves out the bookkeeping of writing it.
     assert [e["kind"] for e in document["timeline"]] == ["started", "declared", "status_changed"]
 
@@ -184,7 +196,7 @@ def test_history_shows_every_change_with_before_after_and_actor(
             headers={"X-Request-ID": f"req-{section}-{text[:5]}"},
         )
         ok(response)
-    ok(client.post(f"/incidents/{incident_id}/postmortem/review"))
+    review_and_approve(client, incident_id)
     ok(client.post(f"/incidents/{incident_id}/postmortem/publish"))
     clock.now = T0 + timedelta(days=1)
     write(client, incident_id, "root_cause", "The pool limit was removed.")
@@ -222,7 +234,7 @@ def _in_review_with(client: TestClient, sections: dict[str, str], *, resolve: bo
     incident_id = resolved_incident(client) if resolve else declare(client)
     for section, text in sections.items():
         write(client, incident_id, section, text)
-    ok(client.post(f"/incidents/{incident_id}/postmortem/review"))
+    ok(client.post(f"/incidents/{incident_id}/postmortem/review", json={"reviewers": [REVIEWER]}))
     return incident_id
 
 
@@ -264,8 +276,9 @@ def test_workflow_rules_are_422_with_a_precise_detail_and_store_nothing(
         ),
     ]
     for url, detail in refusals:
+        body = {"reviewers": [REVIEWER]} if url.endswith("/review") else None
         with nothing_stored(client):
-            assert_problem(client.post(url), 422, detail)
+            assert_problem(client.post(url, json=body), 422, detail)
     with nothing_stored(client):
         assert_problem(
             client.put(
@@ -302,7 +315,10 @@ def test_an_unknown_incident_has_no_postmortem(client: TestClient) -> None:
             f"/incidents/{MISSING}/postmortem/sections/summary", json={"text": "x"}
         )
         assert_problem(response, 404, detail)
-        assert_problem(client.post(f"/incidents/{MISSING}/postmortem/review"), 404, detail)
+        review = {"reviewers": [REVIEWER]}
+        assert_problem(
+            client.post(f"/incidents/{MISSING}/postmortem/review", json=review), 404, detail
+        )
         assert_problem(client.post(f"/incidents/{MISSING}/postmortem/publish"), 404, detail)
     assert_problem(client.get(f"/incidents/{MISSING}/postmortem"), 404, detail)
     assert_problem(

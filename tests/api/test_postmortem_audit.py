@@ -15,8 +15,7 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 
-from application.tokens import Scope, TokenStore
-from tests.api.helpers import assert_problem, declare, nothing_stored, ok, use_clock
+from tests.api.helpers import as_person, assert_problem, declare, nothing_stored, ok, use_clock
 from tests.clocks import FakeClock
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -47,13 +46,6 @@ def clock(client: TestClient) -> FakeClock:
     return clock
 
 
-def as_person(client: TestClient, name: str) -> TestClient:
-    """A client of the same application acting with a read-write token named ``name``."""
-    tokens: TokenStore = client.app.state.tokens  # type: ignore[attr-defined]
-    token = tokens.create(name, {Scope.READ, Scope.WRITE})
-    return TestClient(client.app, headers={"Authorization": f"Bearer {token}"})
-
-
 def section_url(incident_id: str, section: str) -> str:
     return f"/incidents/{incident_id}/postmortem/sections/{section}"
 
@@ -78,7 +70,8 @@ def story(client: TestClient, clock: FakeClock) -> Story:
     clock.now = T0 + timedelta(hours=4)
     ok(client.put(section_url(incident_id, "summary"), json={"text": "Checkout failed."}))
     ok(client.put(section_url(incident_id, "resolution"), json={"text": "Rolled back 4812."}))
-    ok(client.post(f"/incidents/{incident_id}/postmortem/review"))
+    ok(client.post(f"/incidents/{incident_id}/postmortem/review", json={"reviewers": ["carol"]}))
+    ok(people["carol"].post(f"/incidents/{incident_id}/postmortem/approve"))
     clock.now = T0 + timedelta(hours=5)
     published = ok(people["carol"].post(f"/incidents/{incident_id}/postmortem/publish"))
     clock.now = T0 + timedelta(days=1)

@@ -230,7 +230,8 @@ STEPS: list[Step] = [
             "reason": "Covered by the canary stage",
         },
     ),
-    (at(10, 0, day=3), CAROL, c.RequestPostmortemReview, {}),
+    (at(10, 0, day=3), CAROL, c.RequestPostmortemReview, {"reviewers": ("bob",)}),
+    (at(15, 0, day=3), BOB, c.ApprovePostmortem, {"reviewer": "bob", "comment": "Clear."}),
     (at(16, 30, day=3), ALICE, c.PublishPostmortem, {}),
 ]
 """A SEV1 checkout outage from alert to published postmortem, every step at a set time."""

@@ -28,14 +28,21 @@ from domain.events import (
     ImpactUpdated,
     IncidentAcknowledged,
     IncidentDeclared,
+    IncidentKindChanged,
+    IncidentLabelsChanged,
     IncidentLinked,
     IncidentMitigated,
+    IncidentRelated,
     IncidentSeverityChanged,
     IncidentStatusChanged,
+    IncidentUnrelated,
     NoteAdded,
     NoteAmended,
     NoteRedacted,
     ParticipantAdded,
+    PostmortemApproved,
+    PostmortemChangesRequested,
+    PostmortemDueDateSet,
     PostmortemPublished,
     PostmortemReviewRequested,
     PostmortemSectionEdited,
@@ -52,8 +59,10 @@ from domain.values import (
     ActionKind,
     ActionStatus,
     AlertSource,
+    IncidentKind,
     NoteVisibility,
     Priority,
+    Relation,
     Role,
     Section,
     Severity,
@@ -180,6 +189,19 @@ SAMPLES: list[DomainEvent] = [
     ActionItemReprioritized(
         occurred_at=AT, item_id=ITEM_ID, priority=Priority.P1, previous=Priority.P2
     ),
+    IncidentLabelsChanged(occurred_at=AT, labels={"team": "payments"}, removed=("env",)),
+    IncidentKindChanged(
+        occurred_at=AT, from_kind=IncidentKind.INCIDENT, to_kind=IncidentKind.DRILL
+    ),
+    IncidentRelated(occurred_at=AT, other_incident_id=INCIDENT_ID, relation=Relation.CAUSED_BY),
+    IncidentUnrelated(
+        occurred_at=AT, other_incident_id=INCIDENT_ID, relation=Relation.DUPLICATE_OF
+    ),
+    PostmortemApproved(occurred_at=AT, revision=1, reviewer="bob", comment="Clear."),
+    PostmortemChangesRequested(
+        occurred_at=AT, revision=1, reviewer="bob", comment="Say why the alert was late."
+    ),
+    PostmortemDueDateSet(occurred_at=AT, due_date=date(2026, 1, 9)),
 ]
 
 

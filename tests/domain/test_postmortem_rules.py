@@ -17,14 +17,18 @@ from domain.errors import IncidentNotFound, InvalidTransition, RuleViolation
 from domain.events import (
     DomainEvent,
     IncidentStatusChanged,
+    PostmortemApproved,
     PostmortemPublished,
     PostmortemReviewRequested,
     PostmortemSectionEdited,
 )
 from domain.incident import decide, evolve, fold
 from domain.state import Postmortem
-from domain.values import REQUIRED_TO_PUBLISH, PostmortemStatus, Section, Status
+from domain.values import REQUIRED_TO_PUBLISH, PostmortemStatus, Section, Status, Verdict
 from tests.domain.scenario import INCIDENT_ID, NOW, declared, given
+
+AUTHOR = "alice"
+REVIEWER = "bob"
 
 RESOLVED = NOW - timedelta(minutes=20)
 WRITTEN = NOW - timedelta(minutes=10)
@@ -67,11 +71,16 @@ def edited(section: Section, text: str | None = None, revision: int = 1) -> Post
         revision=revision,
         section=section,
         text=TEXTS[section] if text is None else text,
+        editor=AUTHOR,
     )
 
 
 def review_requested(revision: int = 1) -> PostmortemReviewRequested:
-    return PostmortemReviewRequested(occurred_at=WRITTEN, revision=revision)
+    return PostmortemReviewRequested(occurred_at=WRITTEN, revision=revision, reviewers=(REVIEWER,))
+
+
+def approved(revision: int = 1) -> PostmortemApproved:
+    return PostmortemApproved(occurred_at=WRITTEN, revision=revision, reviewer=REVIEWER)
 
 
 def published(revision: int = 1) -> PostmortemPublished:
@@ -88,14 +97,14 @@ def in_review() -> tuple[DomainEvent, ...]:
 
 
 def published_once() -> tuple[DomainEvent, ...]:
-    return (*in_review(), published())
+    return (*in_review(), approved(), published())
 
 
 def edit(section: Section, text: str) -> EditPostmortemSection:
     return EditPostmortemSection(incident_id=INCIDENT_ID, at=NOW, section=section, text=text)
 
 
-REQUEST_REVIEW = RequestPostmortemReview(incident_id=INCIDENT_ID, at=NOW)
+REQUEST_REVIEW = RequestPostmortemReview(incident_id=INCIDENT_ID, at=NOW, reviewers=(REVIEWER,))
 PUBLISH = PublishPostmortem(incident_id=INCIDENT_ID, at=NOW)
 
 
@@ -184,6 +193,7 @@ def test_edits_set_sections_in_state() -> None:
         revision=1,
         status=PostmortemStatus.DRAFT,
         sections={Section.SUMMARY: "second", Section.IMPACT: TEXTS[Section.IMPACT]},
+        last_editor=AUTHOR,
     )
 
 
@@ -210,7 +220,7 @@ def test_given_in_review_when_edit_then_same_revision_and_still_in_review() -> N
 
 def test_given_draft_with_a_section_when_request_review_then_review_requested() -> None:
     assert decide(given(declared(), edited(Section.IMPACT)), REQUEST_REVIEW) == [
-        PostmortemReviewRequested(occurred_at=NOW, revision=1)
+        PostmortemReviewRequested(occurred_at=NOW, revision=1, reviewers=(REVIEWER,))
     ]
 
 
@@ -271,7 +281,7 @@ def test_review_requested_sets_status_in_state() -> None:
 def test_given_complete_in_review_and_incident_over_when_publish_then_published(
     status: Status,
 ) -> None:
-    state = given(*history_to(status), *complete(), review_requested())
+    state = given(*history_to(status), *complete(), review_requested(), approved())
 
     assert decide(state, PUBLISH) == [PostmortemPublished(occurred_at=NOW, revision=1)]
 
@@ -378,6 +388,9 @@ def test_published_sets_status_and_records_revision_in_state() -> None:
         status=PostmortemStatus.PUBLISHED,
         sections={s: TEXTS[s] for s in REQUIRED_TO_PUBLISH},
         published=(1,),
+        reviewers=(REVIEWER,),
+        verdicts={REVIEWER: Verdict.APPROVED},
+        last_editor=AUTHOR,
     )
 
 
@@ -418,6 +431,7 @@ def test_given_published_when_edited_then_draft_of_next_revision_from_published_
             Section.RESOLUTION: TEXTS[Section.RESOLUTION],
         },
         published=(1,),
+        last_editor=AUTHOR,
     )
 
 
@@ -434,7 +448,9 @@ def test_given_next_revision_draft_when_edit_again_then_same_revision() -> None:
 def test_given_next_revision_draft_when_request_review_then_for_that_revision() -> None:
     state = given(*published_once(), edited(Section.SUMMARY, "Revised summary.", revision=2))
 
-    assert decide(state, REQUEST_REVIEW) == [PostmortemReviewRequested(occurred_at=NOW, revision=2)]
+    assert decide(state, REQUEST_REVIEW) == [
+        PostmortemReviewRequested(occurred_at=NOW, revision=2, reviewers=(REVIEWER,))
+    ]
 
 
 def test_given_next_revision_in_review_when_publish_then_that_revision_published() -> None:
@@ -442,6 +458,7 @@ def test_given_next_revision_in_review_when_publish_then_that_revision_published
         *published_once(),
         edited(Section.SUMMARY, "Revised summary.", revision=2),
         review_requested(2),
+        approved(2),
     )
 
     assert decide(state, PUBLISH) == [PostmortemPublished(occurred_at=NOW, revision=2)]
@@ -452,9 +469,11 @@ def test_published_revisions_accumulate_in_state() -> None:
         *published_once(),
         edited(Section.SUMMARY, "Revised summary.", revision=2),
         review_requested(2),
+        approved(2),
         published(2),
         edited(Section.IMPACT, revision=3),
         review_requested(3),
+        approved(3),
         published(3),
     )
 

@@ -14,7 +14,16 @@ from domain import commands as c
 from domain.action_items import NEXT_ACTION_STATUSES
 from domain.errors import DomainError
 from domain.incident import NEXT_STATUSES, Incident
-from domain.values import ActionKind, ActionStatus, Priority, Role, Section, Severity, Status
+from domain.values import (
+    ActionKind,
+    ActionStatus,
+    IncidentKind,
+    Priority,
+    Role,
+    Section,
+    Severity,
+    Status,
+)
 
 
 @dataclass
@@ -198,7 +207,10 @@ EXTRAS: frozenset[type[c.Command]] = frozenset(
         c.ChangeServices,
         c.EditPostmortemSection,
         c.RequestPostmortemReview,
+        c.ApprovePostmortem,
         c.PublishPostmortem,
+        c.ChangeLabels,
+        c.ChangeKind,
         c.AddActionItem,
         c.ReassignActionItem,
         c.RescheduleActionItem,
@@ -248,8 +260,13 @@ def extra_command(state: Incident, rng: random.Random, now: datetime, actor: str
             due_date=started + timedelta(days=rng.randint(0, 30)),
             priority=rng.choice(list(Priority)),
         ),
-        lambda: c.RequestPostmortemReview(incident_id=incident_id, at=now),
+        lambda: c.RequestPostmortemReview(incident_id=incident_id, at=now, reviewers=("carol",)),
+        lambda: c.ApprovePostmortem(incident_id=incident_id, at=now, reviewer="carol"),
         lambda: c.PublishPostmortem(incident_id=incident_id, at=now),
+        lambda: c.ChangeLabels(
+            incident_id=incident_id, at=now, labels={"team": rng.choice(["db", "payments"])}
+        ),
+        lambda: c.ChangeKind(incident_id=incident_id, at=now, kind=rng.choice(list(IncidentKind))),
     ]
     if state.mitigated_at is None:
         options.append(lambda: c.MarkMitigated(incident_id=incident_id, at=now))
