@@ -30,12 +30,19 @@ AUDITED = (
     e.IncidentDeclared,
     e.PostmortemSectionEdited,
     e.PostmortemReviewRequested,
+    e.PostmortemApproved,
+    e.PostmortemChangesRequested,
     e.PostmortemPublished,
 )
 AUDITED_TYPES = tuple(str(cls.model_fields["type"].default) for cls in AUDITED)
 
-STATUS_AFTER = {e.PostmortemReviewRequested: "in_review", e.PostmortemPublished: "published"}
-"""The postmortem status each workflow event leaves its revision in."""
+STATUS_AFTER = {
+    e.PostmortemReviewRequested: "in_review",
+    e.PostmortemApproved: "approved",
+    e.PostmortemChangesRequested: "changes_requested",
+    e.PostmortemPublished: "published",
+}
+"""Each step of the review workflow: the status it leaves its revision in, or the verdict."""
 
 
 def postmortem_log_of(conn: Connection, incident_id: UUID) -> list[Envelope]:
@@ -77,11 +84,11 @@ def section_changes(envelopes: Sequence[Envelope]) -> list[Row]:
 
 
 def status_changes(envelopes: Sequence[Envelope]) -> list[Row]:
-    """Every review request and publication, in log order."""
+    """Every review request, verdict and publication, in log order."""
     return [
         {
             "id": env.recorded.event_id,
-            "revision": env.event.revision,
+            "revision": getattr(env.event, "revision"),  # noqa: B009 - every step has one
             "status": STATUS_AFTER[type(env.event)],
             "actor": env.actor,
             "occurred_at": env.recorded.occurred_at,
@@ -89,9 +96,11 @@ def status_changes(envelopes: Sequence[Envelope]) -> list[Row]:
             "position": env.recorded.position,
             "request_id": env.meta("request_id"),
             "correlation_id": env.meta("correlation_id"),
+            "reviewers": list(getattr(env.event, "reviewers", ())),
+            "comment": getattr(env.event, "comment", None),
         }
         for env in envelopes
-        if isinstance(env.event, e.PostmortemReviewRequested | e.PostmortemPublished)
+        if type(env.event) in STATUS_AFTER
     ]
 
 

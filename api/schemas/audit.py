@@ -80,15 +80,21 @@ class SectionChange(BaseModel):
 
 
 class StatusChange(BaseModel):
-    """A revision sent to review or published."""
+    """A step of the review workflow: a revision sent to review, approved, changes asked for, or
+    published."""
 
     model_config = _examples(STATUS_CHANGE)
 
     id: UUID = Field(description="The id of the event that made the change.")
     revision: int = Field(description="The revision whose status changed.")
-    status: Literal["in_review", "published"] = Field(
-        description="The new status: in_review or published."
+    status: Literal["in_review", "approved", "changes_requested", "published"] = Field(
+        description="in_review or published (the revision's new status), or a reviewer's"
+        " verdict: approved or changes_requested (the actor is the reviewer)."
     )
+    reviewers: list[str] = Field(
+        default_factory=list, description="For in_review: who the revision was sent to."
+    )
+    comment: str | None = Field(default=None, description="For a verdict: the reviewer's words.")
     actor: str | None = Field(description="The name of the token that made the change.")
     occurred_at: datetime = Field(description="When the change was made.")
     recorded_at: datetime = Field(description="When the service stored it.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -41,6 +41,16 @@ ONCE_IN_SECTIONS = {"impact": None, "root_cause": None, "resolution": None}
 """Summary facts the document shows only as its sections of the same names."""
 
 
+class Verdict(BaseModel):
+    """A reviewer's answer to the revision in review."""
+
+    verdict: Literal["approved", "changes_requested"] = Field(
+        description="approved or changes_requested."
+    )
+    comment: str | None = Field(default=None, description="What the reviewer wrote.")
+    at: datetime = Field(description="When the verdict was given.")
+
+
 class PostmortemDocument(BaseModel):
     """One revision of the postmortem with the incident facts it is written about."""
 
@@ -62,6 +72,14 @@ class PostmortemDocument(BaseModel):
     )
     review_requested_at: datetime | None = Field(
         description="When the shown revision was sent to review; null when it was not."
+    )
+    reviewers: list[str] = Field(
+        default_factory=list, description="Who the shown revision was sent to for review."
+    )
+    verdicts: dict[str, Verdict] = Field(
+        default_factory=dict,
+        description="Each reviewer's verdict on the shown revision's text as it stands (an"
+        " edit clears them).",
     )
     sections: dict[Section, str] = Field(description="Written sections, in reading order.")
     incident: IncidentSummary = Field(description="The incident's summary.")
@@ -128,6 +146,8 @@ def _empty_draft(incident_id: UUID) -> Row:
         "published_at": None,
         "published_by": None,
         "review_requested_at": None,
+        "reviewers": [],
+        "verdicts": {},
         "sections": {},
         "latest_revision": 1,
         "published_revisions": [],
@@ -144,6 +164,12 @@ def document(
             when = f" as of {as_of.text}" if as_of is not None else ""
             raise NotFound(f"the postmortem of {incident_id} has no revision {revision}{when}")
         postmortem = _empty_draft(incident_id)
+    # Rows written before reviews named reviewers hold nulls until the projection's rebuild.
+    postmortem = {
+        **postmortem,
+        "reviewers": postmortem.get("reviewers") or [],
+        "verdicts": postmortem.get("verdicts") or {},
+    }
     return PostmortemDocument(
         title=parts.summary["title"],
         # Impact, root cause and resolution are the postmortem's sections (which facts

@@ -136,12 +136,14 @@ def test_history_names_who_changed_what_through_which_request_with_diffs(
     statuses = history["status_changes"]
     assert [(s["revision"], s["status"], s["actor"]) for s in statuses] == [
         (1, "in_review", "admin"),
+        (1, "approved", "carol"),
         (1, "published", "carol"),
     ]
-    assert statuses[1]["position"] == story.published["position"]
-    assert third["position"] < statuses[0]["position"] < statuses[1]["position"]
-    assert statuses[1]["position"] < fourth["position"]
-    assert datetime.fromisoformat(statuses[1]["occurred_at"]) == T0 + timedelta(hours=5)
+    assert statuses[0]["reviewers"] == ["carol"]
+    assert statuses[2]["position"] == story.published["position"]
+    assert third["position"] < statuses[0]["position"] < statuses[2]["position"]
+    assert statuses[2]["position"] < fourth["position"]
+    assert datetime.fromisoformat(statuses[2]["occurred_at"]) == T0 + timedelta(hours=5)
     assert statuses[1]["request_id"] == statuses[1]["correlation_id"]
 
 
