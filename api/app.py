@@ -23,10 +23,13 @@ from api.routers import (
     health,
     hooks,
     incidents,
+    insights,
     integrations,
     pagerduty,
     postmortem,
     postmortems,
+    search,
+    similar,
 )
 from application.bootstrap import Runtime, build
 from application.log_lines import flush_all
@@ -114,6 +117,9 @@ def _include_routers(app: FastAPI) -> None:
     include(postmortem.router, authenticated)
     include(postmortems.router, authenticated)
     include(events.router, authenticated)
+    include(search.router, authenticated)
+    include(similar.router, authenticated)
+    include(insights.router, authenticated)
     include(hooks.router, require_ingest())
     app.include_router(hooks.signed)  # authenticated by the request's HMAC signature
     app.include_router(pagerduty.router)  # authenticated by the event's routing key

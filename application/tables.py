@@ -15,11 +15,15 @@ import application.idempotency
 import application.integrations
 import application.tokens
 import eventstore.schema
+import projections.insight_tables
+import projections.search_tables
 import projections.tables
 
 OWNERS: tuple[ModuleType, ...] = (
     eventstore.schema,
     projections.tables,
+    projections.insight_tables,
+    projections.search_tables,
     application.idempotency,
     application.integrations,
     application.tokens,

@@ -15,6 +15,8 @@ from projections.sql import upsert
 from projections.tables import action_items
 
 Row = dict[str, Any]
+Key = tuple[UUID, UUID]
+"""(incident_id, item_id): item ids are chosen by clients and may repeat across incidents."""
 
 FINISHED = ("done", "wont_do")
 """Statuses in which an item is finished: it can no longer be overdue."""
@@ -30,8 +32,8 @@ def is_overdue(due_date: date, status: str, today: date) -> bool:
     return due_date < today and not is_finished(status)
 
 
-def _added(rows: dict[UUID, Row], env: Envelope, ev: e.ActionItemAdded) -> None:
-    rows[ev.item_id] = {
+def _added(rows: dict[Key, Row], env: Envelope, ev: e.ActionItemAdded) -> None:
+    rows[(env.incident_id, ev.item_id)] = {
         "item_id": ev.item_id,
         "incident_id": env.incident_id,
         "title": ev.title,
@@ -48,18 +50,18 @@ def _added(rows: dict[UUID, Row], env: Envelope, ev: e.ActionItemAdded) -> None:
     }
 
 
-def _changed(**changes: Callable[[Any], Any]) -> Callable[[dict[UUID, Row], Envelope, Any], None]:
+def _changed(**changes: Callable[[Any], Any]) -> Callable[[dict[Key, Row], Envelope, Any], None]:
     """An applier setting each named column to a function of the event."""
 
-    def apply(rows: dict[UUID, Row], env: Envelope, ev: Any) -> None:
-        row = rows[ev.item_id]
+    def apply(rows: dict[Key, Row], env: Envelope, ev: Any) -> None:
+        row = rows[(env.incident_id, ev.item_id)]
         row.update({column: value(ev) for column, value in changes.items()})
         row["updated_at"] = env.recorded.recorded_at
 
     return apply
 
 
-APPLIERS: dict[type[e.DomainEvent], Callable[[dict[UUID, Row], Envelope, Any], None]] = {
+APPLIERS: dict[type[e.DomainEvent], Callable[[dict[Key, Row], Envelope, Any], None]] = {
     e.ActionItemAdded: _added,
     e.ActionItemReassigned: _changed(owner=lambda ev: ev.owner),
     e.ActionItemRescheduled: _changed(due_date=lambda ev: ev.due_date),
@@ -83,7 +85,7 @@ CHANGES_ITEM = (
 )
 
 
-def apply_to_rows(rows: dict[UUID, Row], env: Envelope) -> None:
+def apply_to_rows(rows: dict[Key, Row], env: Envelope) -> None:
     """Fold one event into in-memory item rows; events about other things are ignored."""
     applier = APPLIERS.get(type(env.event))
     if applier is not None:
@@ -92,7 +94,7 @@ def apply_to_rows(rows: dict[UUID, Row], env: Envelope) -> None:
 
 class ActionItemProjection:
     name = "action_items"
-    version = 1
+    version = 2
 
     def __init__(self, table: Table = action_items) -> None:
         self.table = table
@@ -109,11 +111,18 @@ class ActionItemProjection:
         if not relevant:
             return
         table = self.table
-        earlier = {env.event.item_id for env in relevant if isinstance(env.event, CHANGES_ITEM)}
-        rows: dict[UUID, Row] = {}
+        earlier = {
+            (env.incident_id, env.event.item_id)
+            for env in relevant
+            if isinstance(env.event, CHANGES_ITEM)
+        }
+        rows: dict[Key, Row] = {}
         if earlier:
-            query = select(table).where(table.c.item_id.in_(earlier))
-            rows.update({row.item_id: dict(row._mapping) for row in conn.execute(query)})
+            items = {item_id for _, item_id in earlier}
+            query = select(table).where(table.c.item_id.in_(items))
+            for row in conn.execute(query):
+                if (row.incident_id, row.item_id) in earlier:
+                    rows[(row.incident_id, row.item_id)] = dict(row._mapping)
         for env in relevant:
             apply_to_rows(rows, env)
         upsert(conn, table, [rows[key] for key in sorted(rows)])

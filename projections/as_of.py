@@ -168,7 +168,7 @@ def timeline_rows(
 
 def action_item_rows(envelopes: Sequence[Envelope], *, limit: int | None = None) -> list[Row]:
     """The incident's action items soonest due first, as ``list_action_items`` orders them."""
-    rows: dict[UUID, Row] = {}
+    rows: dict[action_items.Key, Row] = {}
     for env in envelopes:
         action_items.apply_to_rows(rows, env)
     items = sorted(rows.values(), key=lambda row: (row["due_date"], row["position"]))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from projections.action_items import ActionItemProjection
 from projections.base import Projection
+from projections.insights import InsightsProjection
 from projections.postmortem import PostmortemProjection
 from projections.relations import RelationsProjection
+from projections.search import SearchProjection
 from projections.summary import SummaryProjection
 from projections.timeline import TimelineProjection
 
@@ -18,6 +20,8 @@ def default_projections() -> list[Projection]:
         ActionItemProjection(),
         PostmortemProjection(),
         RelationsProjection(),
+        SearchProjection(),
+        InsightsProjection(),
     ]
 
 

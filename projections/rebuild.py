@@ -24,7 +24,7 @@ from projections.partitioned_rebuild import (
     replay_in_partitions,
     shareable,
 )
-from projections.shadow_tables import SUFFIX, shadow_of
+from projections.shadow_tables import SUFFIX, make_companions, shadow_of
 
 __all__ = ["BATCH_SIZE", "PARALLEL_FROM", "SUFFIX", "rebuild", "rebuild_outdated", "shadow_of"]
 
@@ -45,6 +45,7 @@ def _swap(conn: Connection, live: Table, shadow: Table) -> None:
         )
     for index in live.indexes:
         index.create(conn)
+    make_companions(conn, live)
 
 
 def rebuild(

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData, Table
+from collections.abc import Callable
+
+from sqlalchemy import Connection, MetaData, Table
 
 SUFFIX = "__rebuild"
+
+Companion = Callable[[Connection, Table], None]
+"""Makes what an owner keeps beside a table outside the MetaData (a full-text index)."""
+
+_COMPANIONS: dict[str, Companion] = {}
 
 
 def shadow_of(table: Table) -> Table:
@@ -15,3 +22,19 @@ def shadow_of(table: Table) -> Table:
     shadow.indexes.clear()
     shadow.primary_key.name = f"pk_{shadow.name}"
     return shadow
+
+
+def made_after_swap(table: Table, make: Companion) -> None:
+    """Have every rebuild call ``make`` once a shadow is swapped in as ``table``.
+
+    Like indexes, such structures are made once over the whole table rather than kept up
+    row by row during the replay, and they take the live table's names.
+    """
+    _COMPANIONS[table.name] = make
+
+
+def make_companions(conn: Connection, table: Table) -> None:
+    """Make what belongs beside ``table`` (just swapped in), if anything does."""
+    make = _COMPANIONS.get(table.name)
+    if make is not None:
+        make(conn, table)

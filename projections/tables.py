@@ -106,8 +106,9 @@ timeline_entries = Table(
 action_items = Table(
     "action_items",
     metadata,
+    # Keyed by incident too: item ids are the client's choice and may repeat across incidents.
+    Column("incident_id", Uuid(), primary_key=True),
     Column("item_id", Uuid(), primary_key=True),
-    Column("incident_id", Uuid(), nullable=False),
     Column("title", String(200), nullable=False),
     Column("kind", String(20), nullable=False),
     Column("owner", String(200), nullable=False),
@@ -121,7 +122,6 @@ action_items = Table(
     # The log position that added the item: a stable tie-breaker for the board's order.
     Column("position", BigInteger, nullable=False),
     Index("ix_action_items_owner", "owner"),
-    Index("ix_action_items_incident_id", "incident_id"),
     Index("ix_action_items_status", "status", "due_date"),
 )
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from eventstore.types import UtcDateTime, json_document
+from migrations.projection_marks import forget, mark_outdated
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -33,7 +34,6 @@ def upgrade() -> None:
     op.add_column("incident_summaries", sa.Column("postmortem_due_date", sa.Date))
     op.add_column("postmortem_revisions", sa.Column("reviewers", json_document()))
     op.add_column("postmortem_revisions", sa.Column("verdicts", json_document()))
-    # A new projection: with no checkpoint yet, it is filled from the log at the next start.
     op.create_table(
         "incident_relations",
         sa.Column("incident_id", sa.Uuid(), nullable=False),
@@ -47,9 +47,11 @@ def upgrade() -> None:
             "incident_id", "other_incident_id", "direction", name="pk_incident_relations"
         ),
     )
+    mark_outdated("incident_relations")  # a new projection: rebuilt from the log at start
 
 
 def downgrade() -> None:
+    forget("incident_relations")
     op.drop_table("incident_relations")
     with op.batch_alter_table("postmortem_revisions") as batch:
         batch.drop_column("verdicts")

@@ -488,3 +488,21 @@ def test_due_dates_are_plain_dates(client: TestClient, clock: FakeClock) -> None
     assert date.fromisoformat(items_of(client, incident_id)[item_id]["due_date"]) == date(
         2026, 3, 31
     )
+
+
+def test_an_item_id_reused_in_another_incident_is_a_different_item(
+    client: TestClient, clock: FakeClock
+) -> None:
+    """Item ids are the client's choice: the board keys items by incident and id."""
+    first, second = declare(client), declare(client)
+    shared = "5f0c2d8e-7b1a-4c3e-9d2f-1a2b3c4d5e6f"
+    add_item(client, first, id=shared, title="Alert on pool saturation")
+    add_item(client, second, id=shared, title="Canary the pool settings")
+    titles = {
+        (item["incident_id"], item["title"])
+        for item in ok(client.get("/action-items", params={"limit": 100}))["items"]
+    }
+    assert titles == {(first, "Alert on pool saturation"), (second, "Canary the pool settings")}
+    ok(client.patch(f"/incidents/{second}/action-items/{shared}", json={"owner": "bob"}))
+    assert ok(client.get(f"/incidents/{first}/action-items/{shared}"))["owner"] == "alice"
+    assert ok(client.get(f"/incidents/{second}/action-items/{shared}"))["owner"] == "bob"
