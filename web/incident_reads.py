@@ -11,7 +11,7 @@ the JSON API answers ``?as_of=``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -40,6 +40,7 @@ from projections.errors import NotFound
 from projections.postmortem import get_postmortem
 from projections.summary import get_summary
 from projections.timeline import get_timeline
+from web.incident_relations import RelatedIncident, related_incidents
 
 ITEMS_LIMIT = 10_000
 """More action items than any incident has: the page lists them all."""
@@ -156,6 +157,8 @@ class IncidentView:
     """The postmortem's latest revision with its sections; None before anyone wrote it."""
     moments: list[Moment]
     past: Past | None
+    relations: list[RelatedIncident] = field(default_factory=list)
+    """Read live only: a past view leaves them out, as the API's ``?as_of=`` summary does."""
 
     @property
     def newest_position(self) -> int:
@@ -212,6 +215,7 @@ def _now_view(
         postmortem=get_postmortem(conn, incident_id),
         moments=[Moment(env.recorded.position, env.recorded.recorded_at) for env in stream],
         past=None,
+        relations=related_incidents(conn, incident_id),
     )
 
 

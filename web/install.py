@@ -10,7 +10,17 @@ from fastapi.staticfiles import StaticFiles
 
 from web import errors
 from web.history import RefusalsStayPut
-from web.routes import action_items, incident, incident_forms, incidents, postmortem, sign_in
+from web.routes import (
+    action_items,
+    incident,
+    incident_classification,
+    incident_forms,
+    incidents,
+    insights,
+    postmortem,
+    search,
+    sign_in,
+)
 from web.security_headers import SecurityHeaders
 from web.templating import STATIC
 
@@ -24,7 +34,8 @@ def _home() -> RedirectResponse:
 def install(app: FastAPI) -> None:
     errors.install(app)
     app.add_api_route("/", _home, include_in_schema=False)
-    for module in (sign_in, incidents, incident, incident_forms, postmortem, action_items):
+    pages = (sign_in, incidents, incident, incident_forms, incident_classification, postmortem)
+    for module in (*pages, action_items, insights, search):
         app.include_router(module.router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="web-static")
     app.add_middleware(SecurityHeaders, prefixes=(f"{PREFIX}/",))

@@ -101,15 +101,33 @@ def _resolved_with_sections(site: Site) -> str:
     return incident_id
 
 
-def test_a_postmortem_edited_published_and_compared(
-    page: Page, site: Site, screenshot: Screenshot
+def test_a_postmortem_edited_reviewed_published_and_compared(
+    page: Page, new_page: Callable[..., Page], site: Site, screenshot: Screenshot
 ) -> None:
     incident_id = _resolved_with_sections(site)
     postmortem = f"/ui/incidents/{incident_id}/postmortem"
     sign_in(page, site.writer_token, postmortem)
     _edit_section(page, "root_cause", "The pool was too small.")
     _edit_section(page, "root_cause", "The pool was too small for the peak.")
-    page.locator("form#review-form button[type=submit]").click()
+    review = page.locator("form#review-form")
+    review.locator("[name=reviewers]").fill("admin")
+    review.locator("button[type=submit]").click()
+    expect(page.locator("#reviewers li[data-reviewer=admin]")).to_contain_text("waiting")
+    expect(page.locator("#publish-missing")).to_contain_text("needs an approval")
+    expect(page.locator("form#publish-form")).to_have_count(0)
+    screenshot(page, "postmortem-in-review")
+
+    reviewer = new_page()  # the admin, in a browser of their own
+    sign_in(reviewer, site.admin_token, postmortem)
+    approval = reviewer.locator("form#approve-form")
+    approval.locator("[name=comment]").fill("Clear, and the cause is right.")
+    approval.get_by_role("button", name="Approve revision 1").click()
+    verdict = reviewer.locator("#reviewers li[data-reviewer=admin]")
+    expect(verdict).to_have_attribute("data-verdict", "approved")
+    expect(verdict).to_contain_text("Clear, and the cause is right.")
+    screenshot(reviewer, "postmortem-approved")
+
+    page.reload()
     page.locator("form#publish-form button[type=submit]").click()
     expect(page.locator("ol#revisions li")).to_have_count(1)
     expect(page.locator("ol#revisions a[href*='revision=1']")).to_be_visible()

@@ -154,6 +154,8 @@ def test_no_page_logs_an_error_or_breaks_the_policy(
         "postmortem": f"/ui/incidents/{incident_id}/postmortem",
         "postmortem-diff": f"/ui/incidents/{incident_id}/postmortem/diff?from=1",
         "action-items": "/ui/action-items",
+        "insights-default": "/ui/insights",
+        "search-pool": "/ui/search?q=pool",
         "sign-out": "/ui/sign-out",
     }
     for label, path in pages.items():

@@ -140,9 +140,11 @@ def test_a_read_token_is_shown_no_form_that_changes_anything(
     add_note(api, incident, "Visible to readers")
     html = reader.get(page(incident)).text
     assert "Visible to readers" in html
-    # Besides signing out, a reader may only travel in time: a GET form that changes nothing.
+    # Besides searching and signing out, a reader may only travel in time: GET forms that
+    # change nothing.
     forms = [(f.get("id"), f.get("method"), f.get("action")) for f in forms_of(html)]
     assert forms == [
+        ("header-search", "get", "/ui/search"),
         (None, "post", "/ui/sign-out"),
         ("time-travel", "get", page(incident)),
     ]
@@ -184,7 +186,9 @@ def test_as_of_shows_the_page_as_recorded_then(
         banner = block(answer.text, '<p id="as-of-banner"')
         assert f"(log position {first['position']})" in banner
         assert f'<a href="{page(incident)}">back to now</a>' in banner
-        assert [f.get("method") for f in forms_of(answer.text)] == ["post", "get"], "no forms"
+        # The header's search, signing out and time travel: no form that changes the incident.
+        methods = [f.get("method") for f in forms_of(answer.text)]
+        assert methods == ["get", "post", "get"], "no forms"
         assert "data-live-stream" not in answer.text
     assert web.get(page(incident), as_of="yesterday").status_code == 422
     assert web.get(page(incident), as_of="0").status_code == 404

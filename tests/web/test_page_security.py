@@ -26,9 +26,12 @@ PAGES = [
     "/ui/incidents/{id}",
     "/ui/incidents/{id}?as_of=1",
     "/ui/incidents/{id}/fragments/timeline",
+    "/ui/incidents/{id}/fragments/relations",
     "/ui/incidents/{id}/postmortem",
     "/ui/incidents/{id}/postmortem/diff",
     "/ui/action-items",
+    "/ui/insights",
+    "/ui/search?q=pool",
     "/ui/sign-out",
     "/ui/incidents/00000000-0000-4000-8000-000000000000",
 ]
@@ -129,6 +132,14 @@ def test_an_incident_page_form_needs_the_csrf_value_too(
         section = {"text": "Forged"}
         path = f"/ui/incidents/{incident_id}/postmortem/sections/impact"
         assert web.post(path, section, csrf=False).status_code == 403
+        for action, data in [
+            ("postmortem/review", {"reviewers": "bob"}),
+            ("postmortem/approve", {}),
+            ("postmortem/due-date", {"due_date": "2030-01-01"}),
+            ("labels", {"labels": "team=payments"}),
+        ]:
+            forged = web.post(f"/ui/incidents/{incident_id}/{action}", data, csrf=False)
+            assert forged.status_code == 403, action
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -152,7 +163,12 @@ def test_a_read_token_s_posts_are_refused(
         (f"/ui/incidents/{incident_id}/status", {"status": "identified"}),
         (f"/ui/incidents/{incident_id}/acknowledge", {}),
         (f"/ui/incidents/{incident_id}/postmortem/sections/impact", {"text": "Reader's"}),
-        (f"/ui/incidents/{incident_id}/postmortem/review", {}),
+        (f"/ui/incidents/{incident_id}/postmortem/review", {"reviewers": "rita"}),
+        (f"/ui/incidents/{incident_id}/postmortem/approve", {}),
+        (f"/ui/incidents/{incident_id}/postmortem/request-changes", {"comment": "Why?"}),
+        (f"/ui/incidents/{incident_id}/postmortem/due-date", {"due_date": "2030-01-01"}),
+        (f"/ui/incidents/{incident_id}/labels", {"labels": "team=payments"}),
+        (f"/ui/incidents/{incident_id}/kind", {"kind": "drill"}),
     ]
     with nothing_stored(api):
         for path, data in posts:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from tests.web.conftest import WebUser
 
 WRITER_TOKEN = "il_web-alice-token"
+REVIEWER_TOKEN = "il_web-bob-token"
 
 
 @pytest.fixture
@@ -25,6 +26,13 @@ def alice(tokens: TokenStore, sign_in: Callable[..., WebUser]) -> WebUser:
     """A browser signed in with a read-write token named alice: the actor of her edits."""
     tokens.create("alice", {Scope.READ, Scope.WRITE}, WRITER_TOKEN)
     return sign_in(WRITER_TOKEN)
+
+
+@pytest.fixture
+def bob(tokens: TokenStore, sign_in: Callable[..., WebUser]) -> WebUser:
+    """A browser signed in as bob, a read-write token: the reviewer who approves alice's text."""
+    tokens.create("bob", {Scope.READ, Scope.WRITE}, REVIEWER_TOKEN)
+    return sign_in(REVIEWER_TOKEN)
 
 
 def page_of(incident_id: str) -> str:
@@ -63,8 +71,9 @@ def resolved(api: TestClient) -> str:
     return incident_id
 
 
-def published(api: TestClient, alice: WebUser) -> str:
-    """A resolved incident whose revision 1 alice wrote, sent to review and published."""
+def published(api: TestClient, alice: WebUser, bob: WebUser) -> str:
+    """A resolved incident whose revision 1 alice wrote, sent to bob's review, which he
+    approved, and published."""
     incident_id = resolved(api)
     texts = {
         "summary": "Checkout failed for 40 minutes.",
@@ -73,8 +82,10 @@ def published(api: TestClient, alice: WebUser) -> str:
     }
     for section, text in texts.items():
         saved(edit(alice, incident_id, section, text), incident_id, f"section-{section}")
-    saved(alice.post(f"{page_of(incident_id)}/review"), incident_id, "workflow")
-    saved(alice.post(f"{page_of(incident_id)}/publish"), incident_id, "workflow")
+    page = page_of(incident_id)
+    saved(alice.post(f"{page}/review", {"reviewers": "bob"}), incident_id, "workflow")
+    saved(bob.post(f"{page}/approve"), incident_id, "workflow")
+    saved(alice.post(f"{page}/publish"), incident_id, "workflow")
     return incident_id
 
 
@@ -108,9 +119,9 @@ def test_two_edits_through_the_form_are_two_changes_by_the_signed_in_token(
 
 
 def test_publish_then_edit_starts_revision_two_and_the_diff_shows_the_words(
-    api: TestClient, alice: WebUser
+    api: TestClient, alice: WebUser, bob: WebUser
 ) -> None:
-    incident_id = published(api, alice)
+    incident_id = published(api, alice, bob)
     page = alice.get(page_of(incident_id)).text
     assert 'class="badge pm-published">published</span>' in page
     assert 'id="review-form"' not in page
@@ -188,8 +199,10 @@ def test_markdown_in_a_section_comes_out_inert(api: TestClient, alice: WebUser) 
     assert "&lt;script&gt;" in block(page, '<section id="history-lessons_learned"')
 
 
-def test_refusals_are_shown_with_422_and_store_nothing(api: TestClient, alice: WebUser) -> None:
-    incident_id = published(api, alice)
+def test_refusals_are_shown_with_422_and_store_nothing(
+    api: TestClient, alice: WebUser, bob: WebUser
+) -> None:
+    incident_id = published(api, alice, bob)
     with nothing_stored(api):
         twice = alice.post(f"{page_of(incident_id)}/publish")
         assert twice.status_code == 422
@@ -209,7 +222,7 @@ def test_refusals_are_shown_with_422_and_store_nothing(api: TestClient, alice: W
         early = alice.post(f"{page_of(draft)}/publish")
         assert early.status_code == 422
         assert "must be in review" in early.text
-        review = alice.post(f"{page_of(draft)}/review")
+        review = alice.post(f"{page_of(draft)}/review", {"reviewers": "bob"})
         assert review.status_code == 422
         assert "the postmortem is empty" in review.text
 

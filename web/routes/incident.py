@@ -15,13 +15,14 @@ from starlette.concurrency import run_in_threadpool
 
 from domain.events import CURRENT_VERSIONS
 from domain.incident import NEXT_STATUSES
-from domain.values import ActionKind, Priority, Role, Section, Severity, Status
+from domain.values import ActionKind, IncidentKind, Priority, Role, Section, Severity, Status
 from projections.as_of import AsOf, parse_as_of
 from projections.decoded_streams import DecodedStreams
 from projections.errors import NotFound
 from web.commands import Refusal
 from web.errors import PageError
 from web.incident_reads import IncidentView, read_incident_view
+from web.incident_relations import RELATION_CHOICES
 from web.templating import templates, when
 from web.viewer import Viewer, ViewerDep
 
@@ -33,6 +34,7 @@ FRAGMENTS = {
     "summary": "_incident_summary.html",
     "timeline": "_incident_timeline.html",
     "action-items": "_incident_items.html",
+    "relations": "_incident_relations.html",
     "postmortem-sections": "_incident_postmortem.html",
     "time-travel": "_incident_time_travel.html",
     "view": "_incident_view.html",
@@ -123,6 +125,8 @@ def _context(viewer: Viewer, view: IncidentView, failed: Failed | None) -> dict[
         "kinds": [k.value for k in ActionKind],
         "priorities": [p.value for p in Priority],
         "sections": [s.value for s in Section],
+        "incident_kinds": [k.value for k in IncidentKind],
+        "relation_choices": RELATION_CHOICES,
         "values": {failed.form: failed.values} if failed else {},
         "errors": {failed.form: failed.refusal} if failed else {},
     }

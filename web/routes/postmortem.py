@@ -1,5 +1,6 @@
-"""The postmortem page: the document, an editor per section, review and publication, the
-published revisions, each section's history, and the comparison of two states of it."""
+"""The postmortem page: the document, an editor per section, review (reviewers, verdicts)
+and publication, the due date, the published revisions, each section's history, and the
+comparison of two states of it."""
 
 from __future__ import annotations
 
@@ -14,15 +15,24 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from domain.commands import (
+    ApprovePostmortem,
     Command,
     EditPostmortemSection,
     PublishPostmortem,
+    RequestPostmortemChanges,
     RequestPostmortemReview,
+    SetPostmortemDueDate,
 )
 from projections.postmortem_audit import published_revisions
 from projections.summary import get_summary
 from web.commands import Refusal, form_values, run
-from web.postmortem_forms import multi_line_field
+from web.postmortem_forms import (
+    comment_field,
+    due_date_field,
+    multi_line_field,
+    required_comment,
+    reviewers_field,
+)
 from web.postmortem_reads import (
     BadReference,
     audit_log,
@@ -32,6 +42,7 @@ from web.postmortem_reads import (
     revision_number,
     section_of,
 )
+from web.postmortem_review import review_of
 from web.templating import templates
 from web.viewer import Viewer, ViewerDep, WriterDep
 
@@ -52,9 +63,18 @@ def _page(
     status: int = 200,
 ) -> HTMLResponse:
     engine: Engine = request.app.state.engine
+    service = request.app.state.service
+    now = service.now()
     with engine.connect() as conn:
-        context = page_context(conn, incident_id, revision, request.app.state.service.now())
+        context = page_context(conn, incident_id, revision, now)
     context.update(
+        review=review_of(
+            service.load(incident_id),
+            context["doc"],
+            viewer.name,
+            now=now,
+            business_days=request.app.state.settings.postmortem_due_business_days,
+        ),
         viewer=viewer,
         section="incidents",
         page_url=PAGE.format(incident_id),
@@ -104,7 +124,11 @@ async def edit_section(
 
     def command() -> Command:
         return EditPostmortemSection(
-            incident_id=incident_id, at=now, section=chosen, text=multi_line_field(text, "text")
+            incident_id=incident_id,
+            at=now,
+            section=chosen,
+            text=multi_line_field(text, "text"),
+            editor=viewer.name,
         )
 
     name = f"section-{chosen.value}"
@@ -115,12 +139,89 @@ async def edit_section(
 
 @router.post("/incidents/{incident_id}/postmortem/review")
 async def request_review(request: Request, viewer: WriterDep, incident_id: UUID) -> Response:
+    text = (await form_values(request)).get("reviewers", "")
     now = request.app.state.service.now()
 
     def command() -> Command:
-        return RequestPostmortemReview(incident_id=incident_id, at=now)
+        reviewers = reviewers_field(text, "reviewers")
+        return RequestPostmortemReview(incident_id=incident_id, at=now, reviewers=reviewers)
 
-    return await _carry_out(request, viewer, incident_id, command, form="review", anchor="workflow")
+    return await _carry_out(
+        request,
+        viewer,
+        incident_id,
+        command,
+        form="review",
+        anchor="workflow",
+        drafts={"reviewers": text},
+    )
+
+
+@router.post("/incidents/{incident_id}/postmortem/approve")
+async def approve(request: Request, viewer: WriterDep, incident_id: UUID) -> Response:
+    """The viewer approves the revision in review, by their own name."""
+    text = (await form_values(request)).get("comment", "")
+    now = request.app.state.service.now()
+
+    def command() -> Command:
+        comment = comment_field(text, "comment")
+        return ApprovePostmortem(
+            incident_id=incident_id, at=now, reviewer=viewer.name, comment=comment
+        )
+
+    return await _carry_out(
+        request,
+        viewer,
+        incident_id,
+        command,
+        form="approve",
+        anchor="workflow",
+        drafts={"approve-comment": text},
+    )
+
+
+@router.post("/incidents/{incident_id}/postmortem/request-changes")
+async def request_changes(request: Request, viewer: WriterDep, incident_id: UUID) -> Response:
+    """The viewer asks for changes, saying which; publishing waits for their approval."""
+    text = (await form_values(request)).get("comment", "")
+    now = request.app.state.service.now()
+
+    def command() -> Command:
+        comment = required_comment(text, "comment")
+        return RequestPostmortemChanges(
+            incident_id=incident_id, at=now, reviewer=viewer.name, comment=comment
+        )
+
+    return await _carry_out(
+        request,
+        viewer,
+        incident_id,
+        command,
+        form="request-changes",
+        anchor="workflow",
+        drafts={"changes-comment": text},
+    )
+
+
+@router.post("/incidents/{incident_id}/postmortem/due-date")
+async def set_due_date(request: Request, viewer: WriterDep, incident_id: UUID) -> Response:
+    """Set the postmortem's own due date, or clear it (an empty date) for the default rule."""
+    text = (await form_values(request)).get("due_date", "")
+    now = request.app.state.service.now()
+
+    def command() -> Command:
+        due = due_date_field(text, "due_date")
+        return SetPostmortemDueDate(incident_id=incident_id, at=now, due_date=due)
+
+    return await _carry_out(
+        request,
+        viewer,
+        incident_id,
+        command,
+        form="due-date",
+        anchor="due",
+        drafts={"due_date": text},
+    )
 
 
 @router.post("/incidents/{incident_id}/postmortem/publish")

@@ -1,0 +1,148 @@
+"""What the search page reads: a page of hits from the search read model
+(``projections.search_queries``, the query the /search API runs), each with what it is,
+where it lives in the web interface, and its snippet made safe to insert as HTML.
+
+The snippet comes as HTML: the document's text escaped, each match inside ``<mark>``. It
+is not trusted as it is: cut at the ``<mark>`` and ``</mark>`` tags, every other piece is
+unescaped and escaped again, so no markup but those tags can reach the page, whatever a
+document held or a later change of the query function lets through.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from markupsafe import Markup
+from sqlalchemy import Connection
+
+from domain.values import Section
+from projections.keysets import InvalidCursor
+from projections.search_documents import DRAFT
+from projections.search_queries import SEARCH_CURSOR, SearchFilters, search
+from projections.search_syntax import QuerySyntaxError, parse
+from web.postmortem_reads import SECTION_TITLES
+
+PAGE_SIZE = 20
+KIND_LABELS = {
+    "incident": "Incident",
+    "note": "Note",
+    "postmortem": "Postmortem",
+    "action_item": "Action item",
+}
+"""The kinds of document searched, in the order the kind filter offers them."""
+
+_MARK = re.compile(r"(</?mark>)")
+
+
+class SearchInvalid(Exception):
+    """A query or cursor the search cannot use; ``field`` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    kind: str
+    incident_id: UUID
+    incident_title: str | None
+    title: str
+    snippet: Markup
+    occurred_at: datetime
+    page: str
+    """Where the hit lives in the web interface."""
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind)
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    hits: list[Hit]
+    next_cursor: str | None
+
+
+def safe_snippet(snippet: str) -> Markup:
+    """The snippet with ``<mark>`` kept (balanced, never nested) and everything else as text."""
+    pieces, marking = [], False
+    for piece in _MARK.split(snippet):
+        if piece == "<mark>" and not marking:
+            pieces.append(piece)
+            marking = True
+        elif piece == "</mark>" and marking:
+            pieces.append(piece)
+            marking = False
+        else:
+            pieces.append(html.escape(html.unescape(piece), quote=True))
+    if marking:
+        pieces.append("</mark>")
+    return Markup("".join(pieces))  # noqa: S704 - every piece but our own tags is escaped above
+
+
+def _section(ref: str) -> tuple[str, str]:
+    section, _, revision = ref.partition("@")
+    return section, revision
+
+
+def hit_title(kind: str, ref: str, title: str) -> str:
+    """What a hit is called: its title where it has one, else what it is."""
+    if kind == "note":
+        return "Note"
+    if kind == "postmortem":
+        section, revision = _section(ref)
+        try:
+            name = SECTION_TITLES[Section(section)]
+        except ValueError:
+            name = section
+        shown = "draft" if revision == DRAFT else f"revision {revision}"
+        return f"Postmortem: {name} ({shown})"
+    return title
+
+
+def hit_page(incident_id: UUID, kind: str, ref: str) -> str:
+    """The page (and the place on it) that shows the hit."""
+    page = f"/ui/incidents/{incident_id}"
+    if kind == "note":
+        return f"{page}#entry-{ref}"
+    if kind == "postmortem":
+        section, revision = _section(ref)
+        query = "" if revision == DRAFT else f"?revision={revision}"
+        return f"{page}/postmortem{query}#section-{section}"
+    if kind == "action_item":
+        return f"/ui/action-items?incident={incident_id}#item-{ref}"
+    return page
+
+
+def read_search(conn: Connection, q: str, kind: str | None, cursor: str | None) -> Results:
+    """A page of hits for the query ``q``, best first; SearchInvalid naming ``q`` or
+    ``cursor`` when either cannot be used."""
+    try:
+        query = parse(q)
+    except QuerySyntaxError as exc:
+        raise SearchInvalid("q", str(exc)) from None  # its message names q already
+    try:
+        after = SEARCH_CURSOR.decode(cursor)
+    except InvalidCursor as exc:
+        raise SearchInvalid("cursor", f"cursor: {exc}") from None
+    rows = search(conn, query, limit=PAGE_SIZE + 1, filters=SearchFilters(kind=kind), after=after)
+    page, next_cursor = SEARCH_CURSOR.page(rows, PAGE_SIZE)
+    hits = [
+        Hit(
+            kind=row["kind"],
+            incident_id=row["incident_id"],
+            incident_title=row["incident_title"],
+            title=hit_title(row["kind"], row["ref"] or "", row["title"] or ""),
+            snippet=safe_snippet(row["snippet"] or ""),
+            occurred_at=row["occurred_at"],
+            page=hit_page(row["incident_id"], row["kind"], row["ref"] or ""),
+        )
+        for row in page
+    ]
+    return Results(hits, next_cursor)
