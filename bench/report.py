@@ -162,6 +162,45 @@ ROWS = [
     Row("transfer", "import_per_s", "import, events/s"),
     Row("transfer", "raw_bulk_insert_per_s", "raw bulk insert, events/s"),
     Row("transfer", "import_vs_raw", "import / raw bulk insert", both(Target(0.5))),
+    Row(
+        "insights",
+        "month_p50_ms",
+        "GET /insights/incidents?group_by=month over a year, in-process, p50 ms",
+        both(Target(100, at_least=False)),
+    ),
+    Row("insights", "month_p90_ms", "the same, p90 ms"),
+    Row("insights", "count_p50_ms", "reference: SELECT count(*) of the same rows, p50 ms"),
+    Row("insights", "month_vs_count", "insights / count (medians of the run)"),
+    Row("insights", "rows", "incidents in the year read (the target is for 100,000)"),
+    Row("search", "rebuild_without_search_s", "rebuild without search (reference), s"),
+    Row("search", "rebuild_with_search_s", "rebuild with search, s"),
+    Row(
+        "search",
+        "search_share_of_rebuild",
+        "what search adds to a rebuild (with / without - 1)",
+        both(Target(0.25, at_least=False)),
+    ),
+    Row("search", "index_build_s", "of which the full-text index built after the swap, s"),
+    Row("search", "index_share_of_rebuild", "that index build / rebuild without search"),
+    Row("search", "documents", "documents indexed"),
+    *(
+        row
+        for name, label in (
+            ("rare", "rare pair"),
+            ("common", "common pair"),
+            ("broad", "broad pair"),
+        )
+        for row in (
+            Row(
+                "search",
+                f"{name}_p50_ms",
+                f"GET /search, two words, {label}, in-process, p50 ms",
+                both(Target(50, at_least=False)),
+            ),
+            Row("search", f"{name}_count_p50_ms", "reference: count of its matches, p50 ms"),
+            Row("search", f"{name}_matches", f"{label}: documents matched"),
+        )
+    ),
 ]
 
 FLAT_LATENCY = 1.5

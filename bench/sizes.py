@@ -43,6 +43,14 @@ class Sizes:
     """Rounds of Alertmanager notifications over HTTP (bench/alertmanager_http.py)."""
     hook_seconds: int
     """wrk's window per connection count and round there (whole seconds)."""
+    insights_incidents: int = 100_000
+    """Incidents over a year in the insights read model (bench/insights.py)."""
+    insights_reads: int = 20
+    """Insights answers (and reference counts) timed per run."""
+    search_events: int = 1_000_000
+    """Events in the log searched and rebuilt with and without search (bench/search.py)."""
+    search_queries: int = 25
+    """Requests timed per query and run there."""
 
 
 QUICK = Sizes(
@@ -63,6 +71,10 @@ QUICK = Sizes(
     ceiling_seconds=2,
     hook_rounds=2,
     hook_seconds=2,
+    insights_incidents=5000,
+    insights_reads=10,
+    search_events=3000,
+    search_queries=10,
 )
 
 FULL = Sizes(

@@ -32,10 +32,12 @@ from bench import (
     appends,
     ceiling_suite,
     concurrent_writers,
+    insights,
     peer_eventsourcing,
     peer_projection,
     replay,
     scaling,
+    search,
     transfer_hook,
 )
 from bench.common import RESULTS, fresh_database
@@ -167,6 +169,8 @@ WORKLOADS: dict[str, Workload] = {
     "alertmanager_http": alertmanager_http.run,
     "transfer": transfer_hook.run,
     "scaling": run_scaling,
+    "insights": insights.run,
+    "search": search.run,
 }
 
 
