@@ -6,13 +6,11 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
-from fastapi import HTTPException
-
+from api.negotiation import prefers
 from api.schemas.insights import ActionItemInsightGroup, IncidentInsightGroup
 from projections.insight_figures import FIGURES
 
 CSV = "text/csv"
-JSON = "application/json"
 NO_GROUP = "(none)"
 """The CSV cell of the group null: incidents without a service, or without the label."""
 
@@ -39,34 +37,9 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """How a cell a spreadsheet would run as a formula starts (owners and labels are free text)."""
 
 
-def _quality(accept: str, media_type: str) -> float:
-    """The q-value ``accept`` gives ``media_type`` (0 when it is not acceptable)."""
-    best = 0.0
-    kind = media_type.split("/")[0]
-    for part in accept.split(","):
-        name, *params = (p.strip() for p in part.split(";"))
-        if name.lower() not in (media_type, f"{kind}/*", "*/*"):
-            continue
-        q = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        best = max(best, q)
-    return best
-
-
 def wants_csv(accept: str | None) -> bool:
     """Whether the client prefers CSV to JSON; 406 when it accepts neither."""
-    if not accept:
-        return False
-    csv_q, json_q = _quality(accept, CSV), _quality(accept, JSON)
-    if csv_q <= 0 and json_q <= 0:
-        raise HTTPException(406, f"insights are served as {JSON} or {CSV}")
-    return csv_q > json_q
+    return prefers(accept, CSV, "insights are")
 
 
 def _group_cell(group: str | None) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from api.as_of_query import AsOfDep, DecodedStreamsDep, invalid_query
 from api.dependencies import ConnectionDep, ServiceDep
+from api.negotiation import prefers
 from api.routers.common import COMMAND_ERRORS, NOT_FOUND, CommandsDep, found
 from api.schemas.audit import (
     DiffSide,
@@ -124,33 +125,8 @@ async def set_due_date(
     return await commands.run(body.command(incident_id, commands.now()))
 
 
-def _quality(accept: str, media_type: str) -> float:
-    """The q-value ``accept`` gives ``media_type`` (0 when it is not acceptable)."""
-    best = 0.0
-    kind = media_type.split("/")[0]
-    for part in accept.split(","):
-        name, *params = (p.strip() for p in part.split(";"))
-        if name.lower() not in (media_type, f"{kind}/*", "*/*"):
-            continue
-        q = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        best = max(best, q)
-    return best
-
-
 def _wants_markdown(accept: str | None) -> bool:
-    if not accept:
-        return False
-    markdown, json = _quality(accept, MARKDOWN), _quality(accept, "application/json")
-    if markdown == 0 and json == 0:
-        raise HTTPException(406, f"the postmortem is served as application/json or {MARKDOWN}")
-    return markdown > json
+    return prefers(accept, MARKDOWN, "the postmortem is")
 
 
 @router.get(
