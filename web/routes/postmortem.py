@@ -5,6 +5,7 @@ comparison of two states of it."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -137,90 +138,111 @@ async def edit_section(
     )
 
 
-@router.post("/incidents/{incident_id}/postmortem/review")
-async def request_review(request: Request, viewer: WriterDep, incident_id: UUID) -> Response:
-    text = (await form_values(request)).get("reviewers", "")
+async def _one_field(
+    request: Request,
+    viewer: Viewer,
+    incident_id: UUID,
+    field: str,
+    build: Callable[[str, datetime], Command],
+    *,
+    form: str,
+    anchor: str,
+    draft: str,
+) -> Response:
+    """A form of one field: ``build`` makes the command from its text (raising a field
+    error for a bad one); refused, the page comes back with the text as typed."""
+    text = (await form_values(request)).get(field, "")
     now = request.app.state.service.now()
-
-    def command() -> Command:
-        reviewers = reviewers_field(text, "reviewers")
-        return RequestPostmortemReview(incident_id=incident_id, at=now, reviewers=reviewers)
-
     return await _carry_out(
         request,
         viewer,
         incident_id,
+        lambda: build(text, now),
+        form=form,
+        anchor=anchor,
+        drafts={draft: text},
+    )
+
+
+@router.post("/incidents/{incident_id}/postmortem/review")
+async def request_review(request: Request, viewer: WriterDep, incident_id: UUID) -> Response:
+    def command(text: str, now: datetime) -> Command:
+        reviewers = reviewers_field(text, "reviewers")
+        return RequestPostmortemReview(incident_id=incident_id, at=now, reviewers=reviewers)
+
+    return await _one_field(
+        request,
+        viewer,
+        incident_id,
+        "reviewers",
         command,
         form="review",
         anchor="workflow",
-        drafts={"reviewers": text},
+        draft="reviewers",
     )
 
 
 @router.post("/incidents/{incident_id}/postmortem/approve")
 async def approve(request: Request, viewer: WriterDep, incident_id: UUID) -> Response:
     """The viewer approves the revision in review, by their own name."""
-    text = (await form_values(request)).get("comment", "")
-    now = request.app.state.service.now()
 
-    def command() -> Command:
+    def command(text: str, now: datetime) -> Command:
         comment = comment_field(text, "comment")
         return ApprovePostmortem(
             incident_id=incident_id, at=now, reviewer=viewer.name, comment=comment
         )
 
-    return await _carry_out(
+    return await _one_field(
         request,
         viewer,
         incident_id,
+        "comment",
         command,
         form="approve",
         anchor="workflow",
-        drafts={"approve-comment": text},
+        draft="approve-comment",
     )
 
 
 @router.post("/incidents/{incident_id}/postmortem/request-changes")
 async def request_changes(request: Request, viewer: WriterDep, incident_id: UUID) -> Response:
     """The viewer asks for changes, saying which; publishing waits for their approval."""
-    text = (await form_values(request)).get("comment", "")
-    now = request.app.state.service.now()
 
-    def command() -> Command:
+    def command(text: str, now: datetime) -> Command:
         comment = required_comment(text, "comment")
         return RequestPostmortemChanges(
             incident_id=incident_id, at=now, reviewer=viewer.name, comment=comment
         )
 
-    return await _carry_out(
+    return await _one_field(
         request,
         viewer,
         incident_id,
+        "comment",
         command,
         form="request-changes",
         anchor="workflow",
-        drafts={"changes-comment": text},
+        draft="changes-comment",
     )
 
 
 @router.post("/incidents/{incident_id}/postmortem/due-date")
 async def set_due_date(request: Request, viewer: WriterDep, incident_id: UUID) -> Response:
     """Set the postmortem's own due date, or clear it (an empty date) for the default rule."""
-    text = (await form_values(request)).get("due_date", "")
-    now = request.app.state.service.now()
 
-    def command() -> Command:
+    def command(text: str, now: datetime) -> Command:
         due = due_date_field(text, "due_date")
         return SetPostmortemDueDate(incident_id=incident_id, at=now, due_date=due)
 
-    return await _carry_out(
+    return await _one_field(
         request,
         viewer,
         incident_id,
+        "due_date",
         command,
         form="due-date",
         anchor="due",
-        drafts={"due_date": text},
+        draft="due_date",
     )
 
 
