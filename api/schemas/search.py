@@ -9,19 +9,10 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from projections.documents.examples import INCIDENT_ID
-from projections.search_documents import DRAFT
 from web.install import PREFIX
+from web.search_reads import hit_page, hit_title
 
 Kind = Literal["incident", "note", "postmortem", "action_item"]
-
-SECTION_TITLES = {
-    "summary": "Summary",
-    "impact": "Impact",
-    "detection": "Detection",
-    "root_cause": "Root cause",
-    "resolution": "Resolution",
-    "lessons_learned": "Lessons learned",
-}
 
 NOTE_ID = "0eb435bd-fd71-4121-81da-67a0f5d6c053"
 OTHER_ID = "7d1f6c0a-58b4-4a8e-9e43-2f1b0c9d8e71"
@@ -59,31 +50,6 @@ SIMILAR_EXAMPLE: dict[str, Any] = {
     ],
 }
 SIMILAR_LIST: dict[str, Any] = {"incident_id": INCIDENT_ID, "items": [SIMILAR_EXAMPLE]}
-
-
-def display_title(kind: str, ref: str, title: str) -> str:
-    """What a hit is called: a title where it has one, else what it is."""
-    if kind == "note":
-        return "Note"
-    if kind == "postmortem":
-        section, _, revision = ref.partition("@")
-        name = SECTION_TITLES.get(section, section)
-        return f"Postmortem: {name} ({'draft' if revision == DRAFT else f'revision {revision}'})"
-    return title
-
-
-def web_link(incident_id: UUID, kind: str, ref: str) -> str:
-    """Where the hit lives in the web interface."""
-    page = f"{PREFIX}/incidents/{incident_id}"
-    if kind == "note":
-        return f"{page}#entry-{ref}"
-    if kind == "postmortem":
-        section, _, revision = ref.partition("@")
-        query = "" if revision == DRAFT else f"?revision={revision}"
-        return f"{page}/postmortem{query}#section-{section}"
-    if kind == "action_item":
-        return f"{PREFIX}/action-items?incident={incident_id}"
-    return page
 
 
 class SearchHit(BaseModel):
@@ -132,12 +98,12 @@ class SearchHit(BaseModel):
             incident_id=incident_id,
             incident_title=row["incident_title"],
             ref=ref or None,
-            title=display_title(kind, ref, row["title"]),
+            title=hit_title(kind, ref, row["title"]),
             snippet=row["snippet"],
             rank=row["rank"],
             occurred_at=row["occurred_at"],
             link=row["link"],
-            web_link=web_link(incident_id, kind, ref),
+            web_link=hit_page(incident_id, kind, ref),
         )
 
 
