@@ -197,7 +197,11 @@ ROWS = [
                 f"GET /search, two words, {label}, in-process, p50 ms",
                 both(Target(50, at_least=False)),
             ),
-            Row("search", f"{name}_count_p50_ms", "reference: count of its matches, p50 ms"),
+            Row(
+                "search",
+                f"{name}_count_p50_ms",
+                f"reference: count of the {label}'s matches, p50 ms",
+            ),
             Row("search", f"{name}_matches", f"{label}: documents matched"),
         )
     ),

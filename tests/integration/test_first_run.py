@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from application.schema_migrations import head_revision
 from tests.integration.servers import INCIDENTS, free_port, stop
 
 
@@ -79,7 +80,9 @@ def example(lines: list[str]) -> str:
 def test_the_first_run_and_a_restart_print_commands_that_work(tmp_path: Path) -> None:
     port = free_port()
     with serving(tmp_path, port) as lines:
-        assert lines[0] == "created the database sqlite:///./var/incidents.db (schema 0005)"
+        assert lines[0] == (
+            f"created the database sqlite:///./var/incidents.db (schema {head_revision()})"
+        )
         token = lines[
             lines.index("Created the first admin token (shown only now; store it safely):") + 1
         ]
