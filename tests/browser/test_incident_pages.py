@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.pages import Site, api, events, sign_in, unique
 
@@ -89,6 +89,32 @@ def test_the_slider_stays_at_now_after_a_live_update(page: Page, site: Site) -> 
     expect(slider).to_have_attribute("max", str(newest))
     expect(slider).to_have_value(str(newest))
     expect(page.locator("#as-of-label")).to_contain_text(f"log position {newest} (now)")
+
+
+def test_a_link_followed_while_the_page_updates_itself_leads_to_its_page(
+    page: Page, site: Site
+) -> None:
+    # The followed page's answer is held back while a change elsewhere refreshes the live
+    # parts of the page the link is on; the link's own part is one of them.
+    other = _incident(site, "Payments time out")
+    incident_id = _incident(site)
+    relation = {"relation": "related_to", "other_incident_id": other}
+    api(site, "POST", f"/incidents/{incident_id}/relations", relation)
+    sign_in(page, site.writer_token, f"/ui/incidents/{incident_id}")
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    page.route(f"**/ui/incidents/{other}", hold)
+    with page.expect_request(f"**/ui/incidents/{other}"):
+        page.locator(f"#relations li[data-incident='{other}'] a").click()
+    api(site, "POST", f"/incidents/{incident_id}/notes", {"text": unique("Pool raised")})
+    page.wait_for_timeout(1_000)  # the live refresh's delay (150 ms), several times over
+    assert len(held) == 1
+    held[0].continue_()
+    expect(page.locator(f"#relations li[data-incident='{incident_id}']")).to_be_visible()
+    expect(page).to_have_url(re.compile(f"/ui/incidents/{other}$"))
 
 
 def _resolved_with_sections(site: Site) -> str:

@@ -11,6 +11,10 @@
   var retry = null;
   var REFRESH_DELAY_MS = 150;
   var REOPEN_AFTER_MS = 15000;
+  // Boosted requests (a link followed, a form sent) under way: their answer replaces the
+  // page. A part refreshed meanwhile would replace the link that was followed, and htmx
+  // forgets a replaced element's state, so the new page would keep the old address.
+  var navigating = 0;
 
   function swap(element, url) {
     // A form as htmx's source would send its own fields (the slider's old position).
@@ -38,6 +42,9 @@
 
   function refresh() {
     timer = null;
+    if (navigating > 0) {
+      return;
+    }
     document.querySelectorAll("[data-live-fragment]").forEach(function (element) {
       swap(element, element.getAttribute("data-live-fragment"));
     });
@@ -92,6 +99,25 @@
     }
   }
 
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.boosted) {
+      navigating += 1;
+      window.clearTimeout(timer);
+      timer = null;
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.boosted) {
+      navigating = Math.max(0, navigating - 1);
+    }
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    // A part's answer that arrives while the page is being replaced is dropped.
+    var target = event.target;
+    if (navigating > 0 && target.hasAttribute && target.hasAttribute("data-live-fragment")) {
+      event.detail.shouldSwap = false;
+    }
+  });
   document.addEventListener("DOMContentLoaded", connect);
   document.addEventListener("htmx:afterSettle", connect);
   document.addEventListener("incident:swapped", connect);
