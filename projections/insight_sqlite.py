@@ -7,8 +7,10 @@ labels are grouped by their stored texts and split in Python.
 
 Measured on a year of 100,000 incidents, this beats the alternatives: fetching a row
 per incident costs Python more than reading one text per group and figure; SQLite
-ordering the values (``ORDER BY`` in a subquery) is slower than Python's sort; and
-having SQLite write seconds as reals costs it more than Python's division saves.
+ordering the values (``ORDER BY`` in a subquery) is slower than ordering them here; and
+having SQLite write seconds as reals costs it more than Python's division saves. The
+two ranks are selected (numpy's ``partition``, linear) rather than found by sorting
+every value, which took half of the answer's time.
 """
 
 from __future__ import annotations
@@ -18,10 +20,18 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
+import numpy as np
 from sqlalchemy import Column, func
 
-from projections.insight_figures import FIGURES, IncidentGroup, figure_of
+from projections.insight_figures import (
+    FIGURES,
+    MICROSECONDS_PER_SECOND,
+    NO_FIGURE,
+    Figure,
+    IncidentGroup,
+    rank,
+    seconds,
+)
 
 
 def sqlite_aggregates(columns: Sequence[Column[Any]]) -> list[Any]:
@@ -48,11 +58,26 @@ class _Gathered:
         figures = {}
         for figure in FIGURES:
             parts = self.texts.get(figure)
-            values: list[int] = orjson.loads(f"[{','.join(parts)}]") if parts else []
-            # Floats sort several times faster than integers above 2**30 (18 minutes here),
-            # and hold every whole number of microseconds below 2**53 (285 years) exactly.
-            figures[figure] = figure_of(sum(values), sorted(map(float, values)))
+            figures[figure] = _figure(",".join(parts)) if parts else NO_FIGURE
         return IncidentGroup(name, self.count, self.count - self.resolved, self.resolved, figures)
+
+
+def _figure(text: str) -> Figure:
+    """The figure of whole microseconds written as ``1,2,3``: the nearest ranks selected, not
+    sorted for; the sum exact however large."""
+    values = np.fromstring(text, dtype=np.int64, sep=",")
+    n = len(values)
+    median, p90 = rank(n, 50) - 1, rank(n, 90) - 1
+    chosen = np.partition(values, (median, p90))
+    largest = max(abs(int(chosen.min())), abs(int(chosen.max())))
+    # 64-bit sums are exact until n values this large could pass 2**63 (292 years in all).
+    total = int(values.sum()) if largest * n < 2**63 else sum(map(int, values.tolist()))
+    return Figure(
+        n=n,
+        mean=total / (n * MICROSECONDS_PER_SECOND),
+        median=seconds(int(chosen[median])),
+        p90=seconds(int(chosen[p90])),
+    )
 
 
 Names = Callable[[str | None], list[str | None]]
