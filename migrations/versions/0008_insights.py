@@ -46,7 +46,21 @@ def upgrade() -> None:
         sa.Column("position", sa.BigInteger, nullable=False),
         sa.PrimaryKeyConstraint("incident_id", name="pk_incident_insights"),
     )
-    op.create_index("ix_incident_insights_started_at", "incident_insights", ["started_at"])
+    op.create_index(
+        "ix_incident_insights_started_at",
+        "incident_insights",
+        [
+            "started_at",
+            "kind",
+            "duplicate_of",
+            "resolved_at",
+            "time_to_detect_us",
+            "time_to_acknowledge_us",
+            "time_to_mitigate_us",
+            "time_to_resolve_us",
+            "duration_us",
+        ],
+    )
     op.create_table(
         "action_item_insights",
         sa.Column("incident_id", sa.Uuid(), nullable=False),
