@@ -7,10 +7,12 @@ has its projections and its write-health hook. Nothing connects until first use.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -24,12 +26,18 @@ from application.tokens import Scope, TokenStore
 from application.web_sessions import SessionCodec
 from eventstore import EventStore
 from eventstore.engine import create_engine
+from outbound.deliverer import Deliverer
+from outbound.http_sender import Sender
+from outbound.secret_box import SecretBox, load_key
+from outbound.subscriptions import SubscriptionStore
 from projections.base import Projection
 from projections.rebuild import rebuild_outdated
 from projections.runner import ProjectionRunner, default_projections
 
 REBUILD_JOIN_SECONDS = 5.0
 """How long a server that stops waits for a rebuild of outdated read models to finish."""
+DELIVERER_JOIN_SECONDS = 16.0
+"""How long a server that stops waits for webhook deliveries under way (15 s at most each)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +55,9 @@ class Runtime:
     write_health: WriteHealth
     log_watcher: LogWatcher
     sessions: SessionCodec
+    webhooks: SubscriptionStore
+    deliverer: Deliverer
+    _stop_delivering: threading.Event = field(default_factory=threading.Event)
 
     @contextmanager
     def serving(self) -> Iterator[None]:
@@ -62,16 +73,28 @@ class Runtime:
                 target=rebuild_outdated, args=(self.engine, self.projections), daemon=True
             )
             rebuilder.start()
+        delivering = None
+        if self.settings.projection_mode == "inline" and self.settings.webhooks_deliver:
+            # With workers, `incidents project` delivers: it follows the log already.
+            delivering = threading.Thread(
+                target=self.deliverer.run, args=(self._stop_delivering,), daemon=True
+            )
+            delivering.start()
         try:
             yield
         finally:
+            self._stop_delivering.set()
+            self.deliverer.wake()
             if rebuilder is not None:
                 rebuilder.join(timeout=REBUILD_JOIN_SECONDS)
+            if delivering is not None:
+                delivering.join(timeout=DELIVERER_JOIN_SECONDS)
             self.close()
 
     def close(self) -> None:
         """Stop the log watcher's thread and close the engine's pooled connections."""
         self.log_watcher.close()
+        self.deliverer.sender.close()
         self.engine.dispose()
 
 
@@ -93,10 +116,14 @@ def build(settings: Settings, *, on_appended: Callable[[int], object] | None = N
     write_health = WriteHealth()
     write_health.watch(engine)
 
+    webhooks = webhook_store(settings, engine)
+    deliverer = webhook_deliverer(settings, engine, webhooks)
+
     def appended(count: int) -> None:
         if on_appended is not None:
             on_appended(count)
         write_health.succeeded()  # a committed append: writes work again
+        deliverer.wake()
 
     store = EventStore(engine)
     projections = default_projections()
@@ -119,4 +146,29 @@ def build(settings: Settings, *, on_appended: Callable[[int], object] | None = N
         write_health=write_health,
         log_watcher=LogWatcher(engine, settings.events_stream_poll_seconds),
         sessions=SessionCodec(settings.session_key, settings.session_hours * 3600),
+        webhooks=webhooks,
+        deliverer=deliverer,
+    )
+
+
+def webhook_store(settings: Settings, engine: Engine) -> SubscriptionStore:
+    """Subscriptions whose secrets are sealed with INCIDENTS_SECRET_KEY (or the key file)."""
+
+    @functools.cache
+    def box() -> SecretBox:
+        return SecretBox(load_key(settings.secret_key, Path(settings.secret_key_file)))
+
+    return SubscriptionStore(engine, box)
+
+
+def webhook_deliverer(settings: Settings, engine: Engine, store: SubscriptionStore) -> Deliverer:
+    """The deliverer of ``serve`` (inline) and of ``incidents project`` workers."""
+    sender = Sender(allow_private=settings.webhooks_allow_private)
+    return Deliverer(
+        engine,
+        store,
+        sender,
+        base_url=settings.base_url,
+        concurrency=settings.webhooks_concurrency,
+        poll_seconds=settings.webhooks_poll_seconds,
     )

@@ -66,6 +66,32 @@ class Settings(BaseSettings):
     """A postmortem without a due date of its own is due this many business days (Monday
     to Friday) after the incident was resolved."""
 
+    public_url: str | None = None
+    """INCIDENTS_PUBLIC_URL: the address people and receivers reach this service at, for the
+    links in outbound webhooks (unset: http://HOST:PORT)."""
+    secret_key: str | None = Field(default=None, repr=False)
+    """INCIDENTS_SECRET_KEY: a Fernet key (``incidents webhooks new-key`` prints one) that
+    encrypts the webhooks' signing secrets in the database. Unset, the key is read from
+    ``secret_key_file``, made there on first use."""
+    secret_key_file: str = "./var/secret.key"  # noqa: S105 - a path, not a secret
+    """Where the key lives when INCIDENTS_SECRET_KEY is unset: keep it out of database dumps."""
+    webhooks_allow_http: bool = False
+    """Accept subscriptions to http:// addresses (https:// only otherwise)."""
+    webhooks_allow_private: bool = False
+    """Deliver to loopback, private and link-local addresses (refused otherwise, checked on
+    every connection after DNS resolution): tests and self-hosted networks."""
+    webhooks_concurrency: int = Field(default=8, ge=1, le=100)
+    """Subscriptions delivered to at once by one process; each delivers one event at a time."""
+    webhooks_poll_seconds: float = Field(default=0.25, gt=0)
+    """How often an idle deliverer looks for new events (an append in this process wakes it)."""
+    webhooks_deliver: bool = True
+    """Run the deliverer in ``serve`` (inline projections) and ``project`` workers."""
+
+    @property
+    def base_url(self) -> str:
+        """Where links in outbound messages point, without a trailing slash."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
     @property
     def alert_label_keys(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(k.strip() for k in self.alert_labels.split(",") if k.strip()))

@@ -15,6 +15,7 @@ import application.idempotency
 import application.integrations
 import application.tokens
 import eventstore.schema
+import outbound.tables
 import projections.insight_tables
 import projections.search_tables
 import projections.tables
@@ -27,6 +28,7 @@ OWNERS: tuple[ModuleType, ...] = (
     application.idempotency,
     application.integrations,
     application.tokens,
+    outbound.tables,
 )
 """The modules that declare tables: the log, the read models, keys and credentials."""
 

@@ -82,4 +82,16 @@ def project(
             rebuild=lambda projection: rebuild_projection(engine, projection),
         )
         console.print(f"projection worker started on {engine.url.render_as_string()}")
+        delivering = None
+        if settings.webhooks_deliver and not once:
+            # Outbound webhooks follow the log beside the read models, in this process.
+            delivering = threading.Thread(
+                target=runtime.deliverer.run, args=(stop,), name="webhooks", daemon=True
+            )
+            delivering.start()
         worker.run(stop, once=once)
+        if delivering is not None:
+            runtime.deliverer.wake()
+            delivering.join()
+        elif settings.webhooks_deliver:
+            runtime.deliverer.deliver_once()

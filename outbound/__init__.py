@@ -1,0 +1,2 @@
+"""Outbound webhooks: subscriptions, signed deliveries that follow the log, and their
+records."""

@@ -1,0 +1,299 @@
+"""The deliverer: follows the log for each subscription and delivers, in position order,
+at least once.
+
+Each subscription is owned by one deliverer at a time (the projections' ownership:
+an advisory lock on PostgreSQL, a file lock on SQLite) and delivers one event at a
+time, so its receiver sees its events in log order. Subscriptions are delivered to
+side by side, up to ``concurrency`` at once: a slow or failing endpoint holds back only
+its own subscription. After each attempt the attempt's record and the subscription's
+checkpoint change in one transaction; a crash after sending and before that commit
+sends the event again (the same ``webhook-id``), never skips it.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import structlog
+from sqlalchemy import Connection, Engine, insert, update
+
+from eventstore.records import RecordedEvent
+from eventstore.store import read_all_in
+from outbound.http_sender import Attempt, Sender
+from outbound.messages import Message, facts_of, incident_of, message_for, summarised_position
+from outbound.retry_schedule import FAILING_LIMIT, GONE, delay_after
+from outbound.signing import standard_headers
+from outbound.subscriptions import Subscription, SubscriptionStore
+from outbound.tables import webhook_deliveries, webhook_subscriptions
+from projections.ownership import Ownership
+
+log = structlog.get_logger()
+
+BATCH = 200
+"""Events read from the log at a time, per subscription."""
+OWNER_PREFIX = "webhook:"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one attempt did to its subscription."""
+
+    delivered: bool
+    disabled_reason: str | None = None
+
+
+def json_headers(message: Message, secrets: list[str]) -> dict[str, str]:
+    """Standard Webhooks headers; ``webhook-timestamp`` is the wall-clock time of this attempt
+    (receivers refuse one more than minutes away from theirs), whatever clock schedules it."""
+    return standard_headers(secrets, message.message_id, int(time.time()), message.body)
+
+
+class Deliverer:
+    """Delivers every subscription it can own; ``run`` until ``stop`` is set."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        subscriptions: SubscriptionStore,
+        sender: Sender,
+        *,
+        base_url: str,
+        concurrency: int = 8,
+        poll_seconds: float = 0.25,
+        clock: Callable[[], datetime] = utc_now,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.engine = engine
+        self.subscriptions = subscriptions
+        self.sender = sender
+        self.base_url = base_url
+        self.poll_seconds = poll_seconds
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="webhooks")
+        self._busy: dict[UUID, Future[None]] = {}
+        self._wakeup = threading.Event()
+
+    def wake(self) -> None:
+        """New events are in the log (an append of this process): look now."""
+        self._wakeup.set()
+
+    def run(self, stop: threading.Event) -> None:
+        """Deliver until ``stop`` is set; owned subscriptions are released at the end."""
+        try:
+            while not stop.is_set():
+                try:
+                    self._follow(stop)
+                except Exception as error:  # the database is away: claim again when it is back
+                    log.warning("webhook_deliverer_waiting", error=type(error).__name__)
+                    stop.wait(max(self.poll_seconds, 1.0))
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _follow(self, stop: threading.Event) -> None:
+        # Ownership lives on this connection: on PostgreSQL its advisory locks end with it.
+        with self.engine.connect() as lock_conn:
+            ownership = Ownership(lock_conn)
+            try:
+                while not stop.is_set():
+                    self.dispatch(ownership)
+                    self._wakeup.wait(self.poll_seconds)
+                    self._wakeup.clear()
+            finally:
+                for running in list(self._busy.values()):
+                    running.result()  # an owned subscription is let go only once idle
+                ownership.release_all()
+
+    def dispatch(self, ownership: Ownership) -> list[Future[None]]:
+        """Start delivering every due subscription this deliverer owns and is not already
+        delivering; the futures of those started."""
+        now = self.clock()
+        started = []
+        for subscription in self.subscriptions.list():
+            key = subscription.subscription_id
+            running = self._busy.get(key)
+            if running is not None and not running.done():
+                continue
+            if not subscription.enabled:
+                continue
+            if subscription.next_attempt_at is not None and subscription.next_attempt_at > now:
+                continue
+            if not ownership.try_claim(f"{OWNER_PREFIX}{key}"):
+                continue
+            future = self._pool.submit(self._deliver_logged, key)
+            self._busy[key] = future
+            started.append(future)
+        return started
+
+    def deliver_once(self) -> None:
+        """Deliver every due subscription this process can own until each is caught up or
+        waiting for a retry, then return (``incidents project --once``, tests)."""
+        with self.engine.connect() as lock_conn:
+            ownership = Ownership(lock_conn)
+            try:
+                self.deliver_all(ownership)
+            finally:
+                ownership.release_all()
+
+    def deliver_all(self, ownership: Ownership) -> None:
+        """One pass over every due subscription, waiting for it (tests, ``--once``)."""
+        for future in self.dispatch(ownership):
+            future.result()
+
+    def _deliver_logged(self, subscription_id: UUID) -> None:
+        try:
+            self.deliver(subscription_id)
+        except Exception:
+            log.exception("webhook_delivery_failed", subscription_id=str(subscription_id))
+
+    def deliver(self, subscription_id: UUID) -> None:
+        """Deliver the subscription's events in order until it is caught up, or an attempt
+        fails (then it waits for its next attempt's time)."""
+        while True:
+            with self.engine.connect() as conn:
+                subscription = self.subscriptions.get_in(conn, subscription_id)
+                if subscription is None or not subscription.enabled:
+                    return
+                now = self.clock()
+                if subscription.next_attempt_at is not None and subscription.next_attempt_at > now:
+                    return
+                limit = summarised_position(conn)
+                found = [
+                    event
+                    for event in read_all_in(conn, subscription.position, BATCH)
+                    if event.position <= limit
+                ]
+                if not found:
+                    return
+                message, event, passed = self._first_message(conn, subscription, found)
+                conn.rollback()
+            if message is None or event is None:
+                if not self._pass_over(subscription, passed):
+                    return
+                continue
+            if not self._attempt(subscription, message, passed):
+                return
+
+    def _first_message(
+        self, conn: Connection, subscription: Subscription, found: list[RecordedEvent]
+    ) -> tuple[Message | None, RecordedEvent | None, int]:
+        """The first event of ``found`` the subscription wants, its message, and the
+        position up to which the events before it were passed over."""
+        passed = subscription.position
+        for event in found:
+            facts = (
+                facts_of(conn, incident_of(event)) if subscription.wants_type(event.type) else None
+            )
+            message = message_for(subscription, event, facts, self.base_url)
+            if message is not None:
+                return message, event, passed
+            passed = event.position
+        return None, None, passed
+
+    def _pass_over(self, subscription: Subscription, position: int) -> bool:
+        """Move the checkpoint over events the subscription does not want; False when
+        another deliverer moved it first."""
+        with self.engine.begin() as conn:
+            moved = conn.execute(
+                update(webhook_subscriptions)
+                .where(
+                    webhook_subscriptions.c.subscription_id == subscription.subscription_id,
+                    webhook_subscriptions.c.position == subscription.position,
+                )
+                .values(position=position)
+            )
+            return moved.rowcount == 1
+
+    def _attempt(self, subscription: Subscription, message: Message, passed: int) -> bool:
+        """Send ``message`` and record the attempt with the checkpoint; True when delivered."""
+        now = self.clock()
+        with self.engine.connect() as conn:
+            secrets = self.subscriptions.signing_secrets(conn, subscription.subscription_id, now)
+        headers = (
+            json_headers(message, secrets)
+            if subscription.format == "standard"
+            else {
+                "content-type": "application/json",
+                "user-agent": "IncidentLedger-Webhooks/1",
+            }
+        )
+        attempt = self.sender.post(subscription.url, headers, message.body)
+        number = subscription.attempts + 1
+        outcome = self._outcome(subscription, attempt, now)
+        values: dict[str, object] = {}
+        if outcome.delivered:
+            values.update(
+                position=message.position, attempts=0, next_attempt_at=None, failing_since=None
+            )
+        else:
+            wait = delay_after(number, attempt.retry_after, self.rng)
+            values.update(
+                position=passed,
+                attempts=number,
+                next_attempt_at=now + timedelta(seconds=wait),
+                failing_since=subscription.failing_since or now,
+            )
+            if outcome.disabled_reason is not None:
+                values.update(enabled=False, disabled_reason=outcome.disabled_reason)
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(webhook_deliveries).values(
+                    subscription_id=subscription.subscription_id,
+                    message_id=message.message_id,
+                    event_type=message.event_type,
+                    position=message.position,
+                    attempt=number,
+                    trigger="log",
+                    attempted_at=now,
+                    status_code=attempt.status,
+                    duration_ms=attempt.duration_ms,
+                    error=attempt.error,
+                )
+            )
+            moved = conn.execute(
+                update(webhook_subscriptions)
+                .where(
+                    webhook_subscriptions.c.subscription_id == subscription.subscription_id,
+                    webhook_subscriptions.c.position == subscription.position,
+                )
+                .values(**values)
+            )
+            if moved.rowcount != 1:  # another deliverer got there first: its record stands
+                conn.rollback()
+                return False
+        log.info(
+            "webhook_attempt",
+            subscription_id=str(subscription.subscription_id),
+            message_id=message.message_id,
+            position=message.position,
+            attempt=number,
+            status=attempt.status,
+            error=attempt.error,
+        )
+        return outcome.delivered
+
+    @staticmethod
+    def _outcome(subscription: Subscription, attempt: Attempt, now: datetime) -> Outcome:
+        if attempt.status is not None and 200 <= attempt.status < 300:
+            return Outcome(delivered=True)
+        if attempt.status == GONE:
+            return Outcome(False, "the receiver answered 410 Gone: the endpoint no longer exists")
+        since = subscription.failing_since or now
+        if now - since >= FAILING_LIMIT:
+            return Outcome(
+                False,
+                f"deliveries failed for {FAILING_LIMIT.days} days, since"
+                f" {since.isoformat(timespec='seconds')}",
+            )
+        return Outcome(delivered=False)
