@@ -30,6 +30,7 @@ from api.routers import (
     postmortems,
     search,
     similar,
+    webhooks,
 )
 from application.bootstrap import Runtime, build
 from application.log_lines import flush_all
@@ -124,3 +125,4 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(hooks.signed)  # authenticated by the request's HMAC signature
     app.include_router(pagerduty.router)  # authenticated by the event's routing key
     include(integrations.router, require(Scope.ADMIN))
+    include(webhooks.router, require(Scope.ADMIN))

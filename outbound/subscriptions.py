@@ -29,6 +29,7 @@ ROTATION_OVERLAP = timedelta(hours=24)
 """How long the secret a rotation replaced keeps signing beside the new one."""
 MAX_TYPES = 50
 MAX_SERVICES = 50
+MAX_DESCRIPTION = 500
 
 
 class SubscriptionError(ValueError):
@@ -107,6 +108,15 @@ def check_types(types: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(types))
 
 
+def check_description(description: str) -> str:
+    """One line of up to ``MAX_DESCRIPTION`` printable characters."""
+    if len(description) > MAX_DESCRIPTION or not description.isprintable():
+        raise SubscriptionError(
+            f"description: at most {MAX_DESCRIPTION} characters on one line, no control characters"
+        )
+    return description
+
+
 def check_filter(severity: Sequence[str], services: Sequence[str]) -> tuple[tuple[str, ...], ...]:
     """Severities SEV1-SEV5 and service names as incidents have them."""
     valid = {s.value for s in Severity}
@@ -116,7 +126,11 @@ def check_filter(severity: Sequence[str], services: Sequence[str]) -> tuple[tupl
     if len(services) > MAX_SERVICES:
         raise SubscriptionError(f"filter.services: at most {MAX_SERVICES}")
     for number, name in enumerate(services):
-        if not name or len(name) > 100 or any(c.isspace() or c == "," for c in name):
+        if (
+            not name
+            or len(name) > 100
+            or any(c.isspace() or c == "," or not c.isprintable() for c in name)
+        ):
             raise SubscriptionError(
                 f"filter.services[{number}]: 1-100 characters, no spaces or commas"
             )
@@ -189,6 +203,7 @@ class SubscriptionStore:
         if format not in FORMATS:
             raise SubscriptionError(f"format: one of {', '.join(FORMATS)}")
         checked_types = check_types(types)
+        description = check_description(description)
         severity, services = check_filter(severity, services)
         secret = new_secret()
         subscription_id = uuid4()
@@ -262,7 +277,7 @@ class SubscriptionStore:
             if types is not None:
                 values["types"] = list(check_types(types))
             if description is not None:
-                values["description"] = description
+                values["description"] = check_description(description)
             if severity is not None or services is not None:
                 chosen = check_filter(
                     current.severity if severity is None else severity,

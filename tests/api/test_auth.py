@@ -40,6 +40,15 @@ SCOPES = {
     ("GET", "/integrations"): Scope.ADMIN,
     ("POST", "/integrations"): Scope.ADMIN,
     ("DELETE", "/integrations/{name}"): Scope.ADMIN,
+    ("GET", "/webhooks"): Scope.ADMIN,
+    ("POST", "/webhooks"): Scope.ADMIN,
+    ("GET", "/webhooks/{subscription_id}"): Scope.ADMIN,
+    ("PATCH", "/webhooks/{subscription_id}"): Scope.ADMIN,
+    ("DELETE", "/webhooks/{subscription_id}"): Scope.ADMIN,
+    ("POST", "/webhooks/{subscription_id}/rotate-secret"): Scope.ADMIN,
+    ("GET", "/webhooks/{subscription_id}/deliveries"): Scope.ADMIN,
+    ("POST", "/webhooks/{subscription_id}/deliveries/{event_id}/redeliver"): Scope.ADMIN,
+    ("POST", "/webhooks/{subscription_id}/test"): Scope.ADMIN,
 }
 """Operations that need another scope than the rule: reads ``read``, the rest ``write``.
 
