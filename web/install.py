@@ -20,6 +20,7 @@ from web.routes import (
     postmortem,
     search,
     sign_in,
+    webhooks,
 )
 from web.security_headers import SecurityHeaders
 from web.templating import STATIC
@@ -35,7 +36,7 @@ def install(app: FastAPI) -> None:
     errors.install(app)
     app.add_api_route("/", _home, include_in_schema=False)
     pages = (sign_in, incidents, incident, incident_forms, incident_classification, postmortem)
-    for module in (*pages, action_items, insights, search):
+    for module in (*pages, action_items, insights, search, webhooks):
         app.include_router(module.router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="web-static")
     app.add_middleware(SecurityHeaders, prefixes=(f"{PREFIX}/",))

@@ -18,6 +18,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from application.tokens import Scope, TokenStore
@@ -28,6 +29,12 @@ from tests.integration.servers import incidents_server
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_MS = 10_000
+WEBHOOKS_ENV = {
+    # The webhooks pages deliver to a receiver on 127.0.0.1, over plain HTTP.
+    "INCIDENTS_WEBHOOKS_ALLOW_HTTP": "true",
+    "INCIDENTS_WEBHOOKS_ALLOW_PRIVATE": "true",
+    "INCIDENTS_SECRET_KEY": Fernet.generate_key().decode(),
+}
 
 # CSP violations reach the console as errors too; this names the directive and the culprit.
 _REPORT_VIOLATIONS = """
@@ -82,7 +89,7 @@ def site(
             database_url = f"sqlite:///{workdir / 'incidents.db'}"
         else:
             database_url = stack.enter_context(unmigrated_postgres("incidents_browser"))
-        served = stack.enter_context(incidents_server(database_url, workdir))
+        served = stack.enter_context(incidents_server(database_url, workdir, **WEBHOOKS_ENV))
         _create_tokens(database_url)
         yield Site(served.url, backend, database_url)
 
