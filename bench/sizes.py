@@ -51,6 +51,10 @@ class Sizes:
     """Events in the log searched and rebuilt with and without search (bench/search.py)."""
     search_queries: int = 25
     """Requests timed per query and run there."""
+    webhook_events: int = 2000
+    """Events delivered to one and to ten subscriptions per run (bench/webhooks.py)."""
+    webhook_appends: int = 200
+    """Appends whose commit-to-delivery delay is measured per run."""
 
 
 QUICK = Sizes(
@@ -75,6 +79,8 @@ QUICK = Sizes(
     insights_reads=10,
     search_events=3000,
     search_queries=10,
+    webhook_events=200,
+    webhook_appends=30,
 )
 
 FULL = Sizes(

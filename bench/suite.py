@@ -39,6 +39,7 @@ from bench import (
     scaling,
     search,
     transfer_hook,
+    webhooks,
 )
 from bench.common import RESULTS, fresh_database
 from bench.http_suite import server
@@ -171,6 +172,7 @@ WORKLOADS: dict[str, Workload] = {
     "scaling": run_scaling,
     "insights": insights.run,
     "search": search.run,
+    "webhooks": webhooks.run,
 }
 
 

@@ -17,7 +17,8 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -28,6 +29,7 @@ from eventstore.records import RecordedEvent
 from eventstore.store import read_all_in
 from outbound.http_sender import Attempt, Sender
 from outbound.messages import Message, facts_of, incident_of, message_for, summarised_position
+from outbound.payloads import IncidentFacts
 from outbound.retry_schedule import FAILING_LIMIT, GONE, delay_after
 from outbound.signing import standard_headers
 from outbound.subscriptions import Subscription, SubscriptionStore
@@ -36,6 +38,7 @@ from projections.ownership import Ownership
 
 log = structlog.get_logger()
 
+USER_AGENT = "IncidentLedger-Webhooks/1"
 BATCH = 200
 """Events read from the log at a time, per subscription."""
 OWNER_PREFIX = "webhook:"
@@ -81,9 +84,16 @@ class Deliverer:
         self.poll_seconds = poll_seconds
         self.clock = clock
         self.rng = rng or random.Random()
-        self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="webhooks")
+        self.concurrency = concurrency
+        self._pool: ThreadPoolExecutor | None = None
         self._busy: dict[UUID, Future[None]] = {}
         self._wakeup = threading.Event()
+        # SQLite has one writer at a time and its waiting is sleeping, so this process's
+        # deliveries take turns here instead.
+        sqlite = engine.dialect.name == "sqlite"
+        self._writing: AbstractContextManager[object] = (
+            threading.Lock() if sqlite else nullcontext()
+        )
 
     def wake(self) -> None:
         """New events are in the log (an append of this process): look now."""
@@ -99,7 +109,7 @@ class Deliverer:
                     log.warning("webhook_deliverer_waiting", error=type(error).__name__)
                     stop.wait(max(self.poll_seconds, 1.0))
         finally:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._shut()
 
     def _follow(self, stop: threading.Event) -> None:
         # Ownership lives on this connection: on PostgreSQL its advisory locks end with it.
@@ -114,6 +124,17 @@ class Deliverer:
                 for running in list(self._busy.values()):
                     running.result()  # an owned subscription is let go only once idle
                 ownership.release_all()
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="webhooks")
+        return self._pool
+
+    def _shut(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._busy.clear()
 
     def dispatch(self, ownership: Ownership) -> list[Future[None]]:
         """Start delivering every due subscription this deliverer owns and is not already
@@ -131,7 +152,7 @@ class Deliverer:
                 continue
             if not ownership.try_claim(f"{OWNER_PREFIX}{key}"):
                 continue
-            future = self._pool.submit(self._deliver_logged, key)
+            future = self._executor().submit(self._deliver_logged, key)
             self._busy[key] = future
             started.append(future)
         return started
@@ -145,6 +166,7 @@ class Deliverer:
                 self.deliver_all(ownership)
             finally:
                 ownership.release_all()
+                self._shut()
 
     def deliver_all(self, ownership: Ownership) -> None:
         """One pass over every due subscription, waiting for it (tests, ``--once``)."""
@@ -176,35 +198,43 @@ class Deliverer:
                 ]
                 if not found:
                     return
-                message, event, passed = self._first_message(conn, subscription, found)
+                planned = self._plan(conn, subscription, found)
+                secrets = self.subscriptions.signing_secrets(conn, subscription_id, now)
                 conn.rollback()
-            if message is None or event is None:
-                if not self._pass_over(subscription, passed):
-                    return
-                continue
-            if not self._attempt(subscription, message, passed):
+            passed = subscription.position
+            for position, message in planned:
+                if message is not None:
+                    delivered = self._attempt(subscription, message, passed, secrets)
+                    if delivered is None:
+                        return
+                    subscription = delivered
+                passed = position
+            if passed > subscription.position and not self._pass_over(subscription, passed):
                 return
 
-    def _first_message(
+    def _plan(
         self, conn: Connection, subscription: Subscription, found: list[RecordedEvent]
-    ) -> tuple[Message | None, RecordedEvent | None, int]:
-        """The first event of ``found`` the subscription wants, its message, and the
-        position up to which the events before it were passed over."""
-        passed = subscription.position
+    ) -> list[tuple[int, Message | None]]:
+        """Each event of ``found`` with the message the subscription is sent for it (None:
+        passed over). The summary has read at least this far, so each message's incident
+        facts are as new as its event or newer."""
+        facts: dict[UUID, IncidentFacts | None] = {}
+        planned: list[tuple[int, Message | None]] = []
         for event in found:
-            facts = (
-                facts_of(conn, incident_of(event)) if subscription.wants_type(event.type) else None
-            )
-            message = message_for(subscription, event, facts, self.base_url)
-            if message is not None:
-                return message, event, passed
-            passed = event.position
-        return None, None, passed
+            incident = None
+            if subscription.wants_type(event.type):
+                incident_id = incident_of(event)
+                if incident_id not in facts:
+                    facts[incident_id] = facts_of(conn, incident_id)
+                incident = facts[incident_id]
+            message = message_for(subscription, event, incident, self.base_url)
+            planned.append((event.position, message))
+        return planned
 
     def _pass_over(self, subscription: Subscription, position: int) -> bool:
         """Move the checkpoint over events the subscription does not want; False when
         another deliverer moved it first."""
-        with self.engine.begin() as conn:
+        with self._writing, self.engine.begin() as conn:
             moved = conn.execute(
                 update(webhook_subscriptions)
                 .where(
@@ -215,18 +245,16 @@ class Deliverer:
             )
             return moved.rowcount == 1
 
-    def _attempt(self, subscription: Subscription, message: Message, passed: int) -> bool:
-        """Send ``message`` and record the attempt with the checkpoint; True when delivered."""
+    def _attempt(
+        self, subscription: Subscription, message: Message, passed: int, secrets: list[str]
+    ) -> Subscription | None:
+        """Send ``message`` and record the attempt with the checkpoint; the subscription as
+        it now stands when delivered, else None (failed, or another deliverer moved on)."""
         now = self.clock()
-        with self.engine.connect() as conn:
-            secrets = self.subscriptions.signing_secrets(conn, subscription.subscription_id, now)
         headers = (
             json_headers(message, secrets)
             if subscription.format == "standard"
-            else {
-                "content-type": "application/json",
-                "user-agent": "IncidentLedger-Webhooks/1",
-            }
+            else {"content-type": "application/json", "user-agent": USER_AGENT}
         )
         attempt = self.sender.post(subscription.url, headers, message.body)
         number = subscription.attempts + 1
@@ -246,7 +274,7 @@ class Deliverer:
             )
             if outcome.disabled_reason is not None:
                 values.update(enabled=False, disabled_reason=outcome.disabled_reason)
-        with self.engine.begin() as conn:
+        with self._writing, self.engine.begin() as conn:
             conn.execute(
                 insert(webhook_deliveries).values(
                     subscription_id=subscription.subscription_id,
@@ -271,7 +299,7 @@ class Deliverer:
             )
             if moved.rowcount != 1:  # another deliverer got there first: its record stands
                 conn.rollback()
-                return False
+                return None
         log.info(
             "webhook_attempt",
             subscription_id=str(subscription.subscription_id),
@@ -281,7 +309,15 @@ class Deliverer:
             status=attempt.status,
             error=attempt.error,
         )
-        return outcome.delivered
+        if not outcome.delivered or message.position is None:
+            return None
+        return replace(
+            subscription,
+            position=message.position,
+            attempts=0,
+            next_attempt_at=None,
+            failing_since=None,
+        )
 
     @staticmethod
     def _outcome(subscription: Subscription, attempt: Attempt, now: datetime) -> Outcome:
