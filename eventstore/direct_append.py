@@ -23,9 +23,10 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from eventstore.chain import GENESIS, links
 from eventstore.event_inserts import postgres_values, sqlite_values
 from eventstore.notify import CHANNEL
-from eventstore.records import AppendResult, NewEvent
+from eventstore.records import AppendResult, NewEvent, RecordedEvent
 from eventstore.sqlite_writers import writer_queue_of
 
 _COLUMNS = (
@@ -38,6 +39,36 @@ _SQLITE_AFTER = (
 _SQLITE_FIRST = f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
 _NOTIFY = f"SELECT pg_notify('{CHANNEL}', (SELECT max(position) FROM events)::text)"  # noqa: S608
 _POSTGRES_ROW = "(%s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s::timestamptz, %s::timestamptz)"
+_LAST_LINK = "SELECT chain_hash FROM event_chain ORDER BY position DESC LIMIT 1"
+_SQLITE_LINK = "INSERT INTO event_chain (position, chain_hash) VALUES (?, ?)"
+_POSTGRES_LINK = "INSERT INTO event_chain (position, chain_hash) VALUES (%s, %s)"
+
+
+def _chained(
+    last: Any,
+    rows: list[tuple[str, int, NewEvent]],
+    positions: list[int],
+    recorded_at: datetime,
+) -> list[tuple[int, str]]:
+    """The chain rows of the events just inserted at ``positions``, after ``last`` (the
+    chain's end as a row, None when empty)."""
+    previous = GENESIS if last is None else bytes.fromhex(last[0])
+    recorded = [
+        RecordedEvent(
+            position=position,
+            stream_id=stream_id,
+            version=version,
+            event_id=event.event_id,
+            type=event.type,
+            schema_version=event.schema_version,
+            data=event.data,
+            metadata=event.metadata,
+            occurred_at=event.occurred_at,
+            recorded_at=recorded_at,
+        )
+        for position, (stream_id, version, event) in zip(positions, rows, strict=True)
+    ]
+    return [(position, digest.hex()) for position, digest in links(previous, recorded)]
 
 
 def append_directly(
@@ -110,6 +141,9 @@ def _sqlite(
                 last = int(cursor.lastrowid)
             else:
                 last = int(driver.execute("SELECT last_insert_rowid()").fetchone()[0])
+            positions = list(range(last - len(rows) + 1, last + 1))
+            chained = _chained(driver.execute(_LAST_LINK).fetchone(), rows, positions, recorded_at)
+            driver.executemany(_SQLITE_LINK, chained)
             driver.execute("COMMIT")
         except BaseException:
             if driver.in_transaction:
@@ -118,7 +152,7 @@ def _sqlite(
     finally:
         if turn and queue is not None:
             queue.release()
-    return list(range(last - len(rows) + 1, last + 1))
+    return positions
 
 
 def _postgres(
@@ -149,6 +183,10 @@ def _postgres(
         if len(positions) != len(rows):
             driver.rollback()
             return None
+        with driver.cursor() as cursor:
+            # Under the lock taken above: the chain's end is the log's end before these.
+            last = cursor.execute(_LAST_LINK).fetchone()
+            cursor.executemany(_POSTGRES_LINK, _chained(last, rows, positions, recorded_at))
         driver.commit()
     except BaseException:
         driver.rollback()

@@ -50,3 +50,11 @@ events = Table(
     Index("ix_events_recorded_at", "recorded_at"),
     sqlite_autoincrement=True,
 )
+
+event_chain = Table(
+    "event_chain",
+    metadata,
+    # The hash chain over the log (eventstore/chain.py): one row per event, written with it.
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("chain_hash", String(64), nullable=False),
+)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from eventstore.append_checks import check_new_events, original_result, violated_constraint
 from eventstore.bulk_read import RAW_COLUMNS, read_events_after, recorded_events
+from eventstore.chain import extend_chain
 from eventstore.direct_append import append_directly
 from eventstore.engine import WRITE
 from eventstore.errors import ConcurrencyError
@@ -207,7 +208,7 @@ class EventStore:
                 raise ConcurrencyError(stream_id, current, current + 1) from exc
             raise
         notify_appended(conn, positions[-1])
-        return [
+        recorded = [
             RecordedEvent(
                 position=position,
                 stream_id=stream_id,
@@ -222,6 +223,8 @@ class EventStore:
             )
             for position, (stream_id, version, event, _) in zip(positions, rows, strict=True)
         ]
+        extend_chain(conn, recorded)
+        return recorded
 
     def _moved_stream(self, appends: Sequence[Append]) -> ConcurrencyError:
         """The conflict of the first append whose stream is no longer where it expected."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, select
 
+from eventstore.chain import chain_whole_log
 from eventstore.engine import WRITE
 from eventstore.schema import events
 from eventstore.store import head_position_in, lock_log_for_append
@@ -57,6 +58,8 @@ def import_log(
         if progress is not None:
             progress(0, head)
         _load(conn, reader, head, progress, batch_size)
+        # The file's events as they are now in this log, chained from the start.
+        chain_whole_log(conn)
         advance_position_counter(conn, head)
         if progress is not None:
             progress(head, head)

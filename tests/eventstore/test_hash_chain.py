@@ -1,0 +1,197 @@
+"""The hash chain over the log, on SQLite and PostgreSQL: every way of appending chains its
+events in the append's transaction; the chain verifies; a byte changed, two events swapped
+or one deleted behind the triggers' back is found at its position; an import chains the
+file's events into the same hashes on either backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+from sqlalchemy import Engine, text
+
+from eventstore import EventStore, NewEvent
+from eventstore.bulk_read import read_events_after
+from eventstore.chain import GENESIS, canonical_bytes, last_link, link
+from eventstore.chain_sqlite import ROWS, canonical_row
+from eventstore.chain_verify import MISSING, Verdict, verify_chain
+from tests.conftest import NewDatabase
+from tests.support.transfer import export_bytes, import_bytes
+
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+SQLITE_TRIGGERS = {
+    "events_refuse_update": "BEFORE UPDATE ON events"
+    " BEGIN SELECT RAISE(ABORT, 'events is append-only: UPDATE is refused'); END",
+    "events_refuse_delete": "BEFORE DELETE ON events"
+    " BEGIN SELECT RAISE(ABORT, 'events is append-only: DELETE is refused'); END",
+}
+
+
+def event(n: int) -> NewEvent:
+    return NewEvent(
+        event_id=uuid4(),
+        type="Noted",
+        data={"n": n, "text": f"note {n}", "nested": {"b": 1, "a": [1, "ü"]}},
+        occurred_at=T0,
+        metadata={"actor": "alice"},
+    )
+
+
+def fill(store: EventStore, streams: int = 3, each: int = 4) -> None:
+    """Appends through the direct path (no inline work) and the checked one (inline work),
+    one event and two at a time."""
+    for s in range(streams):
+        stream = f"incident-{uuid4()}"
+        for n in range(each):
+            batch = [event(n)] if (n + s) % 2 else [event(n), event(n + 100)]
+            if n % 2:
+                store.append(stream, batch, None, in_transaction=lambda *_: None)
+            else:
+                store.append(stream, batch, None)
+
+
+def verified(engine: Engine, *positions: int) -> Verdict:
+    with engine.connect() as conn:
+        return verify_chain(conn, positions=positions)
+
+
+@contextmanager
+def unguarded(engine: Engine) -> Iterator[None]:
+    """The immutability triggers dropped, as a database owner could, and put back after."""
+    postgres = engine.dialect.name == "postgresql"
+    with engine.begin() as conn:
+        if postgres:
+            conn.exec_driver_sql("ALTER TABLE events DISABLE TRIGGER USER")
+        else:
+            for name in SQLITE_TRIGGERS:
+                conn.exec_driver_sql(f"DROP TRIGGER {name}")
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            if postgres:
+                conn.exec_driver_sql("ALTER TABLE events ENABLE TRIGGER USER")
+            else:
+                for name, body in SQLITE_TRIGGERS.items():
+                    conn.exec_driver_sql(f"CREATE TRIGGER {name} {body}")
+
+
+def test_every_append_path_chains_its_events_and_the_chain_verifies(store: EventStore) -> None:
+    fill(store)
+    verdict = verified(store.engine)
+    assert verdict.ok, verdict.reason
+    with store.engine.connect() as conn:
+        logged = read_events_after(conn, 0, 1000)
+        head, digest = last_link(conn)
+    assert verdict.events == len(logged) == 18
+    expected = GENESIS
+    for recorded in logged:  # the chain, computed here from its definition
+        expected = link(expected, recorded)
+    assert (head, digest) == (logged[-1].position, expected)
+    assert verdict.head_hash == expected
+
+
+def test_the_canonical_bytes_are_length_prefixed_fields_in_a_fixed_order(store: EventStore) -> None:
+    fill(store, streams=1, each=1)
+    with store.engine.connect() as conn:
+        (first, *_) = read_events_after(conn, 0, 10)
+    encoded = canonical_bytes(first)
+    fields = []
+    while encoded:
+        size = int.from_bytes(encoded[:4], "big")
+        fields.append(encoded[4 : 4 + size].decode())
+        encoded = encoded[4 + size :]
+    assert fields == [
+        str(first.position),
+        first.stream_id,
+        "1",
+        str(first.event_id),
+        "Noted",
+        "1",
+        '{"n":0,"nested":{"a":[1,"ü"],"b":1},"text":"note 0"}',
+        '{"actor":"alice"}',
+        "2026-12-01T09:00:00.000000Z",
+        first.recorded_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+    ]
+
+
+def test_one_byte_changed_in_an_old_event_is_found_at_its_position(store: EventStore) -> None:
+    fill(store)
+    before = verified(store.engine)
+    with store.engine.connect() as conn:
+        target = read_events_after(conn, 0, 1000)[4]
+    held = verified(store.engine, before.head_position)
+    with unguarded(store.engine), store.engine.begin() as conn:
+        changed = '{"n": 3, "text": "note 4", "nested": {"b": 1, "a": [1, "ü"]}}'
+        conn.execute(
+            text("UPDATE events SET data = :data WHERE position = :p"),
+            {"data": changed, "p": target.position},
+        )
+    after = verified(store.engine, before.head_position)
+    assert not after.ok
+    assert after.bad_position == target.position
+    assert after.at.get(before.head_position) != held.at[before.head_position]
+
+
+def test_two_events_swapped_are_found_at_the_first_of_them(store: EventStore) -> None:
+    fill(store)
+    with store.engine.connect() as conn:
+        logged = read_events_after(conn, 0, 1000)
+    a, b = logged[3].position, logged[7].position
+    with unguarded(store.engine), store.engine.begin() as conn:
+        for old, new in ((a, -1), (b, a), (-1, b)):
+            conn.execute(
+                text("UPDATE events SET position = :new WHERE position = :old"),
+                {"new": new, "old": old},
+            )
+    verdict = verified(store.engine)
+    assert verdict.bad_position == a
+
+
+def test_a_deleted_event_is_found_at_its_position(store: EventStore) -> None:
+    fill(store)
+    with store.engine.connect() as conn:
+        logged = read_events_after(conn, 0, 1000)
+    gone = logged[5].position
+    with unguarded(store.engine), store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM events WHERE position = :p"), {"p": gone})
+    verdict = verified(store.engine)
+    assert verdict.bad_position == gone
+    assert verdict.reason == MISSING
+
+
+def test_the_chain_table_refuses_changes(store: EventStore) -> None:
+    fill(store, streams=1, each=1)
+    with pytest.raises(Exception, match="append-only"), store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE event_chain SET chain_hash = 'x'")
+    with pytest.raises(Exception, match="append-only"), store.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM event_chain")
+
+
+@pytest.mark.postgres
+def test_an_import_chains_the_same_hashes_on_the_other_backend(new_database: NewDatabase) -> None:
+    source = new_database("sqlite")
+    fill(EventStore(source))
+    target = new_database("postgresql")
+    import_bytes(target, export_bytes(source), any_type=True)
+    exported, imported = verified(source), verified(target)
+    assert imported.ok, imported.reason
+    assert (imported.head_position, imported.head_hash) == (
+        exported.head_position,
+        exported.head_hash,
+    )
+    EventStore(target).append(f"incident-{uuid4()}", [event(1)], None)
+    assert verified(target).ok
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # the stored forms read from SQLite's driver
+def test_sqlite_rows_give_the_bytes_of_their_decoded_events(store: EventStore) -> None:
+    fill(store)
+    with store.engine.connect() as conn:
+        decoded = read_events_after(conn, 0, 1000)
+        raw = conn.connection.driver_connection.execute(ROWS, (0, 1000)).fetchall()  # type: ignore[union-attr]
+    assert [canonical_row(row) for row in raw] == [canonical_bytes(e) for e in decoded]
