@@ -25,6 +25,7 @@ from api.routers import (
     incidents,
     insights,
     integrations,
+    log,
     pagerduty,
     postmortem,
     postmortems,
@@ -118,6 +119,7 @@ def _include_routers(app: FastAPI) -> None:
     include(postmortem.router, authenticated)
     include(postmortems.router, authenticated)
     include(events.router, authenticated)
+    include(log.router, authenticated)
     include(search.router, authenticated)
     include(similar.router, authenticated)
     include(insights.router, authenticated)

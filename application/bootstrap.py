@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from application.alert_ingestion import Generations
 from application.database_health import WriteHealth
 from application.integrations import IntegrationStore
+from application.log_checkpoints import LogSigner
 from application.log_watcher import LogWatcher
 from application.service import IncidentService
 from application.settings import Settings
@@ -57,6 +58,7 @@ class Runtime:
     sessions: SessionCodec
     webhooks: SubscriptionStore
     deliverer: Deliverer
+    signer: LogSigner
     _stop_delivering: threading.Event = field(default_factory=threading.Event)
 
     @contextmanager
@@ -148,6 +150,7 @@ def build(settings: Settings, *, on_appended: Callable[[int], object] | None = N
         sessions=SessionCodec(settings.session_key, settings.session_hours * 3600),
         webhooks=webhooks,
         deliverer=deliverer,
+        signer=LogSigner(engine, Path(settings.log_signing_key_file)),
     )
 
 

@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     ``secret_key_file``, made there on first use."""
     secret_key_file: str = "./var/secret.key"  # noqa: S105 - a path, not a secret
     """Where the key lives when INCIDENTS_SECRET_KEY is unset: keep it out of database dumps."""
+    log_signing_key_file: str = "./var/log-signing.key"
+    """The Ed25519 key that signs checkpoints of the log (PEM; made on first use, mode 0600)."""
     webhooks_allow_http: bool = False
     """Accept subscriptions to http:// addresses (https:// only otherwise)."""
     webhooks_allow_private: bool = False

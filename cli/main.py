@@ -11,6 +11,7 @@ from cli.schema import migrate
 from cli.serve import serve
 from cli.tokens import tokens_app
 from cli.transfer import export_command, import_command
+from cli.verify import verify
 from cli.webhooks import webhooks_app
 
 app = typer.Typer(help="Incident Ledger: event-sourced incident tracking.", no_args_is_help=True)
@@ -20,6 +21,7 @@ app.command()(rebuild)
 app.command()(project)
 app.command("export")(export_command)
 app.command("import")(import_command)
+app.command()(verify)
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(integrations_app, name="integrations")
 app.add_typer(credentials_app, name="credentials")

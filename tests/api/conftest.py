@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,11 +20,12 @@ uses it) reads a response to its end, and an endless stream would never answer."
 
 
 @pytest.fixture
-def app_settings(database_url: str) -> Settings:
+def app_settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url,
         admin_token=ADMIN_TOKEN,
         events_stream_max_seconds=STREAM_SECONDS,
+        log_signing_key_file=str(tmp_path / "log-signing.key"),
     )
 
 

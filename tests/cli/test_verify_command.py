@@ -1,0 +1,111 @@
+"""``incidents verify`` on SQLite and PostgreSQL: OK with the head on an untouched log; exit 1
+naming the first bad position after an event is changed behind the triggers' back, and
+a checkpoint taken before the change no longer contained; checkpoints not signed by the
+key refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from uuid import uuid4
+
+import orjson
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine, text
+
+from application.log_checkpoints import LogSigner, public_pem
+from eventstore import EventStore
+from eventstore.bulk_read import read_events_after
+from tests.cli.runner import run_cli
+from tests.conftest import NewDatabase
+from tests.eventstore.test_hash_chain import event, fill, unguarded
+
+
+@pytest.fixture
+def key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "log-signing.key"
+    monkeypatch.setenv("INCIDENTS_LOG_SIGNING_KEY_FILE", str(path))
+    return path
+
+
+def verify(database_url: str, *args: str) -> tuple[int, str]:
+    done = run_cli("verify", *args, "--database-url", database_url)
+    return done.exit_code, done.stdout + done.stderr
+
+
+def kept(engine: Engine, key_file: Path, tmp_path: Path) -> Path:
+    """A checkpoint of the log now, saved as an auditor would save GET /log/checkpoint."""
+    path = tmp_path / f"checkpoint-{uuid4().hex[:6]}.json"
+    path.write_bytes(orjson.dumps(LogSigner(engine, key_file).checkpoint().document()))
+    return path
+
+
+def test_an_untouched_log_verifies_with_its_checkpoints(
+    store: EventStore, database_url: str, key_file: Path, tmp_path: Path
+) -> None:
+    fill(store)
+    early = kept(store.engine, key_file, tmp_path)
+    store.append(f"incident-{uuid4()}", [event(9)], None)
+    late = kept(store.engine, key_file, tmp_path)
+    code, out = verify(database_url, "--checkpoint", str(early), "--checkpoint", str(late))
+    assert code == 0, out
+    head = orjson.loads(late.read_bytes())
+    assert f"head position {head['position']}" in out
+    assert head["chain_hash"] in out
+    assert "2 checkpoint(s) contained" in out
+
+
+def test_a_changed_event_fails_at_its_position_and_breaks_an_earlier_checkpoint(
+    store: EventStore, database_url: str, key_file: Path, tmp_path: Path
+) -> None:
+    fill(store)
+    checkpoint = kept(store.engine, key_file, tmp_path)
+    with store.engine.connect() as conn:
+        target = read_events_after(conn, 0, 100)[2]
+    with unguarded(store.engine), store.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE events SET type = 'Noteb' WHERE position = :p"), {"p": target.position}
+        )
+    code, out = verify(database_url)
+    assert code == 1
+    assert f"FAILED at position {target.position}" in out
+    code, out = verify(database_url, "--checkpoint", str(checkpoint))
+    assert code == 1
+    assert f"FAILED at position {target.position}" in out
+
+
+def test_a_log_rewritten_from_the_start_no_longer_contains_a_kept_checkpoint(
+    new_database: NewDatabase, backend: str, key_file: Path, tmp_path: Path
+) -> None:
+    # A database owner deletes everything and writes a new history: its own chain verifies,
+    # but the checkpoint an auditor kept from the first history does not.
+    first = new_database(backend)
+    fill(EventStore(first))
+    checkpoint = kept(first, key_file, tmp_path)
+    second = new_database(backend)
+    fill(EventStore(second))
+    code, out = verify(second.url.render_as_string(hide_password=False))
+    assert code == 0, out
+    code, out = verify(
+        second.url.render_as_string(hide_password=False), "--checkpoint", str(checkpoint)
+    )
+    assert code == 1
+    assert "not a prefix of this log" in out
+
+
+def test_a_checkpoint_signed_by_another_key_is_refused(
+    store: EventStore, database_url: str, key_file: Path, tmp_path: Path
+) -> None:
+    fill(store, streams=1)
+    checkpoint = kept(store.engine, key_file, tmp_path)
+    other = tmp_path / "other.pem"
+    other.write_text(public_pem(Ed25519PrivateKey.generate().public_key()))
+    code, out = verify(database_url, "--checkpoint", str(checkpoint), "--public-key", str(other))
+    assert code == 1
+    assert "not signed by this key" in out
+    forged = orjson.loads(checkpoint.read_bytes())
+    forged["position"] -= 1
+    checkpoint.write_bytes(orjson.dumps(forged))
+    code, out = verify(database_url, "--checkpoint", str(checkpoint))
+    assert code == 1
+    assert "not signed by this key" in out
