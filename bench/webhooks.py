@@ -66,6 +66,7 @@ class Receiver:
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._writers: list[asyncio.StreamWriter] = []
 
     def __enter__(self) -> Receiver:
         self._thread.start()
@@ -86,13 +87,14 @@ class Receiver:
         self._ready.set()
         loop.run_forever()
         server.close()
+        for writer in self._writers:
+            writer.close()  # each connection's task then reads its end and returns
         pending = asyncio.all_tasks(loop)
-        for task in pending:
-            task.cancel()
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(asyncio.wait(pending, timeout=5) if pending else asyncio.sleep(0))
         loop.close()
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.append(writer)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -109,7 +111,7 @@ class Receiver:
                 self.arrived.setdefault(message_id, time.perf_counter())
                 writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
                 await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
+        except (asyncio.IncompleteReadError, ConnectionError, RuntimeError):
             writer.close()
 
     def wait_for(self, count: int, timeout: float = 600.0) -> None:
