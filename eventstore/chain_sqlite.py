@@ -40,16 +40,29 @@ def _event_id(stored: str) -> bytes:
 
 def canonical_row(row: Any) -> bytes:
     """``canonical_bytes`` of the event stored in ``row`` (the columns of ``ROWS``)."""
-    fields = (
-        str(row[0]).encode(),
-        row[1].encode(),
-        str(row[2]).encode(),
-        _event_id(row[3]),
-        row[4].encode(),
-        str(row[5]).encode(),
-        orjson.dumps(orjson.loads(row[6]), option=_SORTED),
-        orjson.dumps(orjson.loads(row[7]), option=_SORTED),
-        _time(row[8]),
-        _time(row[9]),
-    )
-    return b"".join([part for field in fields for part in (_LENGTHS(len(field)), field)])
+    # Written out rather than looped: this runs once per event of the log.
+    p = _LENGTHS
+    position = str(row[0]).encode()
+    stream = row[1].encode()
+    version = str(row[2]).encode()
+    event_id = _event_id(row[3])
+    kind = row[4].encode()
+    schema = str(row[5]).encode()
+    data = orjson.dumps(orjson.loads(row[6]), option=_SORTED)
+    metadata = orjson.dumps(orjson.loads(row[7]), option=_SORTED)
+    occurred = _time(row[8])
+    recorded = _time(row[9])
+    return b"".join(
+        (
+            p(len(position)), position,
+            p(len(stream)), stream,
+            p(len(version)), version,
+            p(len(event_id)), event_id,
+            p(len(kind)), kind,
+            p(len(schema)), schema,
+            p(len(data)), data,
+            p(len(metadata)), metadata,
+            p(len(occurred)), occurred,
+            p(len(recorded)), recorded,
+        )
+    )  # fmt: skip
