@@ -49,7 +49,8 @@ _INSERT_POSTGRES = "INSERT INTO event_chain (position, chain_hash) VALUES (%s, %
 
 
 def _time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is several times quicker than strftime; "+00:00" is always its ending here.
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def _json(value: object) -> bytes:
@@ -85,6 +86,22 @@ def links(previous: bytes, recorded: Iterable[RecordedEvent]) -> list[tuple[int,
         previous = link(previous, event)
         chained.append((event.position, previous))
     return chained
+
+
+class ChainEnd:
+    """The chain's end as this process last committed it, to spare the read of it before an
+    append: trusted only when the append's first position follows it directly, which no
+    other writer's event can then sit between (positions rise, and appends hold the lock)."""
+
+    def __init__(self) -> None:
+        self.position = -1
+        self.digest = GENESIS
+
+    def before(self, first_position: int) -> bytes | None:
+        return self.digest if first_position == self.position + 1 else None
+
+    def committed(self, position: int, digest: bytes) -> None:
+        self.position, self.digest = position, digest
 
 
 def last_link(conn: Connection) -> tuple[int, bytes]:

@@ -16,6 +16,7 @@ landed (its original result) from a conflict.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -23,7 +24,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from eventstore.chain import GENESIS, links
+from eventstore.chain import GENESIS, ChainEnd, links
 from eventstore.event_inserts import postgres_values, sqlite_values
 from eventstore.notify import CHANNEL
 from eventstore.records import AppendResult, NewEvent, RecordedEvent
@@ -39,20 +40,35 @@ _SQLITE_AFTER = (
 _SQLITE_FIRST = f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
 _NOTIFY = f"SELECT pg_notify('{CHANNEL}', (SELECT max(position) FROM events)::text)"  # noqa: S608
 _POSTGRES_ROW = "(%s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s::timestamptz, %s::timestamptz)"
+_ends: weakref.WeakKeyDictionary[Engine, ChainEnd] = weakref.WeakKeyDictionary()
 _LAST_LINK = "SELECT chain_hash FROM event_chain ORDER BY position DESC LIMIT 1"
 _SQLITE_LINK = "INSERT INTO event_chain (position, chain_hash) VALUES (?, ?)"
 _POSTGRES_LINK = "INSERT INTO event_chain (position, chain_hash) VALUES (%s, %s)"
 
 
+def _previous(engine: Engine, driver: Any, first_position: int) -> bytes:
+    """The chain's hash before ``first_position``: this process's last commit when that is
+    the event right before, else read (under the append lock the caller holds)."""
+    known = _ends.setdefault(engine, ChainEnd()).before(first_position)
+    if known is not None:
+        return known
+    row = driver.execute(_LAST_LINK).fetchone()
+    return GENESIS if row is None else bytes.fromhex(row[0])
+
+
+def _committed(engine: Engine, chained: list[tuple[int, str]]) -> None:
+    if chained:
+        position, digest = chained[-1]
+        _ends.setdefault(engine, ChainEnd()).committed(position, bytes.fromhex(digest))
+
+
 def _chained(
-    last: Any,
+    previous: bytes,
     rows: list[tuple[str, int, NewEvent]],
     positions: list[int],
     recorded_at: datetime,
 ) -> list[tuple[int, str]]:
-    """The chain rows of the events just inserted at ``positions``, after ``last`` (the
-    chain's end as a row, None when empty)."""
-    previous = GENESIS if last is None else bytes.fromhex(last[0])
+    """The chain rows of the events just inserted at ``positions``, after ``previous``."""
     recorded = [
         RecordedEvent(
             position=position,
@@ -90,7 +106,7 @@ def append_directly(
         try:
             if engine.dialect.name == "postgresql":
                 positions = _postgres(
-                    raw.driver_connection, rows, expected_version, clock, lock_key
+                    engine, raw.driver_connection, rows, expected_version, clock, lock_key
                 )
             else:
                 positions = _sqlite(engine, raw.driver_connection, rows, expected_version, clock)
@@ -142,9 +158,11 @@ def _sqlite(
             else:
                 last = int(driver.execute("SELECT last_insert_rowid()").fetchone()[0])
             positions = list(range(last - len(rows) + 1, last + 1))
-            chained = _chained(driver.execute(_LAST_LINK).fetchone(), rows, positions, recorded_at)
+            previous = _previous(engine, driver, positions[0])
+            chained = _chained(previous, rows, positions, recorded_at)
             driver.executemany(_SQLITE_LINK, chained)
             driver.execute("COMMIT")
+            _committed(engine, chained)
         except BaseException:
             if driver.in_transaction:
                 driver.execute("ROLLBACK")
@@ -156,6 +174,7 @@ def _sqlite(
 
 
 def _postgres(
+    engine: Engine,
     driver: Any,
     rows: list[tuple[str, int, NewEvent]],
     expected: int,
@@ -185,9 +204,12 @@ def _postgres(
             return None
         with driver.cursor() as cursor:
             # Under the lock taken above: the chain's end is the log's end before these.
-            last = cursor.execute(_LAST_LINK).fetchone()
-            cursor.executemany(_POSTGRES_LINK, _chained(last, rows, positions, recorded_at))
+            chained = _chained(
+                _previous(engine, cursor, positions[0]), rows, positions, recorded_at
+            )
+            cursor.executemany(_POSTGRES_LINK, chained)
         driver.commit()
+        _committed(engine, chained)
     except BaseException:
         driver.rollback()
         raise
