@@ -1,0 +1,190 @@
+"""What the hash chain costs appends, and how fast ``incidents verify`` walks a log.
+
+Appends: the same appends with the chain and with it left out (this benchmark replaces
+the two functions that write chain rows with ones that write nothing: the reference the
+chain is measured against, in the same run, on the same database), taking turns:
+- one event per transaction, ``EventStore.append`` at its expected version (the direct
+  path the service takes without inline read models), ``--appends`` of them;
+- group commit: 8 threads adding notes through ``IncidentService`` (the command writer
+  commits what waits in one transaction), ``--per-writer`` each.
+
+Verify: ``--events`` generated events written straight into the log, chained from the
+start as an upgrade or an import chains them, then walked by ``verify_chain``; the
+reference is reading the same events (``read_events_after``, the walk's own reader)
+without hashing them.
+
+.venv/bin/python -m bench.chain                       # both backends
+.venv/bin/python -m bench.chain --backend sqlite --appends 500 --events 20000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Any
+
+import eventstore.direct_append as direct
+import eventstore.store as store_module
+from application.bootstrap import build
+from application.settings import Settings
+from bench.appends import history, ours
+from bench.common import engine_for, fresh_database, record
+from bench.history import load
+from bench.service_writers import _declare, _writer
+from eventstore.bulk_read import read_events_after
+from eventstore.chain import chain_whole_log
+from eventstore.chain_verify import verify_chain
+from eventstore.store import EventStore
+
+WRITERS = 8
+
+
+@contextmanager
+def chain_left_out() -> Iterator[None]:
+    """Appends write no chain rows while this lasts (the reference)."""
+    extend, chained, previous = store_module.extend_chain, direct._chained, direct._previous
+    store_module.extend_chain = lambda conn, recorded: b""  # type: ignore[assignment]
+    direct._chained = lambda *args: []  # type: ignore[assignment]
+    direct._previous = lambda *args: b""  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        store_module.extend_chain, direct._chained, direct._previous = extend, chained, previous
+
+
+def single_appends(url: str, count: int, seed: int) -> float:
+    engine = engine_for(url)
+    try:
+        batch = history(count, seed=seed)
+        latencies = ours(EventStore(engine), batch)
+        return len(latencies) / sum(latencies)
+    finally:
+        engine.dispose()
+
+
+def group_commit(url: str, per_writer: int) -> float:
+    """Notes per second from ``WRITERS`` threads through the service's command writer."""
+    runtime = build(Settings(database_url=url, projection_mode="worker", log_level="WARNING"))
+    try:
+        incidents = _declare(runtime.service, WRITERS)
+        start = threading.Barrier(WRITERS + 1)
+        failures: list[BaseException] = []
+        threads = [
+            threading.Thread(target=_writer, args=(runtime.service, i, per_writer, start, failures))
+            for i in incidents
+        ]
+        for thread in threads:
+            thread.start()
+        start.wait()
+        began = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        seconds = time.perf_counter() - began
+        if failures:
+            raise failures[0]
+        return WRITERS * per_writer / seconds
+    finally:
+        runtime.close()
+
+
+def appends(backend: str, workdir: Path, count: int, per_writer: int, run: int) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    with fresh_database(backend, workdir) as url:
+        sides: list[tuple[str, Callable[[], Any]]] = [
+            ("with_chain", nullcontext),
+            ("without_chain", chain_left_out),
+        ]
+        if run % 2:
+            sides.reverse()
+        for name, context in sides:
+            with context():
+                figures[f"single_{name}_per_s"] = single_appends(
+                    url, count, seed=100 + run * 2 + len(figures)
+                )
+                figures[f"group_{name}_per_s"] = group_commit(url, per_writer)
+    figures["single_cost"] = (
+        1 - figures["single_with_chain_per_s"] / figures["single_without_chain_per_s"]
+    )
+    figures["group_cost"] = (
+        1 - figures["group_with_chain_per_s"] / figures["group_without_chain_per_s"]
+    )
+    return figures
+
+
+def verifying(backend: str, workdir: Path, events: int) -> dict[str, float]:
+    with fresh_database(backend, workdir) as url:
+        engine = engine_for(url)
+        try:
+            load(engine, events)
+            began = time.perf_counter()
+            with engine.begin() as conn:
+                chain_whole_log(conn)
+            chaining = time.perf_counter() - began
+            began = time.perf_counter()
+            with engine.connect() as conn:
+                verdict = verify_chain(conn)
+            walk = time.perf_counter() - began
+            assert verdict.ok, verdict.reason
+            began = time.perf_counter()
+            with engine.connect() as conn:
+                after, read = 0, 0
+                while batch := read_events_after(conn, after, 5000):
+                    read += len(batch)
+                    after = batch[-1].position
+            reading = time.perf_counter() - began
+        finally:
+            engine.dispose()
+    return {
+        "verify_per_s": verdict.events / walk,
+        "read_only_per_s": read / reading,
+        "chain_existing_per_s": verdict.events / chaining,
+        "verify_vs_read": (verdict.events / walk) / (read / reading),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backend", action="append", choices=["sqlite", "postgresql"])
+    parser.add_argument("--appends", type=int, default=2000)
+    parser.add_argument("--per-writer", type=int, default=250)
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    figures: dict[str, Any] = {
+        "appends": args.appends,
+        "per_writer": args.per_writer,
+        "writers": WRITERS,
+        "events": args.events,
+        "load_before": ", ".join(f"{value:.1f}" for value in os.getloadavg()),
+    }
+    with tempfile.TemporaryDirectory(prefix="incidents-bench-chain-") as tmp:
+        for backend in args.backend or ["sqlite", "postgresql"]:
+            runs = []
+            for run in range(args.runs):
+                measured = appends(backend, Path(tmp), args.appends, args.per_writer, run)
+                measured.update(verifying(backend, Path(tmp), args.events))
+                runs.append(measured)
+                print(backend, run + 1, {k: round(v, 3) for k, v in measured.items()}, flush=True)
+            figures[backend] = {
+                name: {
+                    "median": statistics.median(r[name] for r in runs),
+                    "min": min(r[name] for r in runs),
+                    "max": max(r[name] for r in runs),
+                }
+                for name in runs[0]
+            }
+    figures["load_after"] = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"recorded in {record('chain', figures)}")
+
+
+if __name__ == "__main__":
+    main()
