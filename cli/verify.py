@@ -74,19 +74,23 @@ def verify(
             verdict = verify_chain(conn, positions={held.position for held in kept})
         took = time.perf_counter() - started
     if not verdict.ok:
-        console.print(f"[red]FAILED at position {verdict.bad_position}:[/] {verdict.reason}")
+        console.print(
+            f"[red]FAILED at position {verdict.bad_position}:[/] {verdict.reason}", soft_wrap=True
+        )
         raise typer.Exit(1)
     for held in kept:
         found = verdict.at.get(held.position)
         if found is None or found.hex() != held.chain_hash:
             console.print(
                 f"[red]FAILED:[/] the checkpoint at position {held.position}"
-                f" (signed {held.signed_at}) is not a prefix of this log: history was rewritten"
+                f" (signed {held.signed_at}) is not a prefix of this log: history was rewritten",
+                soft_wrap=True,
             )
             raise typer.Exit(1)
     rate = verdict.events / took if took > 0 else 0.0
     console.print(
         f"[green]OK[/] {verdict.events:,} events, head position {verdict.head_position},"
         f" chain {verdict.head_hash.hex()}; {len(kept)} checkpoint(s) contained"
-        f" ({took:.2f} s, {rate:,.0f} events/s)"
+        f" ({took:.2f} s, {rate:,.0f} events/s)",
+        soft_wrap=True,  # a hash broken over two lines could not be compared or copied
     )

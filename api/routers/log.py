@@ -12,9 +12,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 
+from api.schemas.log import LogCheckpoint
 from application.log_checkpoints import LogSigner, public_pem
 
 router = APIRouter(prefix="/log", tags=["log"])
+PEM = "application/x-pem-file"
+PEM_EXAMPLE = (
+    "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n"
+    "-----END PUBLIC KEY-----\n"
+)
 
 
 def _signer(request: Request) -> LogSigner:
@@ -22,10 +28,15 @@ def _signer(request: Request) -> LogSigner:
     return signer
 
 
-@router.get("/checkpoint", summary="The log's head now, signed with the service's Ed25519 key")
+@router.get(
+    "/checkpoint",
+    summary="The log's head now, signed with the service's Ed25519 key",
+    response_model=LogCheckpoint,
+)
 def checkpoint(request: Request) -> dict[str, Any]:
-    """`{position, chain_hash, signed_at, signature, key_id, algorithm}`; the signature
-    (base64) covers `{"chain_hash","position","signed_at"}` as canonical JSON."""
+    """The newest position of the hash chain and its hash, signed. Keep the answer where
+    the database's owner cannot change it; `incidents verify --checkpoint FILE` later
+    proves the log still holds the history it saw."""
     return _signer(request).checkpoint().document()
 
 
@@ -33,8 +44,9 @@ def checkpoint(request: Request) -> dict[str, Any]:
     "/public-key",
     summary="The public key that verifies checkpoints (PEM)",
     response_class=PlainTextResponse,
+    responses={200: {"content": {PEM: {"example": PEM_EXAMPLE}}}},
 )
 def public_key(request: Request) -> PlainTextResponse:
-    return PlainTextResponse(
-        public_pem(_signer(request).public_key), media_type="application/x-pem-file"
-    )
+    """The Ed25519 public key, as PEM (SubjectPublicKeyInfo), that verifies every
+    checkpoint's signature: give it to auditors with the checkpoints."""
+    return PlainTextResponse(public_pem(_signer(request).public_key), media_type=PEM)

@@ -208,8 +208,11 @@ def _migrate(engine: Engine, to: str, *, down: bool = False) -> None:
 
 
 def _older_release(engine: Engine) -> IncidentService:
-    """A database as the release before insights left it: migrated up to 0007, with a log."""
-    _migrate(engine, "0007", down=True)
+    """A database as the release before insights left it: a log, and the schema of 0007.
+
+    The log is written first and the schema taken down after: this release's appends
+    write the hash chain of migration 0011, which the downgrade removes (and the upgrade
+    computes again from the events)."""
     without = [p for p in default_projections() if p.name != "insights"]
     clock = FakeClock(NOW)
     service = IncidentService(
@@ -223,6 +226,7 @@ def _older_release(engine: Engine) -> IncidentService:
             META,
         )
         service.execute(c.AcknowledgeIncident(incident_id=incident_id, at=service.now()), META)
+    _migrate(engine, "0007", down=True)
     return service
 
 
