@@ -23,7 +23,6 @@ import argparse
 import os
 import statistics
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -37,7 +36,7 @@ from application.settings import Settings
 from bench.appends import history, ours
 from bench.common import engine_for, fresh_database, record
 from bench.history import load
-from bench.service_writers import _declare, _writer
+from bench.service_writers import timed_writers
 from eventstore.bulk_read import read_events_after
 from eventstore.chain import chain_whole_log
 from eventstore.chain_verify import verify_chain
@@ -49,14 +48,19 @@ WRITERS = 8
 @contextmanager
 def chain_left_out() -> Iterator[None]:
     """Appends write no chain rows while this lasts (the reference)."""
-    extend, chained, previous = store_module.extend_chain, direct._chained, direct._previous
-    store_module.extend_chain = lambda conn, recorded: b""  # type: ignore[assignment]
-    direct._chained = lambda *args: []  # type: ignore[assignment]
-    direct._previous = lambda *args: b""  # type: ignore[assignment]
+    replaced: dict[tuple[Any, str], Any] = {
+        (store_module, "extend_chain"): lambda conn, recorded: b"",
+        (direct, "_chained"): lambda *args: [],
+        (direct, "_previous"): lambda *args: b"",
+    }
+    saved = {key: getattr(*key) for key in replaced}
+    for (module, name), value in replaced.items():
+        setattr(module, name, value)
     try:
         yield
     finally:
-        store_module.extend_chain, direct._chained, direct._previous = extend, chained, previous
+        for (module, name), value in saved.items():
+            setattr(module, name, value)
 
 
 def single_appends(url: str, count: int, seed: int) -> float:
@@ -73,22 +77,7 @@ def group_commit(url: str, per_writer: int) -> float:
     """Notes per second from ``WRITERS`` threads through the service's command writer."""
     runtime = build(Settings(database_url=url, projection_mode="worker", log_level="WARNING"))
     try:
-        incidents = _declare(runtime.service, WRITERS)
-        start = threading.Barrier(WRITERS + 1)
-        failures: list[BaseException] = []
-        threads = [
-            threading.Thread(target=_writer, args=(runtime.service, i, per_writer, start, failures))
-            for i in incidents
-        ]
-        for thread in threads:
-            thread.start()
-        start.wait()
-        began = time.perf_counter()
-        for thread in threads:
-            thread.join()
-        seconds = time.perf_counter() - began
-        if failures:
-            raise failures[0]
+        seconds, _ = timed_writers(runtime.service, WRITERS, per_writer)
         return WRITERS * per_writer / seconds
     finally:
         runtime.close()

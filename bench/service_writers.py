@@ -73,29 +73,35 @@ def events_per_commit(engine: Engine, incidents: list[UUID]) -> float:
     return float(events) / transactions if transactions else 0.0
 
 
+def timed_writers(
+    service: IncidentService, writers: int, per_writer: int
+) -> tuple[float, list[UUID]]:
+    """``writers`` threads adding ``per_writer`` notes each to an incident of their own: the
+    seconds from their common start to the last one's end, and their incidents."""
+    incidents = _declare(service, writers)  # connects and warms the writer up, unclocked
+    start = threading.Barrier(writers + 1)
+    failures: list[BaseException] = []
+    threads = [
+        threading.Thread(target=_writer, args=(service, incident_id, per_writer, start, failures))
+        for incident_id in incidents
+    ]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - began
+    if failures:
+        raise failures[0]
+    return seconds, incidents
+
+
 def race(url: str, writers: int, per_writer: int) -> dict[str, Any]:
     """``writers`` threads adding ``per_writer`` notes each: the span and the commit sizes."""
     runtime = build(Settings(database_url=url, projection_mode="worker", log_level="WARNING"))
     try:
-        service = runtime.service
-        incidents = _declare(service, writers)  # connects and warms the writer up, unclocked
-        start = threading.Barrier(writers + 1)
-        failures: list[BaseException] = []
-        threads = [
-            threading.Thread(
-                target=_writer, args=(service, incident_id, per_writer, start, failures)
-            )
-            for incident_id in incidents
-        ]
-        for thread in threads:
-            thread.start()
-        start.wait()
-        began = time.perf_counter()
-        for thread in threads:
-            thread.join()
-        seconds = time.perf_counter() - began
-        if failures:
-            raise failures[0]
+        seconds, incidents = timed_writers(runtime.service, writers, per_writer)
         return {
             "seconds": seconds,
             "events_per_commit": events_per_commit(runtime.engine, incidents),

@@ -27,7 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from eventstore.chain import GENESIS, ChainEnd, links
 from eventstore.event_inserts import postgres_values, sqlite_values
 from eventstore.notify import CHANNEL
-from eventstore.records import AppendResult, NewEvent, RecordedEvent
+from eventstore.records import AppendResult, NewEvent
 from eventstore.sqlite_writers import writer_queue_of
 
 _COLUMNS = (
@@ -70,18 +70,7 @@ def _chained(
 ) -> list[tuple[int, str]]:
     """The chain rows of the events just inserted at ``positions``, after ``previous``."""
     recorded = [
-        RecordedEvent(
-            position=position,
-            stream_id=stream_id,
-            version=version,
-            event_id=event.event_id,
-            type=event.type,
-            schema_version=event.schema_version,
-            data=event.data,
-            metadata=event.metadata,
-            occurred_at=event.occurred_at,
-            recorded_at=recorded_at,
-        )
+        event.recorded(position, stream_id, version, recorded_at)
         for position, (stream_id, version, event) in zip(positions, rows, strict=True)
     ]
     return [(position, digest.hex()) for position, digest in links(previous, recorded)]

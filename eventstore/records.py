@@ -19,6 +19,23 @@ class NewEvent:
     schema_version: int = 1
     metadata: dict[str, Any] = field(default_factory=dict)
 
+    def recorded(
+        self, position: int, stream_id: str, version: int, recorded_at: datetime
+    ) -> RecordedEvent:
+        """This event as stored at ``position``, version ``version`` of ``stream_id``."""
+        return RecordedEvent(
+            position=position,
+            stream_id=stream_id,
+            version=version,
+            event_id=self.event_id,
+            type=self.type,
+            schema_version=self.schema_version,
+            data=self.data,
+            metadata=self.metadata,
+            occurred_at=self.occurred_at,
+            recorded_at=recorded_at,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class RecordedEvent:

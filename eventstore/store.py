@@ -209,18 +209,7 @@ class EventStore:
             raise
         notify_appended(conn, positions[-1])
         recorded = [
-            RecordedEvent(
-                position=position,
-                stream_id=stream_id,
-                version=version,
-                event_id=event.event_id,
-                type=event.type,
-                schema_version=event.schema_version,
-                data=event.data,
-                metadata=event.metadata,
-                occurred_at=event.occurred_at,
-                recorded_at=recorded_at,
-            )
+            event.recorded(position, stream_id, version, recorded_at)
             for position, (stream_id, version, event, _) in zip(positions, rows, strict=True)
         ]
         extend_chain(conn, recorded)
