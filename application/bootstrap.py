@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import structlog
 from sqlalchemy import Engine
 
 from application.alert_ingestion import Generations
@@ -27,6 +28,7 @@ from application.tokens import Scope, TokenStore
 from application.web_sessions import SessionCodec
 from eventstore import EventStore
 from eventstore.engine import create_engine
+from eventstore.sealed_text import TextVault, install_vault
 from outbound.deliverer import Deliverer
 from outbound.http_sender import Sender
 from outbound.secret_box import SecretBox, load_key
@@ -34,6 +36,8 @@ from outbound.subscriptions import SubscriptionStore
 from projections.base import Projection
 from projections.rebuild import rebuild_outdated
 from projections.runner import ProjectionRunner, default_projections
+
+_log = structlog.get_logger()
 
 REBUILD_JOIN_SECONDS = 5.0
 """How long a server that stops waits for a rebuild of outdated read models to finish."""
@@ -101,8 +105,12 @@ class Runtime:
 
 
 def database_engine(settings: Settings) -> Engine:
-    """The engine on ``settings.database_url``, configured as every part of the service uses it."""
-    return create_engine(
+    """The engine on ``settings.database_url``, configured as every part of the service uses it.
+
+    Its text vault (eventstore/sealed_text.py) seals note and alert text under the secret
+    key: INCIDENTS_SECRET_KEY, else the key file, made on first use.
+    """
+    engine = create_engine(
         settings.database_url,
         sqlite_synchronous=settings.sqlite_synchronous,
         pool_size=settings.db_pool_size,
@@ -110,6 +118,24 @@ def database_engine(settings: Settings) -> Engine:
         # Error messages (logged) never carry bound values: idempotency keys, names.
         hide_parameters=True,
     )
+    install_vault(engine, TextVault.from_secret(secret_key(settings)))
+    return engine
+
+
+def secret_key(settings: Settings) -> str:
+    """INCIDENTS_SECRET_KEY, else the key file's key (made, and said so, on first use)."""
+    key_file = Path(settings.secret_key_file)
+    configured = settings.secret_key is not None and bool(settings.secret_key.strip())
+    made = not configured and not key_file.exists()
+    key = load_key(settings.secret_key, key_file)
+    if made:
+        _log.warning(
+            "secret_key_file_created",
+            path=str(key_file),
+            note="it seals note and alert text and webhook secrets: back it up apart from"
+            " the database, and keep it; text sealed under it cannot be read without it",
+        )
+    return key
 
 
 def build(settings: Settings, *, on_appended: Callable[[int], object] | None = None) -> Runtime:
@@ -159,7 +185,7 @@ def webhook_store(settings: Settings, engine: Engine) -> SubscriptionStore:
 
     @functools.cache
     def box() -> SecretBox:
-        return SecretBox(load_key(settings.secret_key, Path(settings.secret_key_file)))
+        return SecretBox(secret_key(settings))
 
     return SubscriptionStore(engine, box)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
+from domain.erasable_text import RedactedText
 from domain.event_base import DomainEvent
 from domain.values import (
     LongText,
@@ -59,7 +60,8 @@ class NoteAdded(DomainEvent):
     type: Literal["timeline.note_added"] = "timeline.note_added"
     schema_version: Literal[2] = 2
     note_id: UUID
-    text: NoteText
+    text: NoteText | RedactedText
+    """``RedactedText`` once the note was redacted: the text was erased (domain.erasable_text)."""
     visibility: NoteVisibility
 
 
@@ -67,7 +69,7 @@ class NoteAmended(DomainEvent):
     type: Literal["timeline.note_amended"] = "timeline.note_amended"
     schema_version: Literal[1] = 1
     note_id: UUID
-    text: NoteText | None = None
+    text: NoteText | RedactedText | None = None
     note_occurred_at: UtcDatetime | None = None
     """The corrected time of the noted fact; ``occurred_at`` is when the amendment was made."""
 

@@ -10,6 +10,7 @@ from typing import TypeVar
 from uuid import UUID
 
 from domain.commands import BackDatable, Command, DeclareIncident, RecordAlerts
+from domain.erasable_text import RedactedText
 from domain.errors import IncidentNotFound, RuleViolation
 from domain.incident_events import IncidentDeclared
 from domain.persistent import PersistentMap, PersistentSet
@@ -62,7 +63,8 @@ class ActionItem:
 class Note:
     """What a note says now and when its fact happened, as amended."""
 
-    text: str
+    text: str | RedactedText
+    """``RedactedText`` when read after the note's redaction erased it."""
     occurred_at: datetime
 
 

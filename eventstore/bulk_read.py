@@ -28,6 +28,7 @@ from sqlalchemy.sql.elements import ColumnClause
 
 from eventstore.records import RECORDED_FIELDS, RecordedEvent
 from eventstore.schema import events
+from eventstore.sealed_text import open_sealed
 from eventstore.stored_times import parse_stored_time
 
 Row = Any
@@ -72,12 +73,19 @@ def _postgresql_record(row: Row) -> RecordedEvent:
     )
 
 
-def recorded_events(conn: Connection, rows: Iterable[Row]) -> list[RecordedEvent]:
-    """RecordedEvents from rows of RAW_COLUMNS read on ``conn``."""
+def stored_events(conn: Connection, rows: Iterable[Row]) -> list[RecordedEvent]:
+    """RecordedEvents from rows of RAW_COLUMNS read on ``conn``, exactly as stored (sealed
+    text left sealed): what the hash chain covers."""
     convert: Callable[[Row], RecordedEvent] = (
         _postgresql_record if conn.dialect.name == "postgresql" else _sqlite_record
     )
     return [convert(row) for row in rows]
+
+
+def recorded_events(conn: Connection, rows: Iterable[Row]) -> list[RecordedEvent]:
+    """RecordedEvents from rows of RAW_COLUMNS read on ``conn``, sealed text opened (or
+    shown erased): what every reader of the log's content sees."""
+    return open_sealed(conn, stored_events(conn, rows))
 
 
 _PAGE: Select[Any] = (
@@ -89,10 +97,13 @@ _PAGE: Select[Any] = (
 )
 
 
-def read_events_after(conn: Connection, after_position: int, limit: int) -> list[RecordedEvent]:
-    """Up to ``limit`` events after ``after_position``, in position order."""
+def read_events_after(
+    conn: Connection, after_position: int, limit: int, *, as_stored: bool = False
+) -> list[RecordedEvent]:
+    """Up to ``limit`` events after ``after_position``, in position order; ``as_stored``:
+    with sealed text left sealed (the hash chain's view)."""
     rows = conn.execute(_PAGE, {"after": after_position, "limit": limit}).all()
-    return recorded_events(conn, rows)
+    return stored_events(conn, rows) if as_stored else recorded_events(conn, rows)
 
 
 def read_events_between(

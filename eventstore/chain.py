@@ -131,7 +131,7 @@ def chain_whole_log(conn: Connection, batch_size: int = 5000) -> bytes:
     """Chain every event of a log that has no chain yet (an upgrade, an import), in the
     caller's transaction; the head's hash."""
     previous, after = GENESIS, 0
-    while batch := read_events_after(conn, after, batch_size):
+    while batch := read_events_after(conn, after, batch_size, as_stored=True):
         chained = links(previous, batch)
         write_links(conn, chained)
         after, previous = chained[-1]

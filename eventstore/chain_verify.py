@@ -106,7 +106,10 @@ class _Walked:
 
 
 def _batch(conn: Connection, after: int) -> list[_Walked]:
-    return [_Walked(e.position, canonical_bytes(e)) for e in read_events_after(conn, after, BATCH)]
+    return [
+        _Walked(e.position, canonical_bytes(e))
+        for e in read_events_after(conn, after, BATCH, as_stored=True)
+    ]
 
 
 def _sqlite_batch(conn: Connection, after: int) -> list[_Walked]:

@@ -28,6 +28,7 @@ from eventstore.chain import GENESIS, ChainEnd, links
 from eventstore.event_inserts import postgres_values, sqlite_values
 from eventstore.notify import CHANNEL
 from eventstore.records import AppendResult, NewEvent
+from eventstore.sealed_text import SealedBatch, key_statements, seal_events
 from eventstore.sqlite_writers import writer_queue_of
 
 _COLUMNS = (
@@ -85,9 +86,10 @@ def append_directly(
     lock_key: int,
 ) -> AppendResult | None:
     """Append at ``expected_version`` and commit; None when the stream is not there."""
+    sealed = seal_events(engine, [(stream_id, event) for event in new_events])
     rows = [
         (stream_id, expected_version + offset, event)
-        for offset, event in enumerate(new_events, start=1)
+        for offset, event in enumerate(sealed.events, start=1)
     ]
     raw = engine.raw_connection()
     try:
@@ -95,10 +97,12 @@ def append_directly(
         try:
             if engine.dialect.name == "postgresql":
                 positions = _postgres(
-                    engine, raw.driver_connection, rows, expected_version, clock, lock_key
+                    engine, raw.driver_connection, rows, sealed, expected_version, clock, lock_key
                 )
             else:
-                positions = _sqlite(engine, raw.driver_connection, rows, expected_version, clock)
+                positions = _sqlite(
+                    engine, raw.driver_connection, rows, sealed, expected_version, clock
+                )
         except dbapi.IntegrityError:
             return None  # the stream moved past it, or these ids are stored: look closer
         except dbapi.Error as exc:
@@ -121,6 +125,7 @@ def _sqlite(
     engine: Engine,
     driver: Any,
     rows: list[tuple[str, int, NewEvent]],
+    sealed: SealedBatch,
     expected: int,
     clock: Callable[[], datetime],
 ) -> list[int] | None:
@@ -147,6 +152,8 @@ def _sqlite(
             else:
                 last = int(driver.execute("SELECT last_insert_rowid()").fetchone()[0])
             positions = list(range(last - len(rows) + 1, last + 1))
+            for statement, keys in key_statements(sealed, positions, recorded_at, "sqlite"):
+                driver.executemany(statement, keys)
             previous = _previous(engine, driver, positions[0])
             chained = _chained(previous, rows, positions, recorded_at)
             driver.executemany(_SQLITE_LINK, chained)
@@ -166,6 +173,7 @@ def _postgres(
     engine: Engine,
     driver: Any,
     rows: list[tuple[str, int, NewEvent]],
+    sealed: SealedBatch,
     expected: int,
     clock: Callable[[], datetime],
     lock_key: int,
@@ -192,6 +200,8 @@ def _postgres(
             driver.rollback()
             return None
         with driver.cursor() as cursor:
+            for statement, keys in key_statements(sealed, positions, recorded_at, "postgresql"):
+                cursor.executemany(statement, keys)
             # Under the lock taken above: the chain's end is the log's end before these.
             chained = _chained(
                 _previous(engine, cursor, positions[0]), rows, positions, recorded_at

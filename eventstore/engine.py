@@ -61,6 +61,8 @@ def _sqlite_engine(url: URL, synchronous: str, **kwargs: Any) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Erased text keys (and redacted read-model rows) must not linger in free space.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     writers = queue_writers(engine, url.database, SQLITE_BUSY_TIMEOUT_MS / 1000)

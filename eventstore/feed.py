@@ -8,6 +8,7 @@ from sqlalchemy import Connection, or_, select
 
 from eventstore.records import RecordedEvent
 from eventstore.schema import events
+from eventstore.sealed_text import open_sealed
 from eventstore.store import head_position_in
 
 SCAN_WINDOW = 10_000
@@ -76,7 +77,7 @@ def read_log_page(
             )
         )
     rows = conn.execute(query.order_by(events.c.position).limit(limit))
-    found = [RecordedEvent(**row._asdict()) for row in rows]
+    found = open_sealed(conn, [RecordedEvent(**row._asdict()) for row in rows])
     if len(found) == limit:
         return LogPage(found, found[-1].position, head)
     return LogPage(found, max(after, upper), head)

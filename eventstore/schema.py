@@ -8,9 +8,11 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
     Uuid,
 )
@@ -57,4 +59,26 @@ event_chain = Table(
     # The hash chain over the log (eventstore/chain.py): one row per event, written with it.
     Column("position", BigInteger, primary_key=True, autoincrement=False),
     Column("chain_hash", String(64), nullable=False),
+)
+
+text_keys = Table(
+    "text_keys",
+    metadata,
+    # One data key per event whose text is sealed (eventstore/sealed_text.py), wrapped with
+    # the key-encryption key from the environment. Deleting a scope's rows erases its text.
+    Column("key_id", String(32), primary_key=True),
+    Column("scope", String(300), nullable=False),
+    Column("wrapped_key", LargeBinary, nullable=False),
+    Index("ix_text_keys_scope", "scope"),
+)
+
+text_erasures = Table(
+    "text_erasures",
+    metadata,
+    # Who erased a scope's text, when and why: what answers show in place of the text.
+    Column("scope", String(300), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("erased_at", UtcDateTime(), nullable=False),
+    Column("erased_by", String(200), nullable=True),
+    Column("reason", Text, nullable=False),
 )

@@ -20,6 +20,7 @@ from eventstore.event_inserts import insert_events
 from eventstore.notify import notify_appended
 from eventstore.records import AppendResult, NewEvent, RecordedEvent
 from eventstore.schema import events
+from eventstore.sealed_text import key_statements, seal_events
 
 Append = tuple[str, Sequence[NewEvent], int | None]
 """One append of a batch: the stream, its new events, the version it expects (None: any)."""
@@ -194,10 +195,15 @@ class EventStore:
     ) -> list[RecordedEvent]:
         """Write each stream's events after its version and wake the log's followers."""
         recorded_at = self._clock()
-        rows = [
-            (stream_id, current + offset, event, recorded_at)
+        given = [
+            (stream_id, current + offset, event)
             for _, stream_id, current, new_events in pending
             for offset, event in enumerate(new_events, start=1)
+        ]
+        sealed = seal_events(self.engine, [(stream_id, event) for stream_id, _, event in given])
+        rows = [
+            (stream_id, version, stored, recorded_at)
+            for (stream_id, version, _), stored in zip(given, sealed.events, strict=True)
         ]
         try:
             positions = insert_events(conn, rows)
@@ -207,13 +213,21 @@ class EventStore:
                 _, stream_id, current, _ = pending[0]
                 raise ConcurrencyError(stream_id, current, current + 1) from exc
             raise
+        for statement, values in key_statements(sealed, positions, recorded_at, conn.dialect.name):
+            conn.exec_driver_sql(statement, values if len(values) > 1 else values[0])
         notify_appended(conn, positions[-1])
-        recorded = [
+        extend_chain(
+            conn,
+            [
+                event.recorded(position, stream_id, version, recorded_at)
+                for position, (stream_id, version, event, _) in zip(positions, rows, strict=True)
+            ],
+        )
+        # Inline work reads the events as every reader does: with their text open.
+        return [
             event.recorded(position, stream_id, version, recorded_at)
-            for position, (stream_id, version, event, _) in zip(positions, rows, strict=True)
+            for position, (stream_id, version, event) in zip(positions, given, strict=True)
         ]
-        extend_chain(conn, recorded)
-        return recorded
 
     def _moved_stream(self, appends: Sequence[Append]) -> ConcurrencyError:
         """The conflict of the first append whose stream is no longer where it expected."""

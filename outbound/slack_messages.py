@@ -84,7 +84,10 @@ def _action_item_added(data: dict[str, Any]) -> _Line:
 def _note_added(data: dict[str, Any]) -> _Line | None:
     if data.get("visibility") != NoteVisibility.PUBLIC:
         return None  # internal notes are for the responders, not for a channel
-    return _Line(":loudspeaker:", "Public update", data["text"])
+    text = data["text"]
+    if not isinstance(text, str):  # redacted before it was delivered: the text is gone
+        return _Line(":loudspeaker:", "Public update (redacted)", f"Redacted: {text['reason']}")
+    return _Line(":loudspeaker:", "Public update", text)
 
 
 LINES: dict[str, Callable[[dict[str, Any]], _Line | None]] = {

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, event
 
 from eventstore.bulk_read import first_position_after, read_events_between
 from eventstore.engine import WRITE, create_engine
+from eventstore.sealed_text import TextVault, install_vault
 from eventstore.stream_partitions import StreamPartition
 from projections.base import envelope
 from projections.defaults import default_projections
@@ -48,6 +49,8 @@ class PartitionJob:
     """Positions per page: the partition holds about its share of them."""
     scratch: str | None = None
     """A SQLite file to write the rows into instead of the log's database."""
+    vault: TextVault | None = None
+    """What opens the log's sealed text (the rebuilding engine's)."""
 
 
 def _without_journal(dbapi_connection: Any, _record: Any) -> None:
@@ -64,6 +67,8 @@ def _connections(job: PartitionJob) -> Iterator[tuple[Connection, Connection]]:
     with ExitStack() as stack:
         source = create_engine(job.url)
         stack.callback(source.dispose)
+        if job.vault is not None:
+            install_vault(source, job.vault)
         reader = stack.enter_context(source.connect())
         if reader.dialect.name == "postgresql":
             # psycopg then gives times in its own UTC, which converting to UTC leaves as is.

@@ -24,6 +24,7 @@ from pathlib import Path
 import structlog
 from sqlalchemy import Engine, Table
 
+from eventstore.sealed_text import vault_of
 from eventstore.stream_partitions import partition_streams
 from projections.partition_worker import PartitionJob, Report, run_partition
 from projections.scratch_merge import merge_scratch_files
@@ -101,6 +102,7 @@ def replay_in_partitions(
                 until=until,
                 span=batch_size * processes,
                 scratch=scratch[index],
+                vault=vault_of(engine),
             )
             for index, streams in enumerate(partitions)
         ]

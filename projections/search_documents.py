@@ -24,6 +24,7 @@ from typing import Any
 from uuid import UUID
 
 from domain import events as e
+from domain.erasable_text import RedactedText
 from domain.values import Section
 from projections.base import Envelope
 
@@ -166,6 +167,8 @@ def _alert_fired(docs: Documents, env: Envelope, ev: e.AlertFired) -> None:
 
 
 def _note(docs: Documents, env: Envelope, ev: e.NoteAdded) -> None:
+    if isinstance(ev.text, RedactedText):  # erased: nothing of it may be found
+        return
     row = _document(env, "note", str(ev.note_id), "", ev.text)
     docs.rows[row["doc_key"]] = row
 
@@ -175,7 +178,7 @@ def _amended(docs: Documents, env: Envelope, ev: e.NoteAmended) -> None:
     row = docs.rows.get(key)
     if row is None:  # redacted before: nothing left to amend
         return
-    if ev.text is not None:
+    if isinstance(ev.text, str):
         row["body"] = clean(ev.text)
     if ev.note_occurred_at is not None:
         row["occurred_at"] = ev.note_occurred_at

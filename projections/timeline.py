@@ -14,6 +14,7 @@ from uuid import UUID, uuid5
 from sqlalchemy import Connection, Table, delete, select
 
 from domain import events as e
+from domain.erasable_text import RedactedText
 from projections.base import Envelope
 from projections.new_rows import insert_new
 from projections.sql import upsert
@@ -68,7 +69,20 @@ def _declared(rows: dict[UUID, Row | None], env: Envelope, ev: e.IncidentDeclare
 
 
 def _note(rows: dict[UUID, Row | None], env: Envelope, ev: e.NoteAdded) -> None:
-    row = _entry(env, "note", ev.text, visibility=ev.visibility.value)
+    if isinstance(ev.text, RedactedText):
+        # Read after its redaction erased the text (a rebuild, a past view): a note still,
+        # until the redaction's own event comes, but saying who erased it, when and why.
+        erased = ev.text
+        said_by = f" by {erased.redacted_by}" if erased.redacted_by else ""
+        row = _entry(
+            env,
+            "note",
+            f"Note redacted{said_by}: {erased.reason}",
+            visibility=ev.visibility.value,
+            redacted=erased.model_dump(mode="json"),
+        )
+    else:
+        row = _entry(env, "note", ev.text, visibility=ev.visibility.value)
     row["entry_id"] = ev.note_id
     rows[ev.note_id] = row
 
@@ -77,7 +91,7 @@ def _amended(rows: dict[UUID, Row | None], env: Envelope, ev: e.NoteAmended) -> 
     row = rows.get(ev.note_id)
     if row is None or row["kind"] != "note":  # redacted before: nothing left to amend
         return
-    if ev.text is not None:
+    if isinstance(ev.text, str):
         row["text"] = ev.text
     if ev.note_occurred_at is not None:
         row["occurred_at"] = ev.note_occurred_at

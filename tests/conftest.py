@@ -24,12 +24,20 @@ from sqlalchemy import Engine
 from application.schema_migrations import migrate
 from eventstore import EventStore
 from eventstore.engine import create_engine
+from eventstore.sealed_text import TextVault, install_default_vault
 from tests.support.transfer import export_bytes, write_history
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "INCIDENTS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+TEXT_SECRET_KEY = "Bq7XoD8b6xbq2x4g3kO6iGdjqk8v7Wn5m2Hf9YtQe1c="
+"""The secret key the suite seals note and alert text with, wherever it makes an engine:
+the service's settings read it from the environment, engines made directly use the
+default vault."""
+os.environ.setdefault("INCIDENTS_SECRET_KEY", TEXT_SECRET_KEY)
+install_default_vault(TextVault.from_secret(os.environ["INCIDENTS_SECRET_KEY"]))
 
 
 def _admin() -> psycopg.Connection[tuple[object, ...]]:

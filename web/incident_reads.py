@@ -171,14 +171,14 @@ def note_versions(envelopes: Sequence[Envelope]) -> dict[UUID, list[NoteVersion]
     versions: dict[UUID, list[NoteVersion]] = {}
     for env in envelopes:
         ev, recorded = env.event, env.recorded
-        if isinstance(ev, e.NoteAdded):
+        if isinstance(ev, e.NoteAdded) and isinstance(ev.text, str):
             first = NoteVersion(ev.text, recorded.occurred_at, recorded.recorded_at, env.actor)
             versions[ev.note_id] = [first]
         elif isinstance(ev, e.NoteAmended) and ev.note_id in versions:
             last = versions[ev.note_id][-1]
             versions[ev.note_id].append(
                 NoteVersion(
-                    ev.text if ev.text is not None else last.text,
+                    ev.text if isinstance(ev.text, str) else last.text,
                     ev.note_occurred_at or last.occurred_at,
                     recorded.recorded_at,
                     env.actor,

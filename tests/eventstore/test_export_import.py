@@ -10,7 +10,6 @@ these functions are tested in tests/cli/test_export_import_commands.py.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -22,11 +21,15 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from eventstore import EventStore, NewEvent
+from eventstore.chain import GENESIS, link
+from eventstore.records import RecordedEvent
+from eventstore.schema import event_chain
 from eventstore.transfer.bulk_insert import BulkInsertRefused
 from eventstore.transfer.format import LogFileError
 from eventstore.transfer.import_log import DatabaseNotEmpty
 from projections.runner import ProjectionRunner
 from tests.conftest import NewDatabase
+from tests.support.log_files import sealed
 from tests.support.read_models import assert_same_rows, read_log, read_model_tables, snapshot
 from tests.support.transfer import (
     BASE,
@@ -46,21 +49,9 @@ def read_model_rows(engine: Engine) -> int:
         )
 
 
-def resealed(lines: list[bytes]) -> bytes:
-    """A file whose header and trailer agree with ``lines`` (header + events, no trailer)."""
-    body = lines[1:]
-    header = orjson.loads(lines[0])
-    header["head_position"] = orjson.loads(body[-1])["position"] if body else 0
-    trailer = {
-        "events": len(body),
-        "sha256": hashlib.sha256(b"".join(body)).hexdigest(),
-        "trailer": "incident-ledger-log",
-    }
-    return (
-        orjson.dumps(header, option=orjson.OPT_APPEND_NEWLINE)
-        + b"".join(body)
-        + orjson.dumps(trailer, option=orjson.OPT_APPEND_NEWLINE)
-    )
+def chain_rows(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(event_chain)).scalar_one())
 
 
 def new_event(**data: Any) -> NewEvent:
@@ -224,21 +215,116 @@ def _flip_byte(lines: list[bytes]) -> bytes:
 
 
 def _reseal_with(change: Callable[[dict[str, Any]], None]) -> Callable[[list[bytes]], bytes]:
-    """Damage the content of event line 3, then recompute header and trailer to match."""
+    """Damage the content of event line 3, then recompute chain, header and trailer to
+    match, so that only the check meant for the damage can catch it."""
 
     def damage(lines: list[bytes]) -> bytes:
         event = orjson.loads(lines[3])
         change(event)
         changed = [*lines[:3], orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE), *lines[4:]]
-        return resealed(changed[:-1])
+        return sealed(changed[:-1], rechain=True)
 
     return damage
+
+
+def _change_event(change: Callable[[dict[str, Any]], None]) -> Callable[[list[bytes]], bytes]:
+    """Change event line 3 and fix the trailer's count and SHA-256, the chain left as is."""
+
+    def damage(lines: list[bytes]) -> bytes:
+        event = orjson.loads(lines[3])
+        change(event)
+        changed = [*lines[:3], orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE), *lines[4:]]
+        return sealed(changed[:-1])
+
+    return damage
+
+
+def _flip_text_forging_the_chain(lines: list[bytes]) -> bytes:
+    # The chain made to hold again, the trailer's SHA-256 left as it was.
+    damaged = sealed(_flip_text(lines).splitlines(keepends=True)[:-1], rechain=True)
+    return b"".join([*damaged.splitlines(keepends=True)[:-1], lines[-1]])
+
+
+def _change_trailer(**fields: Any) -> Callable[[list[bytes]], bytes]:
+    def damage(lines: list[bytes]) -> bytes:
+        trailer = orjson.loads(lines[-1])
+        trailer.update(fields)
+        return b"".join([*lines[:-1], orjson.dumps(trailer, option=orjson.OPT_APPEND_NEWLINE)])
+
+    return damage
+
+
+def _insert_line(line: bytes) -> Callable[[list[bytes]], bytes]:
+    return lambda ls: sealed([*ls[:4], line, *ls[4:-1]], rechain=True)
+
+
+def _header_version(version: int) -> Callable[[list[bytes]], bytes]:
+    def damage(lines: list[bytes]) -> bytes:
+        header = orjson.loads(lines[0])
+        header["format_version"] = version
+        return b"".join([orjson.dumps(header, option=orjson.OPT_APPEND_NEWLINE), *lines[1:]])
+
+    return damage
+
+
+def _without_chain_hash(line: bytes) -> bytes:
+    event = orjson.loads(line)
+    del event["chain_hash"]
+    return orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE)
 
 
 DAMAGE: dict[str, tuple[Callable[[list[bytes]], bytes], type[Exception], str]] = {
     "truncated mid-line": (_cut_mid_line, LogFileError, "the file is truncated"),
     "missing trailer": (lambda ls: b"".join(ls[:-1]), LogFileError, "without a trailer"),
-    "flipped letter": (_flip_text, LogFileError, "SHA-256 of the event lines does not match"),
+    "flipped letter": (_flip_text, LogFileError, r"line \d+: position \d+ does not chain"),
+    "flipped letter, chain forged": (
+        _flip_text_forging_the_chain,
+        LogFileError,
+        "SHA-256 of the event lines does not match",
+    ),
+    "tampered chain hash": (
+        _change_event(lambda e: e.update(chain_hash="0" * 64)),
+        LogFileError,
+        "line 4: position 3 does not chain",
+    ),
+    "chain hash not hex": (
+        _change_event(lambda e: e.update(chain_hash="not a hash")),
+        LogFileError,
+        "line 4: chain_hash must be 64 lowercase hexadecimal digits",
+    ),
+    "event line without chain hash": (
+        lambda ls: sealed([*ls[:3], _without_chain_hash(ls[3]), *ls[4:-1]]),
+        LogFileError,
+        r"line 4: an event has missing fields \['chain_hash'\]",
+    ),
+    "trailer head changed": (
+        _change_trailer(chain_hash="f" * 64),
+        LogFileError,
+        "the trailer's chain hash is not the chain's head",
+    ),
+    "trailer checkpoint of another position": (
+        _change_trailer(
+            checkpoint={
+                "position": 3,
+                "chain_hash": "a" * 64,
+                "signed_at": "2026-12-04T10:15:02Z",
+                "signature": "c2ln",
+                "key_id": "3b1f",
+            }
+        ),
+        LogFileError,
+        "the trailer's checkpoint is of position 3",
+    ),
+    "unknown line kind": (
+        _insert_line(b'{"text_key":"k1","wrapped":"..."}\n'),
+        LogFileError,
+        r"line 5: a line of an unknown kind \(fields \['text_key', 'wrapped'\]\)",
+    ),
+    "newer format version": (
+        _header_version(3),
+        LogFileError,
+        "line 1: format version 3 is not supported; this release reads versions 1, 2",
+    ),
     "flipped byte": (_flip_byte, LogFileError, "line 6: not valid JSON"),
     "removed line": (
         lambda ls: b"".join([*ls[:-2], ls[-1]]),
@@ -282,7 +368,7 @@ DAMAGE: dict[str, tuple[Callable[[list[bytes]], bytes], type[Exception], str]] =
         "NUL character",
     ),
     "duplicate event id": (
-        lambda ls: resealed(
+        lambda ls: sealed(
             [
                 *ls[:4],
                 orjson.dumps(
@@ -290,7 +376,8 @@ DAMAGE: dict[str, tuple[Callable[[list[bytes]], bytes], type[Exception], str]] =
                     option=orjson.OPT_APPEND_NEWLINE,
                 ),
                 *ls[5:-1],
-            ]
+            ],
+            rechain=True,
         ),
         BulkInsertRefused,
         "event_id",
@@ -307,7 +394,7 @@ def test_a_damaged_file_is_refused_and_nothing_is_written(
     with pytest.raises(error, match=message):
         import_bytes(engine, damaged(history_file.splitlines(keepends=True)))
 
-    assert (event_count(engine), read_model_rows(engine)) == (0, 0)
+    assert (event_count(engine), chain_rows(engine), read_model_rows(engine)) == (0, 0, 0)
     # Nothing half-done is left behind: the intact file still goes in, positions unchanged.
     import_bytes(engine, history_file)
     assert without_header(export_bytes(engine)) == without_header(history_file)
@@ -317,13 +404,22 @@ def test_a_damaged_file_is_refused_and_nothing_is_written(
 
 def test_event_ids_and_times_are_written_in_one_spelling(engine: Engine) -> None:
     event_id = UUID("0b6f5f6e-1c2d-4e3f-8a9b-0c1d2e3f4a5b")
-    store = EventStore(engine, clock=lambda: datetime(2026, 5, 1, 12, 0, tzinfo=UTC))
+    recorded_at = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    store = EventStore(engine, clock=lambda: recorded_at)
     store.append("stream-a", [NewEvent(event_id, "test.recorded", {"b": 1, "a": 2}, BASE)], 0)
+    # The chain hash the store wrote, computed here from the event as eventstore.chain does.
+    expected_hash = link(
+        GENESIS,
+        RecordedEvent(
+            1, "stream-a", 1, event_id, "test.recorded", 1, {"b": 1, "a": 2}, {}, BASE, recorded_at
+        ),
+    ).hex()
 
     line = export_bytes(engine).splitlines()[1]
 
     assert line == (
-        b'{"data":{"a":2,"b":1},"event_id":"0b6f5f6e-1c2d-4e3f-8a9b-0c1d2e3f4a5b",'
+        b'{"chain_hash":"' + expected_hash.encode() + b'",'
+        b'"data":{"a":2,"b":1},"event_id":"0b6f5f6e-1c2d-4e3f-8a9b-0c1d2e3f4a5b",'
         b'"metadata":{},"occurred_at":"2026-03-02T09:00:00.000000+00:00","position":1,'
         b'"recorded_at":"2026-05-01T12:00:00.000000+00:00","schema_version":1,'
         b'"stream_id":"stream-a","type":"test.recorded","version":1}'

@@ -1,0 +1,332 @@
+"""Erasable text: fields sealed under per-event data keys that an erasure deletes.
+
+The fields ``domain.erasable_text`` names are stored as an envelope instead of their
+value::
+
+    {"sealed": "aes-256-gcm", "nonce": "<12 bytes, base64>", "ciphertext": "<base64>"}
+
+The plaintext is the field's value as compact JSON (a string's quotes included); the
+associated data is the event's 16 id bytes, ``/`` and the field's name, so a ciphertext
+cannot be moved to another event or field. Each sealed event has its own random 256-bit
+data key in ``text_keys`` (key id: the event id's 32 hex digits), wrapped (AES key wrap,
+RFC 3394) with a key-encryption key derived from ``INCIDENTS_SECRET_KEY``. Every key
+belongs to a scope (one note, one alert of one incident); an erasing event deletes its
+scope's keys and records who, when and why in ``text_erasures`` in the transaction that
+appends it. From then on the envelope cannot be opened by anyone: reads show a
+``{"redacted": true, ...}`` placeholder in its place. The stored event never changes, so
+the hash chain (which covers the envelope) still verifies.
+
+Reads open envelopes here (``open_sealed``), so every reader — projections, ``/events``,
+the stream, ``as_of``, deliveries — sees the same thing; only the chain and the export
+read the log as stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
+from sqlalchemy import Connection, Engine, select
+
+from domain.erasable_text import SEALED_FIELDS, erasing_scope, sealing_scope
+from eventstore.records import NewEvent, RecordedEvent
+from eventstore.schema import text_erasures, text_keys
+
+ALGORITHM = "aes-256-gcm"
+_KEK_INFO = b"incident-ledger text keys v1"
+_LOOKUP_CHUNK = 500
+
+
+class SealedTextUnavailable(RuntimeError):
+    """Sealed text was met (or is to be written) without the key that opens it."""
+
+
+class TextVault:
+    """Makes and unwraps data keys under one key-encryption key."""
+
+    __slots__ = ("_kek",)
+
+    def __init__(self, kek: bytes) -> None:
+        if len(kek) != 32:
+            raise ValueError("the key-encryption key must be 32 bytes")
+        self._kek = kek
+
+    @classmethod
+    def from_secret(cls, secret: str) -> TextVault:
+        """The vault of the service's secret key (a Fernet key's text): its own derived key."""
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEK_INFO)
+        return cls(hkdf.derive(secret.strip().encode()))
+
+    def __repr__(self) -> str:
+        return "TextVault(key=<hidden>)"
+
+    def new_key(self) -> tuple[bytes, bytes]:
+        """A fresh data key and its wrapped form (the one stored)."""
+        key = AESGCM.generate_key(bit_length=256)
+        return key, aes_key_wrap(self._kek, key)
+
+    def unwrap(self, wrapped: bytes) -> bytes:
+        try:
+            return aes_key_unwrap(self._kek, bytes(wrapped))
+        except InvalidUnwrap:
+            raise SealedTextUnavailable(
+                "a stored text key does not unwrap with this INCIDENTS_SECRET_KEY: the log's"
+                " text was sealed under another key; start the service with that key"
+            ) from None
+
+
+_vaults: weakref.WeakKeyDictionary[Engine, TextVault] = weakref.WeakKeyDictionary()
+_default: list[TextVault] = []
+
+
+def install_vault(engine: Engine, vault: TextVault) -> None:
+    """Seal and open text on ``engine`` with ``vault``."""
+    _vaults[engine] = vault
+
+
+def install_default_vault(vault: TextVault | None) -> None:
+    """The vault of engines given none of their own: for tools and tests that make
+    engines themselves (the service installs its vault on its engine)."""
+    _default[:] = [vault] if vault is not None else []
+
+
+def vault_of(engine: Engine) -> TextVault | None:
+    return _vaults.get(engine) or (_default[0] if _default else None)
+
+
+# --- writing --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRow:
+    key_id: str
+    scope: str
+    wrapped_key: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """An erasing event's effect: delete ``scope``'s keys, say who, when and why."""
+
+    scope: str
+    event_index: int
+    erased_by: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SealedBatch:
+    """Events as they are stored, with the key rows and erasures their append writes."""
+
+    events: list[NewEvent]
+    keys: list[tuple[int, KeyRow]]
+    erasures: list[Erasure]
+
+    @property
+    def touches_keys(self) -> bool:
+        return bool(self.keys or self.erasures)
+
+
+def _aad(event_id_bytes: bytes, field: str) -> bytes:
+    return event_id_bytes + b"/" + field.encode()
+
+
+def _holds_something(value: Any) -> bool:
+    return value is not None and value != "" and value != {} and value != []
+
+
+def seal_events(engine: Engine, rows: Sequence[tuple[str, NewEvent]]) -> SealedBatch:
+    """``rows`` (stream, event) with their erasable fields sealed, in order.
+
+    Pure but for randomness: the caller writes the events, the keys and the erasures in
+    one transaction (``write_keys``).
+    """
+    stored: list[NewEvent] = []
+    keys: list[tuple[int, KeyRow]] = []
+    erasures: list[Erasure] = []
+    vault: TextVault | None = None
+    for index, (stream_id, event) in enumerate(rows):
+        fields = SEALED_FIELDS.get(event.type)
+        present = [f for f in fields or () if _holds_something(event.data.get(f))]
+        if present:
+            vault = vault or vault_of(engine)
+            if vault is None:
+                raise SealedTextUnavailable(
+                    f"{event.type} holds erasable text, but no text vault is installed on"
+                    " this engine (INCIDENTS_SECRET_KEY): it would be stored in clear"
+                )
+            key, wrapped = vault.new_key()
+            aes = AESGCM(key)
+            data = dict(event.data)
+            for field in present:
+                nonce = os.urandom(12)
+                plain = orjson.dumps(data[field])
+                sealed = aes.encrypt(nonce, plain, _aad(event.event_id.bytes, field))
+                data[field] = {
+                    "sealed": ALGORITHM,
+                    "nonce": base64.b64encode(nonce).decode("ascii"),
+                    "ciphertext": base64.b64encode(sealed).decode("ascii"),
+                }
+            scope = sealing_scope(stream_id, event.type, event.data)
+            assert scope is not None  # every sealed type has a scope (domain.erasable_text)
+            keys.append((index, KeyRow(event.event_id.hex, scope, wrapped)))
+            event = replace(event, data=data)
+        erased = erasing_scope(stream_id, event.type, event.data)
+        if erased is not None:
+            actor = event.metadata.get("actor")
+            erasures.append(
+                Erasure(
+                    erased,
+                    index,
+                    actor if isinstance(actor, str) else None,
+                    str(event.data.get("reason", "")),
+                )
+            )
+        stored.append(event)
+    return SealedBatch(stored, keys, erasures)
+
+
+def _time(moment: datetime, dialect: str) -> Any:
+    moment = moment.astimezone(UTC)
+    return (
+        moment.replace(tzinfo=None).isoformat(" ", "microseconds")
+        if dialect == "sqlite"
+        else moment
+    )
+
+
+def key_statements(
+    batch: SealedBatch, positions: Sequence[int], recorded_at: datetime, dialect: str
+) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """The statements (SQL, rows for executemany) that write ``batch``'s keys and erasures,
+    in event order: a key sealed after an erasure of its scope survives it."""
+    mark = "?" if dialect == "sqlite" else "%s"
+    insert_key = (
+        f"INSERT INTO text_keys (key_id, scope, wrapped_key) VALUES ({mark}, {mark}, {mark})"  # noqa: S608
+    )
+    delete_keys = f"DELETE FROM text_keys WHERE scope = {mark}"  # noqa: S608
+    insert_erasure = (
+        "INSERT INTO text_erasures (scope, position, erased_at, erased_by, reason)"  # noqa: S608
+        f" VALUES ({mark}, {mark}, {mark}, {mark}, {mark}) ON CONFLICT (scope) DO NOTHING"
+    )
+    if not batch.erasures:
+        rows = [(row.key_id, row.scope, row.wrapped_key) for _, row in batch.keys]
+        return [(insert_key, rows)] if rows else []
+    steps: list[tuple[int, int, tuple[str, list[tuple[Any, ...]]]]] = []
+    for index, row in batch.keys:
+        steps.append((index, 0, (insert_key, [(row.key_id, row.scope, row.wrapped_key)])))
+    for erasure in batch.erasures:
+        when = _time(recorded_at, dialect)
+        erased = (
+            erasure.scope,
+            positions[erasure.event_index],
+            when,
+            erasure.erased_by,
+            erasure.reason,
+        )
+        steps.append((erasure.event_index, 1, (delete_keys, [(erasure.scope,)])))
+        steps.append((erasure.event_index, 2, (insert_erasure, [erased])))
+    return [statement for _, _, statement in sorted(steps, key=lambda step: step[:2])]
+
+
+# --- reading --------------------------------------------------------------------------
+
+
+def _is_envelope(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("sealed") == ALGORITHM and "ciphertext" in value
+
+
+def _sealed_fields(record: RecordedEvent) -> list[str]:
+    fields = SEALED_FIELDS.get(record.type)
+    if not fields:
+        return []
+    return [f for f in fields if _is_envelope(record.data.get(f))]
+
+
+def _chunks(items: Sequence[str]) -> list[Sequence[str]]:
+    return [items[i : i + _LOOKUP_CHUNK] for i in range(0, len(items), _LOOKUP_CHUNK)]
+
+
+def _wrapped_keys(conn: Connection, key_ids: Sequence[str]) -> dict[str, bytes]:
+    found: dict[str, bytes] = {}
+    for chunk in _chunks(key_ids):
+        query = select(text_keys.c.key_id, text_keys.c.wrapped_key).where(
+            text_keys.c.key_id.in_(chunk)
+        )
+        found.update((key_id, bytes(wrapped)) for key_id, wrapped in conn.execute(query))
+    return found
+
+
+def _erasures(conn: Connection, scopes: Sequence[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(scopes):
+        query = select(
+            text_erasures.c.scope,
+            text_erasures.c.erased_at,
+            text_erasures.c.erased_by,
+            text_erasures.c.reason,
+        ).where(text_erasures.c.scope.in_(chunk))
+        for scope, erased_at, erased_by, reason in conn.execute(query):
+            found[scope] = {
+                "redacted": True,
+                "redacted_at": erased_at.astimezone(UTC).isoformat(),
+                "redacted_by": erased_by,
+                "reason": reason,
+            }
+    return found
+
+
+def open_sealed(conn: Connection, records: list[RecordedEvent]) -> list[RecordedEvent]:
+    """``records`` with every sealed field opened, or, where its key was erased, the
+    erasure's ``{"redacted": true, ...}`` placeholder in its place."""
+    sealed = [(index, fields) for index, r in enumerate(records) if (fields := _sealed_fields(r))]
+    if not sealed:
+        return records
+    ids = [records[index].event_id.hex for index, _ in sealed]
+    wrapped = _wrapped_keys(conn, ids)
+    gone = {
+        index: sealing_scope(records[index].stream_id, records[index].type, records[index].data)
+        for index, _ in sealed
+        if records[index].event_id.hex not in wrapped
+    }
+    erasures = _erasures(conn, [scope for scope in gone.values() if scope is not None])
+    vault = vault_of(conn.engine) if wrapped else None
+    if wrapped and vault is None:
+        raise SealedTextUnavailable(
+            "the log holds sealed text, but no text vault is installed on this engine:"
+            " set INCIDENTS_SECRET_KEY to the key it was sealed with"
+        )
+    opened = list(records)
+    for index, fields in sealed:
+        record = records[index]
+        data = dict(record.data)
+        key = wrapped.get(record.event_id.hex)
+        if key is not None and vault is not None:
+            aes = AESGCM(vault.unwrap(key))
+            for field in fields:
+                envelope: Mapping[str, str] = data[field]
+                plain = aes.decrypt(
+                    base64.b64decode(envelope["nonce"]),
+                    base64.b64decode(envelope["ciphertext"]),
+                    _aad(record.event_id.bytes, field),
+                )
+                data[field] = orjson.loads(plain)
+        else:
+            erased = erasures.get(gone.get(index) or "")
+            if erased is None:
+                # Neither a key nor an erasure: the envelope stays as stored, never guessed at.
+                continue
+            for field in fields:
+                data[field] = dict(erased)
+        opened[index] = replace(record, data=data)
+    return opened
