@@ -26,6 +26,7 @@ from domain.errors import (
     IncidentNotFound,
 )
 from eventstore import ConcurrencyError, EventIdConflict, InvalidEventData
+from eventstore.sealed_text import SealedTextUnavailable
 from monitoring.mapping import PayloadRefused
 from projections.keysets import InvalidCursor
 
@@ -166,6 +167,12 @@ async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     return response
 
 
+async def _sealed_text(_: Request, exc: SealedTextUnavailable) -> JSONResponse:
+    # The service's configuration, not the request: the operator must set the right key.
+    log.error("sealed_text.unavailable", error=str(exc))
+    return problem(503, str(exc), title="Sealed text cannot be opened")
+
+
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("request.failed")
     return unexpected_failure()
@@ -183,6 +190,7 @@ HANDLERS: tuple[tuple[type[Exception], Callable[..., Awaitable[JSONResponse]]], 
     (InvalidCursor, _cursor_invalid),
     (ValidationError, _model_invalid),
     (StarletteHTTPException, _http),
+    (SealedTextUnavailable, _sealed_text),
     (Exception, _unexpected),
 )
 """Each failure and the handler that turns it into a problem document."""

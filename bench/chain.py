@@ -1,8 +1,10 @@
-"""What the hash chain costs appends, and how fast ``incidents verify`` walks a log.
+"""What the hash chain and sealed text cost appends, and how fast ``incidents verify`` walks
+a log.
 
-Appends: the same appends with the chain and with it left out (this benchmark replaces
-the two functions that write chain rows with ones that write nothing: the reference the
-chain is measured against, in the same run, on the same database), taking turns:
+Appends: the same appends three ways, taking turns on the same database in the same run:
+``plain`` (no chain rows and text stored in clear: this benchmark replaces the functions
+that write chain rows and seal text with ones that do nothing — the reference),
+``chain`` (chain rows, text in clear) and ``chain_and_sealing`` (as the service appends):
 - one event per transaction, ``EventStore.append`` at its expected version (the direct
   path the service takes without inline read models), ``--appends`` of them;
 - group commit: 8 threads adding notes through ``IncidentService`` (the command writer
@@ -40,19 +42,30 @@ from bench.service_writers import timed_writers
 from eventstore.bulk_read import read_events_after
 from eventstore.chain import chain_whole_log
 from eventstore.chain_verify import verify_chain
+from eventstore.sealed_text import SealedBatch
 from eventstore.store import EventStore
 
 WRITERS = 8
 
 
+def _in_clear(_engine: Any, rows: Any) -> SealedBatch:
+    return SealedBatch([event for _, event in rows], [], [])
+
+
+CHAIN_LEFT_OUT: dict[tuple[Any, str], Any] = {
+    (store_module, "extend_chain"): lambda conn, recorded: b"",
+    (direct, "_chained"): lambda *args: [],
+    (direct, "_previous"): lambda *args: b"",
+}
+SEALING_LEFT_OUT: dict[tuple[Any, str], Any] = {
+    (store_module, "seal_events"): _in_clear,
+    (direct, "seal_events"): _in_clear,
+}
+
+
 @contextmanager
-def chain_left_out() -> Iterator[None]:
-    """Appends write no chain rows while this lasts (the reference)."""
-    replaced: dict[tuple[Any, str], Any] = {
-        (store_module, "extend_chain"): lambda conn, recorded: b"",
-        (direct, "_chained"): lambda *args: [],
-        (direct, "_previous"): lambda *args: b"",
-    }
+def left_out(replaced: dict[tuple[Any, str], Any]) -> Iterator[None]:
+    """Appends skip what ``replaced`` replaces while this lasts."""
     saved = {key: getattr(*key) for key in replaced}
     for (module, name), value in replaced.items():
         setattr(module, name, value)
@@ -87,23 +100,21 @@ def appends(backend: str, workdir: Path, count: int, per_writer: int, run: int) 
     figures: dict[str, float] = {}
     with fresh_database(backend, workdir) as url:
         sides: list[tuple[str, Callable[[], Any]]] = [
-            ("with_chain", nullcontext),
-            ("without_chain", chain_left_out),
+            ("plain", lambda: left_out({**CHAIN_LEFT_OUT, **SEALING_LEFT_OUT})),
+            ("chain", lambda: left_out(SEALING_LEFT_OUT)),
+            ("chain_and_sealing", nullcontext),
         ]
-        if run % 2:
-            sides.reverse()
-        for name, context in sides:
+        turn = run % len(sides)
+        for name, context in sides[turn:] + sides[:turn]:
             with context():
                 figures[f"single_{name}_per_s"] = single_appends(
-                    url, count, seed=100 + run * 2 + len(figures)
+                    url, count, seed=100 + run * 3 + len(figures)
                 )
                 figures[f"group_{name}_per_s"] = group_commit(url, per_writer)
-    figures["single_cost"] = (
-        1 - figures["single_with_chain_per_s"] / figures["single_without_chain_per_s"]
-    )
-    figures["group_cost"] = (
-        1 - figures["group_with_chain_per_s"] / figures["group_without_chain_per_s"]
-    )
+    for kind in ("single", "group"):
+        plain = figures[f"{kind}_plain_per_s"]
+        figures[f"{kind}_chain_cost"] = 1 - figures[f"{kind}_chain_per_s"] / plain
+        figures[f"{kind}_total_cost"] = 1 - figures[f"{kind}_chain_and_sealing_per_s"] / plain
     return figures
 
 

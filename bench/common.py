@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -18,6 +19,13 @@ from sqlalchemy import Engine
 
 from application.schema_migrations import migrate
 from eventstore.engine import create_engine
+from eventstore.sealed_text import TextVault, install_default_vault
+
+BENCH_SECRET_KEY = "m0kV7Xq2c8dJ4yR9tW1pZ6sB3nH5gL0aE2uK8fQ7vYc="  # noqa: S105 - sample data only
+"""The secret key benchmarks seal note and alert text with: set for the service parts they
+build and for the engines they make themselves (and their child processes)."""
+os.environ.setdefault("INCIDENTS_SECRET_KEY", BENCH_SECRET_KEY)
+install_default_vault(TextVault.from_secret(os.environ["INCIDENTS_SECRET_KEY"]))
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 RESULTS = Path(__file__).parent / "results"

@@ -6,6 +6,7 @@ import json
 import sys
 import time
 
+import bench.common  # noqa: F401 - sets the benchmarks' text vault and secret key
 from bench.memory import peak_rss_mib
 from eventstore.engine import create_engine
 from eventstore.store import EventStore

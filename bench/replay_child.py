@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable
 
+import bench.common  # noqa: F401 - sets the benchmarks' text vault and secret key
 from bench.memory import children_peak_rss_mib, peak_rss_mib, reset_peak_rss
 
 

@@ -66,10 +66,12 @@ text_keys = Table(
     metadata,
     # One data key per event whose text is sealed (eventstore/sealed_text.py), wrapped with
     # the key-encryption key from the environment. Deleting a scope's rows erases its text.
+    # Keyed by scope first: an erasure deletes a scope's keys and a reader finds them by
+    # the scope its events name, through the one index (SQLite: the table itself).
+    Column("scope", String(300), primary_key=True),
     Column("key_id", String(32), primary_key=True),
-    Column("scope", String(300), nullable=False),
     Column("wrapped_key", LargeBinary, nullable=False),
-    Index("ix_text_keys_scope", "scope"),
+    sqlite_with_rowid=False,
 )
 
 text_erasures = Table(

@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -257,11 +258,12 @@ def _chunks(items: Sequence[str]) -> list[Sequence[str]]:
     return [items[i : i + _LOOKUP_CHUNK] for i in range(0, len(items), _LOOKUP_CHUNK)]
 
 
-def _wrapped_keys(conn: Connection, key_ids: Sequence[str]) -> dict[str, bytes]:
+def _wrapped_keys(conn: Connection, scopes: Sequence[str]) -> dict[str, bytes]:
+    """The keys of ``scopes`` by key id: those of every event of each scope."""
     found: dict[str, bytes] = {}
-    for chunk in _chunks(key_ids):
+    for chunk in _chunks(scopes):
         query = select(text_keys.c.key_id, text_keys.c.wrapped_key).where(
-            text_keys.c.key_id.in_(chunk)
+            text_keys.c.scope.in_(chunk)
         )
         found.update((key_id, bytes(wrapped)) for key_id, wrapped in conn.execute(query))
     return found
@@ -292,14 +294,16 @@ def open_sealed(conn: Connection, records: list[RecordedEvent]) -> list[Recorded
     sealed = [(index, fields) for index, r in enumerate(records) if (fields := _sealed_fields(r))]
     if not sealed:
         return records
-    ids = [records[index].event_id.hex for index, _ in sealed]
-    wrapped = _wrapped_keys(conn, ids)
-    gone = {
+    scopes = {
         index: sealing_scope(records[index].stream_id, records[index].type, records[index].data)
         for index, _ in sealed
-        if records[index].event_id.hex not in wrapped
     }
-    erasures = _erasures(conn, [scope for scope in gone.values() if scope is not None])
+    named = sorted({scope for scope in scopes.values() if scope is not None})
+    wrapped = _wrapped_keys(conn, named)
+    gone = {
+        index: scopes[index] for index, _ in sealed if records[index].event_id.hex not in wrapped
+    }
+    erasures = _erasures(conn, sorted({s for s in gone.values() if s is not None}))
     vault = vault_of(conn.engine) if wrapped else None
     if wrapped and vault is None:
         raise SealedTextUnavailable(
@@ -315,11 +319,18 @@ def open_sealed(conn: Connection, records: list[RecordedEvent]) -> list[Recorded
             aes = AESGCM(vault.unwrap(key))
             for field in fields:
                 envelope: Mapping[str, str] = data[field]
-                plain = aes.decrypt(
-                    base64.b64decode(envelope["nonce"]),
-                    base64.b64decode(envelope["ciphertext"]),
-                    _aad(record.event_id.bytes, field),
-                )
+                try:
+                    plain = aes.decrypt(
+                        base64.b64decode(envelope["nonce"]),
+                        base64.b64decode(envelope["ciphertext"]),
+                        _aad(record.event_id.bytes, field),
+                    )
+                except (InvalidTag, ValueError):
+                    raise SealedTextUnavailable(
+                        f"the sealed {field} of the event at position {record.position} does"
+                        " not open with its key: the stored envelope was altered (run"
+                        " `incidents verify`)"
+                    ) from None
                 data[field] = orjson.loads(plain)
         else:
             erased = erasures.get(gone.get(index) or "")

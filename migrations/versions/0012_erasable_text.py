@@ -22,12 +22,12 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "text_keys",
-        sa.Column("key_id", sa.String(32), nullable=False),
         sa.Column("scope", sa.String(300), nullable=False),
+        sa.Column("key_id", sa.String(32), nullable=False),
         sa.Column("wrapped_key", sa.LargeBinary, nullable=False),
-        sa.PrimaryKeyConstraint("key_id", name=op.f("pk_text_keys")),
+        sa.PrimaryKeyConstraint("scope", "key_id", name=op.f("pk_text_keys")),
+        sqlite_with_rowid=False,
     )
-    op.create_index("ix_text_keys_scope", "text_keys", ["scope"])
     op.create_table(
         "text_erasures",
         sa.Column("scope", sa.String(300), nullable=False),
@@ -41,5 +41,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("text_erasures")
-    op.drop_index("ix_text_keys_scope", table_name="text_keys")
     op.drop_table("text_keys")
