@@ -4,7 +4,9 @@ a log.
 Appends: the same appends three ways, taking turns on the same database in the same run:
 ``plain`` (no chain rows and text stored in clear: this benchmark replaces the functions
 that write chain rows and seal text with ones that do nothing — the reference),
-``chain`` (chain rows, text in clear) and ``chain_and_sealing`` (as the service appends):
+``chain`` (chain rows, text in clear) and ``chain_and_sealing`` (as the service appends).
+Then the log those appends wrote is read back with its sealed text opened, beside the
+same read as stored. The appends:
 - one event per transaction, ``EventStore.append`` at its expected version (the direct
   path the service takes without inline read models), ``--appends`` of them;
 - group commit: 8 threads adding notes through ``IncidentService`` (the command writer
@@ -111,11 +113,32 @@ def appends(backend: str, workdir: Path, count: int, per_writer: int, run: int) 
                     url, count, seed=100 + run * 3 + len(figures)
                 )
                 figures[f"group_{name}_per_s"] = group_commit(url, per_writer)
+        figures.update(reading_sealed(url))
     for kind in ("single", "group"):
         plain = figures[f"{kind}_plain_per_s"]
         figures[f"{kind}_chain_cost"] = 1 - figures[f"{kind}_chain_per_s"] / plain
         figures[f"{kind}_total_cost"] = 1 - figures[f"{kind}_chain_and_sealing_per_s"] / plain
     return figures
+
+
+def reading_sealed(url: str) -> dict[str, float]:
+    """Reading back the log just appended (its notes sealed on a third of the appends) with
+    the text opened, beside reading it as stored."""
+    engine = engine_for(url)
+    speeds: dict[str, float] = {}
+    try:
+        for name, as_stored in (("read_opened_per_s", False), ("read_as_stored_per_s", True)):
+            began = time.perf_counter()
+            with engine.connect() as conn:
+                after, read = 0, 0
+                while batch := read_events_after(conn, after, 1000, as_stored=as_stored):
+                    read += len(batch)
+                    after = batch[-1].position
+            speeds[name] = read / (time.perf_counter() - began)
+    finally:
+        engine.dispose()
+    speeds["opening_cost"] = 1 - speeds["read_opened_per_s"] / speeds["read_as_stored_per_s"]
+    return speeds
 
 
 def verifying(backend: str, workdir: Path, events: int) -> dict[str, float]:
