@@ -122,6 +122,15 @@ def database_engine(settings: Settings) -> Engine:
     return engine
 
 
+def make_secret_key_file(settings: Settings) -> Path | None:
+    """The key file, made now when the service will need it and it is not there yet."""
+    key_file = Path(settings.secret_key_file)
+    if (settings.secret_key and settings.secret_key.strip()) or key_file.exists():
+        return None
+    load_key(None, key_file)
+    return key_file
+
+
 def secret_key(settings: Settings) -> str:
     """INCIDENTS_SECRET_KEY, else the key file's key (made, and said so, on first use)."""
     key_file = Path(settings.secret_key_file)

@@ -20,7 +20,7 @@ from rich.markup import escape
 from sqlalchemy import Engine
 from uvicorn.supervisors import Multiprocess
 
-from application.bootstrap import build
+from application.bootstrap import build, make_secret_key_file
 from application.schema_migrations import current_revision, head_revision, migrate
 from application.settings import Settings
 from application.tokens import Scope, TokenStore
@@ -89,9 +89,17 @@ class Credential:
 
 def prepare(settings: Settings, database_option: str | None) -> Credential:
     """Migrate the database, and learn (or make) the token the example request shows."""
+    key_file = make_secret_key_file(settings)
     runtime = build(settings)
     try:
         prepare_database(runtime.engine, settings.database_url)
+        if key_file is not None:
+            console.print(
+                f"[green]created the secret key[/] {escape(str(key_file))}: it seals note and"
+                " alert text and webhook secrets; back it up apart from the database (text"
+                " sealed under it cannot be read without it)",
+                soft_wrap=True,
+            )
         return first_admin_token(runtime.tokens, settings, database_option)
     finally:
         runtime.close()

@@ -83,6 +83,8 @@ def test_the_first_run_and_a_restart_print_commands_that_work(tmp_path: Path) ->
         assert lines[0] == (
             f"created the database sqlite:///./var/incidents.db (schema {head_revision()})"
         )
+        assert lines[1].startswith("created the secret key var/secret.key: it seals note")
+        assert (tmp_path / "var" / "secret.key").stat().st_mode & 0o077 == 0
         token = lines[
             lines.index("Created the first admin token (shown only now; store it safely):") + 1
         ]
@@ -98,6 +100,7 @@ def test_the_first_run_and_a_restart_print_commands_that_work(tmp_path: Path) ->
     with serving(tmp_path, port) as again:
         assert again[0] == "database is up to date (sqlite:///./var/incidents.db)"
         assert not any("Created the first admin token" in line for line in again)
+        assert not any("secret key" in line for line in again)
         [hint] = [line for line in again if "incidents tokens create" in line]
         assert hint.endswith("TOKEN=$(incidents tokens create NAME --scope admin)")
         new_token = hint.split(": ", 1)[1].replace("NAME", "restart-admin")

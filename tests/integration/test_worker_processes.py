@@ -161,7 +161,11 @@ class Processes:
     def start(self, name: str, *args: str, **env: str) -> Process:
         environment = {k: v for k, v in os.environ.items() if not k.startswith("INCIDENTS_")}
         environment.update(
-            INCIDENTS_LOG_LEVEL="WARNING", INCIDENTS_LOG_FORMAT="json", PYTHONUNBUFFERED="1"
+            # Every process of one deployment seals and opens text with the same key.
+            INCIDENTS_SECRET_KEY=os.environ["INCIDENTS_SECRET_KEY"],
+            INCIDENTS_LOG_LEVEL="WARNING",
+            INCIDENTS_LOG_FORMAT="json",
+            PYTHONUNBUFFERED="1",
         )
         environment.update(env)
         log = self.tmp_path / f"{name}-{len(self.started)}.log"
