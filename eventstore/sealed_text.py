@@ -78,6 +78,10 @@ class TextVault:
         key = AESGCM.generate_key(bit_length=256)
         return key, aes_key_wrap(self._kek, key)
 
+    def wrap(self, key: bytes) -> bytes:
+        """``key`` wrapped under this vault's key (an imported key, say)."""
+        return aes_key_wrap(self._kek, key)
+
     def unwrap(self, wrapped: bytes) -> bytes:
         try:
             return aes_key_unwrap(self._kek, bytes(wrapped))
