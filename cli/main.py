@@ -8,6 +8,7 @@ from cli.credentials import credentials_app
 from cli.integrations import integrations_app
 from cli.projections import project, rebuild
 from cli.schema import migrate
+from cli.scrub import scrub
 from cli.serve import serve
 from cli.tokens import tokens_app
 from cli.transfer import export_command, import_command
@@ -22,6 +23,7 @@ app.command()(project)
 app.command("export")(export_command)
 app.command("import")(import_command)
 app.command()(verify)
+app.command()(scrub)
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(integrations_app, name="integrations")
 app.add_typer(credentials_app, name="credentials")

@@ -21,8 +21,8 @@ from eventstore.schema import events, text_erasures, text_keys
 from tests.api.conftest import ADMIN_TOKEN
 from tests.api.helpers import declare, ok
 from tests.sse_client import parse
-from tests.web.conftest import signed_in_client
 from tests.support.transfer import export_bytes
+from tests.web.conftest import signed_in_client
 
 SECRET = "jane.doe.7731@example.com"
 AMENDED = "jane.doe.7731@example.com called twice"
