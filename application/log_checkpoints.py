@@ -30,6 +30,9 @@ from sqlalchemy import Engine
 
 from eventstore.chain import last_link
 
+SIGNED_AT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+"""How ``signed_at`` is written: UTC, to the second."""
+
 
 class CheckpointError(ValueError):
     """A checkpoint that cannot be read, or whose signature does not verify."""
@@ -134,7 +137,11 @@ class LogSigner:
         """The log's head now, signed."""
         with self.engine.connect() as conn:
             position, digest = last_link(conn)
-        signed_at = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return self.sign(position, digest, now)
+
+    def sign(self, position: int, digest: bytes, now: datetime | None = None) -> Checkpoint:
+        """The chain's hash ``digest`` at ``position``, signed at ``now`` (to the second)."""
+        signed_at = (now or datetime.now(UTC)).strftime(SIGNED_AT_FORMAT)
         unsigned = Checkpoint(position, digest.hex(), signed_at)
         signature = base64.b64encode(self.private_key.sign(unsigned.message())).decode()
         return Checkpoint(position, digest.hex(), signed_at, signature, key_id(self.public_key))

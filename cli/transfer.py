@@ -1,12 +1,15 @@
-"""``incidents export`` and ``import``: the whole log to a file and back, checksummed."""
+"""``incidents export`` and ``import``: the whole log to a file and back, checksummed, its hash
+chain carried along and its head signed with the service's key."""
 
 from __future__ import annotations
 
+import base64
 import os
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, BinaryIO
 
@@ -15,6 +18,7 @@ from rich.markup import escape
 from sqlalchemy.exc import SQLAlchemyError
 
 from application.bootstrap import Runtime, build
+from application.log_checkpoints import Checkpoint, LogSigner, key_id
 from application.schema_migrations import migrate
 from cli.database import DatabaseOption, opened, settings_for, unreachable
 from cli.output import console, pace
@@ -22,9 +26,11 @@ from cli.progress import position_progress
 from cli.projections import rebuild_with_progress
 from domain.events import CURRENT_VERSIONS
 from eventstore.transfer.bulk_insert import BulkInsertRefused
-from eventstore.transfer.export import export_log
+from eventstore.transfer.export import SignHead, export_log
 from eventstore.transfer.format import LogFileError
 from eventstore.transfer.import_log import DatabaseNotEmpty, import_log
+from eventstore.transfer.pages import UnchainedEvent
+from eventstore.transfer.trailer import SignedHead
 
 READ_BUFFER = 1 << 20
 
@@ -33,22 +39,49 @@ def export_command(
     file: Annotated[str, typer.Argument(help="Where to write; - for standard output.")] = "-",
     database_url: DatabaseOption = None,
 ) -> None:
-    """Write the whole log as JSON lines, ending with its event count and SHA-256."""
+    """Write the whole log as JSON lines with its hash chain, ending with its event count,
+    SHA-256 and a signed checkpoint of its head."""
     with opened(settings_for(database_url)) as runtime:
         started = time.perf_counter()
+        sign = head_signer(runtime.signer)
         try:
             with export_target(file) as out, position_progress(console, "exporting") as progress:
-                result = export_log(runtime.engine, out, progress=progress)
-        except (SQLAlchemyError, OSError) as exc:
+                result = export_log(runtime.engine, out, sign=sign, progress=progress)
+        except (SQLAlchemyError, OSError, UnchainedEvent) as exc:
             console.print(f"[red]export failed:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(1) from exc
     elapsed = time.perf_counter() - started
+    signed = "" if result.checkpoint is None else f", signed by key {result.checkpoint.key_id}"
     console.print(
         f"[green]exported[/] {result.events:,} events (head position {result.head_position})"
         f" to {'standard output' if file == '-' else escape(file)} {pace(result.events, elapsed)}"
-        f", sha256 {result.sha256}",
+        f", sha256 {result.sha256}, chain {result.chain_hash}{signed}",
         soft_wrap=True,
     )
+
+
+def head_signer(signer: LogSigner) -> SignHead | None:
+    """Signs an export's head as ``GET /log/checkpoint`` signs the log's (made here, not by
+    ``signer.checkpoint()``: the head is the export snapshot's, which appends may have
+    passed since). None, said on the terminal, when the key cannot be used."""
+    try:
+        private = signer.private_key
+    except (OSError, ValueError, TypeError) as exc:  # TypeError: a key file with a password
+        console.print(
+            f"[yellow]the export will not be signed:[/] the signing key {escape(str(signer.key_file))}"
+            f" cannot be used ({escape(type(exc).__name__)}: {escape(str(exc))})",
+            soft_wrap=True,
+        )
+        return None
+    signer_id = key_id(private.public_key())
+
+    def sign(position: int, chain_hash: str) -> SignedHead:
+        signed_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        message = Checkpoint(position, chain_hash, signed_at).message()
+        signature = base64.b64encode(private.sign(message)).decode()
+        return SignedHead(position, chain_hash, signed_at, signature, signer_id)
+
+    return sign
 
 
 def import_command(
@@ -93,7 +126,8 @@ def _import_and_rebuild(runtime: Runtime, lines: BinaryIO) -> None:
     console.print(
         f"[green]imported[/] {result.events:,} events (head position {result.head_position},"
         f" exported from {result.source_backend}) {pace(result.events, elapsed)};"
-        " checksum verified",
+        f" checksum verified, hash chain {'verified' if result.chain_checked else 'computed'}"
+        f" (head {result.chain_hash})",
         soft_wrap=True,
     )
     rebuild_with_progress(runtime.engine, runtime.projections, result.head_position)

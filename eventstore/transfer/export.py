@@ -12,13 +12,20 @@ from typing import Protocol
 from sqlalchemy import Connection, Engine
 
 from eventstore.store import head_position_in
-from eventstore.transfer.format import Header, Trailer, header_line, trailer_line
+from eventstore.transfer.format import Header, header_line
+from eventstore.transfer.line_chain import GENESIS_HEX
 from eventstore.transfer.pages import read_export_lines
+from eventstore.transfer.text_keys import key_lines
+from eventstore.transfer.trailer import SignedHead, Trailer, trailer_line
 
 BATCH_SIZE = 5000
 
 Progress = Callable[[int, int], None]
 """Called with the position written so far and the head position being exported to."""
+
+SignHead = Callable[[int, str], SignedHead]
+"""Signs the exported head: its position and chain hash (hex) -> a signed checkpoint. The
+caller brings the key (application/log_checkpoints.py); the store never holds it."""
 
 
 class BinaryWriter(Protocol):
@@ -30,16 +37,24 @@ class ExportResult:
     events: int
     head_position: int
     sha256: str
+    chain_hash: str
+    checkpoint: SignedHead | None
 
 
 def export_log(
     engine: Engine,
     out: BinaryWriter,
     *,
+    sign: SignHead | None = None,
     progress: Progress | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> ExportResult:
-    """Write header, every event in position order, and trailer; memory stays one batch."""
+    """Write header, every event in position order with its chain hash, the keys of its
+    sealed text (eventstore/transfer/text_keys.py), and trailer (the head's chain hash,
+    signed with ``sign`` when given); memory stays one batch.
+
+    Raises UnchainedEvent when an event has no chain hash.
+    """
     with _snapshot(engine) as conn:
         head = head_position_in(conn)
         out.write(header_line(Header(engine.dialect.name, datetime.now(UTC), head)))
@@ -48,21 +63,25 @@ def export_log(
         digest = hashlib.sha256()
         count = 0
         position = 0
+        chain_hash = GENESIS_HEX
         # Keyset pages over the primary key: each page is an index range scan, whatever
         # the size of the log, and the snapshot keeps pages consistent with each other.
-        while True:
-            lines, reached = read_export_lines(conn, position, batch_size)
-            if not lines:
-                break
-            chunk = b"".join(lines)
+        while page := read_export_lines(conn, position, batch_size):
+            chunk = b"".join(page.lines)
             digest.update(chunk)
             out.write(chunk)
-            count += len(lines)
-            position = reached
+            count += len(page.lines)
+            position, chain_hash = page.position, page.chain_hash
             if progress is not None:
                 progress(position, head)
-        out.write(trailer_line(Trailer(count, digest.hexdigest())))
-    return ExportResult(count, head, digest.hexdigest())
+        # The keys of the sealed text still readable, and the erasures, from the same
+        # snapshot: a note erased after the export began keeps its key in this file.
+        keys = b"".join(key_lines(conn))
+        digest.update(keys)
+        out.write(keys)
+        checkpoint = sign(head, chain_hash) if sign is not None else None
+        out.write(trailer_line(Trailer(count, digest.hexdigest(), chain_hash, checkpoint)))
+    return ExportResult(count, head, digest.hexdigest(), chain_hash, checkpoint)
 
 
 @contextmanager

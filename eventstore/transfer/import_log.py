@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, select
 
-from eventstore.chain import chain_whole_log
 from eventstore.engine import WRITE
 from eventstore.schema import events
 from eventstore.store import head_position_in, lock_log_for_append
 from eventstore.transfer.bulk_insert import advance_position_counter, bulk_writer
-from eventstore.transfer.format import EventRow
+from eventstore.transfer.event_lines import EventRow
 from eventstore.transfer.reader import LogFileReader
+from eventstore.transfer.text_keys import store_key_records
 
 BATCH_SIZE = 5000
 
@@ -31,6 +31,11 @@ class ImportResult:
     head_position: int
     sha256: str
     source_backend: str
+    chain_hash: str
+    """The head's chain hash, as stored in ``event_chain``."""
+    chain_checked: bool
+    """Whether the file carried the chain (format version 2) and every hash matched; a
+    version 1 file's chain is computed instead."""
 
 
 def import_log(
@@ -43,9 +48,11 @@ def import_log(
 ) -> ImportResult:
     """Load every event of a log file, positions, ids and times included, in one transaction.
 
-    The file is checked line by line while it loads and its trailer (count and SHA-256)
-    before the commit, so a bad file raises LogFileError and leaves the database as it
-    was. ``known_types`` (type -> newest schema version) refuses events this release
+    The file is checked line by line while it loads, every event's chain hash included
+    (recomputed in the same pass, compared with the line's in a version 2 file, and
+    stored in ``event_chain`` with the event), and its trailer (count, SHA-256, chain
+    head) before the commit, so a bad file raises LogFileError and leaves the database as
+    it was. ``known_types`` (type -> newest schema version) refuses events this release
     could not read. Raises DatabaseNotEmpty when the log has any event, and
     BulkInsertRefused when the database refuses a row (a duplicate event id, say).
     """
@@ -58,14 +65,18 @@ def import_log(
         if progress is not None:
             progress(0, head)
         _load(conn, reader, head, progress, batch_size)
-        # The file's events as they are now in this log, chained from the start.
-        chain_whole_log(conn)
+        store_key_records(conn, reader.key_records)
         advance_position_counter(conn, head)
         if progress is not None:
             progress(head, head)
     assert reader.trailer is not None  # events() raises unless it read a matching trailer
     return ImportResult(
-        reader.events_read, head, reader.trailer.sha256, reader.header.source_backend
+        reader.events_read,
+        head,
+        reader.trailer.sha256,
+        reader.header.source_backend,
+        reader.head_hash.hex(),
+        reader.header.chained,
     )
 
 
@@ -76,7 +87,7 @@ def _load(
     progress: Progress | None,
     batch_size: int,
 ) -> None:
-    """The file's events into the log, ``batch_size`` rows per insert."""
+    """The file's events and their chain hashes into the log, ``batch_size`` rows per insert."""
     batch: list[EventRow] = []
     with bulk_writer(conn) as write:
         for event in reader.events():

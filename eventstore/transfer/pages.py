@@ -8,6 +8,7 @@ more than reading the rows.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -15,23 +16,43 @@ from uuid import UUID
 import orjson
 from sqlalchemy import Connection
 
-from eventstore.transfer.format import event_line, format_time
+from eventstore.transfer.event_lines import event_line
+from eventstore.transfer.format import format_time
 
+# A left join: an event without a chain row (written around the service) is named, not
+# left out.
 _SQLITE_PAGE = (
-    "SELECT position, stream_id, version, event_id, type, schema_version, data, metadata,"
-    " occurred_at, recorded_at FROM events WHERE position > ? ORDER BY position LIMIT ?"
+    "SELECT e.position, stream_id, version, event_id, type, schema_version, data, metadata,"
+    " occurred_at, recorded_at, chain_hash"
+    " FROM events e LEFT JOIN event_chain c ON c.position = e.position"
+    " WHERE e.position > ? ORDER BY e.position LIMIT ?"
 )
 _POSTGRES_PAGE = (
-    "SELECT position, stream_id, version, event_id::text, type, schema_version,"
+    "SELECT e.position, stream_id, version, event_id::text, type, schema_version,"
     " data::text, metadata::text,"
     " to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'),"
-    " to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')"
-    " FROM events WHERE position > %s ORDER BY position LIMIT %s"
+    " to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'),"
+    " chain_hash"
+    " FROM events e LEFT JOIN event_chain c ON c.position = e.position"
+    " WHERE e.position > %s ORDER BY e.position LIMIT %s"
 )
 
 
-def read_export_lines(conn: Connection, after: int, limit: int) -> tuple[list[bytes], int]:
-    """The lines of up to ``limit`` events after position ``after``, and the last position.
+class UnchainedEvent(Exception):
+    """An event has no row in ``event_chain``: the log was written to around the service."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """Log file lines of consecutive events, and the last one's position and chain hash."""
+
+    lines: list[bytes]
+    position: int
+    chain_hash: str
+
+
+def read_export_lines(conn: Connection, after: int, limit: int) -> Page | None:
+    """The lines of up to ``limit`` events after position ``after``; None after the last.
 
     Each line is built and serialised in one step: keeping a page of parsed documents
     alive first costs half as much again.
@@ -44,7 +65,7 @@ def read_export_lines(conn: Connection, after: int, limit: int) -> tuple[list[by
     else:
         rows = driver.execute(_SQLITE_PAGE, (after, limit)).fetchall()
         lines = _lines(rows, _hyphenated, _sqlite_time)
-    return lines, rows[-1][0] if rows else after
+    return Page(lines, rows[-1][0], rows[-1][10]) if rows else None
 
 
 def _lines(
@@ -64,10 +85,19 @@ def _lines(
                 "metadata": orjson.loads(m),
                 "occurred_at": time(o),
                 "recorded_at": time(r),
+                "chain_hash": h if h is not None else _unchained(p),
             }
         )
-        for p, s, v, e, t, sv, d, m, o, r in rows
+        for p, s, v, e, t, sv, d, m, o, r, h in rows
     ]
+
+
+def _unchained(position: int) -> str:
+    raise UnchainedEvent(
+        f"the event at position {position} has no chain hash: it was written around the"
+        " service (incidents verify names the first such event); the log cannot be exported"
+        " with its chain"
+    )
 
 
 def _as_is(text: str) -> str:

@@ -6,17 +6,17 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from eventstore.transfer.format import (
-    EventRow,
-    Header,
-    LogFileError,
-    Trailer,
-    is_trailer,
-    load_line,
-    parse_event,
-    parse_header,
-    parse_trailer,
+from eventstore.chain import GENESIS
+from eventstore.transfer.event_lines import EventRow, parse_event
+from eventstore.transfer.format import Header, LogFileError, load_line, parse_header
+from eventstore.transfer.line_chain import link_row
+from eventstore.transfer.text_keys import (
+    ErasureRecord,
+    KeyRecord,
+    is_key_line,
+    parse_key_line,
 )
+from eventstore.transfer.trailer import Trailer, parse_trailer
 
 _ESCAPED_NUL = b"\\u0000"
 
@@ -27,6 +27,10 @@ class LogFileReader:
     Nothing is trusted until the end: the last event is yielded before the trailer is
     read, so a caller must write what it gets inside a transaction and commit only once
     ``events()`` has finished without an error.
+
+    The chain is recomputed in the same pass: each yielded event carries its chain hash,
+    checked against the line's own for a version 2 file (the first that differs is
+    refused) and computed for a version 1 file, which has none.
     """
 
     def __init__(self, lines: Iterable[bytes], *, known_types: Mapping[str, int] | None = None):
@@ -41,11 +45,17 @@ class LogFileReader:
             raise LogFileError(str(exc), line=1) from None
         self.trailer: Trailer | None = None
         self.events_read = 0
+        self.head_hash = GENESIS
+        """The recomputed chain hash of the last event read."""
+        self.key_records: list[KeyRecord | ErasureRecord] = []
+        """The text keys and erasures after the events (version 2), read by the end."""
 
     def events(self) -> Iterator[EventRow]:
         """Every event in log order; after the last one, the trailer is checked against them."""
         digest = hashlib.sha256()
         versions: dict[str, int] = {}
+        chained = self.header.chained
+        previous = GENESIS
         position = 0
         number = 1
         for number, line in enumerate(self._lines, start=2):
@@ -53,19 +63,39 @@ class LogFileReader:
                 raise LogFileError("there is more after the trailer", line=number)
             try:
                 value = load_line(_complete(line))
-                if is_trailer(value):
-                    self.trailer = parse_trailer(value)
+                if chained and is_key_line(value):
+                    self.key_records.append(parse_key_line(value))
+                    digest.update(line)
                     continue
-                event = parse_event(value)
+                if "event_id" not in value:
+                    self.trailer = self._trailer(value)
+                    continue
+                if self.key_records:
+                    raise ValueError("an event line after the text keys: events come first")
+                event = parse_event(value, chained=chained)
                 self._check(event, value, position, versions, line)
+                previous = link_row(previous, event)
+                if not chained:
+                    event = event._replace(chain_hash=previous.hex())
+                elif event.chain_hash != previous.hex():
+                    raise ValueError(_unchained(event))
             except ValueError as exc:
                 raise LogFileError(str(exc), line=number) from None
             digest.update(line)
             position = event.position
             versions[event.stream_id] = event.version
             self.events_read += 1
+            self.head_hash = previous
             yield event
         self._verify(digest.hexdigest(), position, number)
+
+    def _trailer(self, value: dict[str, Any]) -> Trailer:
+        if "trailer" not in value:
+            raise ValueError(
+                f"a line of an unknown kind (fields {sorted(value)}): a format version"
+                f" {self.header.format_version} file holds event lines and one trailer"
+            )
+        return parse_trailer(value, chained=self.header.chained)
 
     def _check(
         self,
@@ -121,6 +151,34 @@ class LogFileReader:
                 f"the header's head position {self.header.head_position} is not the last"
                 f" event's position {position}"
             )
+        if self.header.chained:
+            self._verify_head(position)
+
+    def _verify_head(self, position: int) -> None:
+        assert self.trailer is not None
+        head = self.head_hash.hex()
+        if self.trailer.chain_hash != head:
+            raise LogFileError(
+                f"the trailer's chain hash is not the chain's head at position {position}"
+                f" ({head}): the trailer was altered"
+            )
+        signed = self.trailer.checkpoint
+        if signed is not None and (signed.position, signed.chain_hash) != (position, head):
+            raise LogFileError(
+                f"the trailer's checkpoint is of position {signed.position}, chain"
+                f" {signed.chain_hash}, not of the file's head (position {position},"
+                f" chain {head})"
+            )
+
+
+def _unchained(event: EventRow) -> str:
+    if len(event.chain_hash) != 64 or event.chain_hash.strip("0123456789abcdef"):
+        return f"chain_hash must be 64 lowercase hexadecimal digits, not {event.chain_hash!r}"
+    return (
+        f"position {event.position} does not chain: its chain_hash is not the hash of its"
+        " content after the event before it (an event was changed, removed, inserted or"
+        " moved here)"
+    )
 
 
 def _complete(line: bytes) -> bytes:

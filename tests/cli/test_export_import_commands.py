@@ -7,12 +7,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 
+from eventstore.chain import last_link
 from tests.cli.runner import run_cli
 from tests.conftest import NewDatabase
 from tests.support.read_models import assert_same_rows, read_log, snapshot
 from tests.support.transfer import event_count, without_header, write_history
+
+
+@pytest.fixture(autouse=True)
+def key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The signing key export makes on first use, kept in the test's own directory."""
+    path = tmp_path / "log-signing.key"
+    monkeypatch.setenv("INCIDENTS_LOG_SIGNING_KEY_FILE", str(path))
+    return path
 
 
 def test_cli_exports_and_imports_with_read_models(
@@ -28,12 +38,15 @@ def test_cli_exports_and_imports_with_read_models(
     assert done.exit_code == 0, done.output
     head = read_log(engine)[-1].position
     assert f"exported {event_count(engine):,} events (head position {head})" in done.stderr
+    with engine.connect() as conn:
+        chain = last_link(conn)[1].hex()
+    assert f"chain {chain}, signed by key " in done.stderr
     assert not exported.with_name("log.jsonl.partial").exists()
 
     done = run_cli("import", str(exported), "--database-url", target_url)
     assert done.exit_code == 0, done.output
     assert f"imported {event_count(engine):,} events (head position {head}" in done.stderr
-    assert "checksum verified" in done.stderr
+    assert f"checksum verified, hash chain verified (head {chain})" in done.stderr
     assert "read models rebuilt" in done.stderr
     assert read_log(target) == read_log(engine)
     assert_same_rows(snapshot(engine), snapshot(target))

@@ -239,6 +239,12 @@ def _change_event(change: Callable[[dict[str, Any]], None]) -> Callable[[list[by
     return damage
 
 
+def _last_event(lines: list[bytes]) -> bytes:
+    return [line for line in lines if line.startswith(b'{"chain_hash"') and b'"event_id"' in line][
+        -1
+    ]
+
+
 def _flip_text_forging_the_chain(lines: list[bytes]) -> bytes:
     # The chain made to hold again, the trailer's SHA-256 left as it was.
     damaged = sealed(_flip_text(lines).splitlines(keepends=True)[:-1], rechain=True)
@@ -316,9 +322,9 @@ DAMAGE: dict[str, tuple[Callable[[list[bytes]], bytes], type[Exception], str]] =
         "the trailer's checkpoint is of position 3",
     ),
     "unknown line kind": (
-        _insert_line(b'{"text_key":"k1","wrapped":"..."}\n'),
+        _insert_line(b'{"attachment":"a1","size":3}\n'),
         LogFileError,
-        r"line 5: a line of an unknown kind \(fields \['text_key', 'wrapped'\]\)",
+        r"line 5: a line of an unknown kind \(fields \['attachment', 'size'\]\)",
     ),
     "newer format version": (
         _header_version(3),
@@ -327,7 +333,7 @@ DAMAGE: dict[str, tuple[Callable[[list[bytes]], bytes], type[Exception], str]] =
     ),
     "flipped byte": (_flip_byte, LogFileError, "line 6: not valid JSON"),
     "removed line": (
-        lambda ls: b"".join([*ls[:-2], ls[-1]]),
+        lambda ls: b"".join([line for line in ls if line is not _last_event(ls)]),
         LogFileError,
         "lines are missing or were added",
     ),

@@ -1,0 +1,131 @@
+"""Sealed text in a log file (eventstore/transfer/text_keys.py), on SQLite and PostgreSQL: the
+keys of readable text travel with the events and open on a service with another secret key,
+an erased note's key is in no export made after its redaction, and key lines are covered
+by the trailer's digest."""
+
+from __future__ import annotations
+
+import base64
+from uuid import uuid4
+
+import orjson
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import Engine, select
+
+from eventstore import EventStore
+from eventstore.bulk_read import read_events_after
+from eventstore.schema import text_erasures, text_keys
+from eventstore.sealed_text import TextVault, install_vault
+from eventstore.transfer.format import LogFileError
+from tests.conftest import NewDatabase
+from tests.eventstore.test_sealed_text import added, amended, redacted
+from tests.support.log_files import resealed
+from tests.support.transfer import event_count, export_bytes, import_bytes
+
+SECRET_WORDS = "call jane.doe.7731@example.com"
+
+
+def _log_with_an_erased_note(engine: Engine) -> tuple[str, str]:
+    kept, gone = uuid4(), uuid4()
+    store = EventStore(engine)
+    store.append("incident-a", [added(kept, "the rollback began at 09:40")], 0)
+    store.append("incident-a", [added(gone, SECRET_WORDS)], 1)
+    store.append("incident-a", [amended(gone, f"{SECRET_WORDS} again"), redacted(gone)], 2)
+    return f"note:{kept}", f"note:{gone}"
+
+
+def _key_documents(file: bytes) -> list[dict[str, object]]:
+    lines = file.splitlines()[1:-1]
+    return [d for d in map(orjson.loads, lines) if "text_key" in d or "text_erasure" in d]
+
+
+def test_keys_travel_and_open_under_another_secret_key(
+    engine: Engine, backend: str, new_database: NewDatabase
+) -> None:
+    kept, gone = _log_with_an_erased_note(engine)
+    exported = export_bytes(engine)
+
+    keys = _key_documents(exported)
+    assert [d["text_key"]["scope"] for d in keys if "text_key" in d] == [kept]  # type: ignore[index]
+    erasures = [d["text_erasure"] for d in keys if "text_erasure" in d]
+    assert [(e["scope"], e["erased_by"], e["reason"]) for e in erasures] == [  # type: ignore[index]
+        (gone, "alice", "PII")
+    ]
+    assert SECRET_WORDS.encode() not in exported
+
+    copy = new_database(backend)
+    other = TextVault.from_secret(Fernet.generate_key().decode())
+    install_vault(copy, other)
+    import_bytes(copy, exported, any_type=True)
+
+    with copy.connect() as conn:
+        texts = [e.data.get("text") for e in read_events_after(conn, 0, 100)]
+        wrapped = conn.execute(select(text_keys.c.wrapped_key)).scalar_one()
+        erasure = conn.execute(select(text_erasures)).one()
+    assert texts[0] == "the rollback began at 09:40"
+    for erased in texts[1:3]:
+        assert erased["redacted"] is True
+        assert (erased["redacted_by"], erased["reason"]) == ("alice", "PII")
+    # Wrapped again under the importing service's own key, not the exporter's.
+    original = next(d["text_key"]["key"] for d in keys if "text_key" in d)  # type: ignore[index]
+    assert other.unwrap(bytes(wrapped)) == base64.b64decode(original)  # type: ignore[arg-type]
+    assert (erasure.scope, erasure.position) == (gone, 4)
+
+
+def test_an_altered_key_line_is_refused_and_nothing_is_written(
+    engine: Engine, backend: str, new_database: NewDatabase
+) -> None:
+    _log_with_an_erased_note(engine)
+    exported = export_bytes(engine)
+    lines = exported.splitlines(keepends=True)
+    index = next(i for i, line in enumerate(lines) if line.startswith(b'{"text_key"'))
+    document = orjson.loads(lines[index])
+    document["text_key"]["key"] = "A" * 43 + "="  # another 32-byte key
+    lines[index] = orjson.dumps(document, option=orjson.OPT_APPEND_NEWLINE)
+    copy = new_database(backend)
+
+    with pytest.raises(LogFileError, match="SHA-256 of the event lines does not match"):
+        import_bytes(copy, b"".join(lines), any_type=True)
+    assert event_count(copy) == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"key": "not base64!"}, "not base64"),
+        ({"key": "AAAA"}, "not 32 bytes"),
+        ({"scope": ""}, "scope must be text"),
+        ({"extra": 1}, "has scope, key_id and key"),
+    ],
+)
+def test_a_malformed_key_line_is_refused_by_line(
+    engine: Engine, backend: str, new_database: NewDatabase, change: dict[str, object], message: str
+) -> None:
+    _log_with_an_erased_note(engine)
+    lines = export_bytes(engine).splitlines(keepends=True)
+    index = next(i for i, line in enumerate(lines) if line.startswith(b'{"text_key"'))
+    document = orjson.loads(lines[index])
+    document["text_key"].update(change)
+    lines[index] = orjson.dumps(document, option=orjson.OPT_APPEND_NEWLINE)
+    copy = new_database(backend)
+
+    with pytest.raises(LogFileError, match=f"line {index + 1}: .*{message}"):
+        import_bytes(copy, resealed(b"".join(lines)), any_type=True)
+    assert event_count(copy) == 0
+    with copy.connect() as conn:
+        assert conn.execute(select(text_keys)).first() is None
+
+
+def test_an_event_after_the_keys_is_refused(
+    engine: Engine, backend: str, new_database: NewDatabase
+) -> None:
+    _log_with_an_erased_note(engine)
+    lines = export_bytes(engine).splitlines(keepends=True)
+    first_key = next(i for i, line in enumerate(lines) if line.startswith(b'{"text_'))
+    moved = [*lines[: first_key - 1], *lines[first_key:-1], lines[first_key - 1], lines[-1]]
+    copy = new_database(backend)
+
+    with pytest.raises(LogFileError, match="an event line after the text keys"):
+        import_bytes(copy, resealed(b"".join(moved)), any_type=True)
+    assert event_count(copy) == 0
