@@ -18,10 +18,12 @@ import structlog
 from sqlalchemy import Engine
 
 from application.alert_ingestion import Generations
+from application.checkpoint_schedule import CheckpointSchedule
 from application.database_health import WriteHealth
 from application.integrations import IntegrationStore
 from application.log_checkpoints import LogSigner
 from application.log_watcher import LogWatcher
+from application.publication_proofs import PublicationProver
 from application.service import IncidentService
 from application.settings import Settings
 from application.tokens import Scope, TokenStore
@@ -43,6 +45,8 @@ REBUILD_JOIN_SECONDS = 5.0
 """How long a server that stops waits for a rebuild of outdated read models to finish."""
 DELIVERER_JOIN_SECONDS = 16.0
 """How long a server that stops waits for webhook deliveries under way (15 s at most each)."""
+CHECKPOINTS_JOIN_SECONDS = 5.0
+"""How long a server that stops waits for a scheduled checkpoint being stored."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +67,9 @@ class Runtime:
     webhooks: SubscriptionStore
     deliverer: Deliverer
     signer: LogSigner
+    checkpoints: CheckpointSchedule
     _stop_delivering: threading.Event = field(default_factory=threading.Event)
+    _stop_checkpoints: threading.Event = field(default_factory=threading.Event)
 
     @contextmanager
     def serving(self) -> Iterator[None]:
@@ -86,15 +92,24 @@ class Runtime:
                 target=self.deliverer.run, args=(self._stop_delivering,), daemon=True
             )
             delivering.start()
+        checkpointing = None
+        if self.checkpoints.enabled:
+            checkpointing = threading.Thread(
+                target=self.checkpoints.run, args=(self._stop_checkpoints,), daemon=True
+            )
+            checkpointing.start()
         try:
             yield
         finally:
             self._stop_delivering.set()
+            self._stop_checkpoints.set()
             self.deliverer.wake()
             if rebuilder is not None:
                 rebuilder.join(timeout=REBUILD_JOIN_SECONDS)
             if delivering is not None:
                 delivering.join(timeout=DELIVERER_JOIN_SECONDS)
+            if checkpointing is not None:
+                checkpointing.join(timeout=CHECKPOINTS_JOIN_SECONDS)
             self.close()
 
     def close(self) -> None:
@@ -165,11 +180,13 @@ def build(settings: Settings, *, on_appended: Callable[[int], object] | None = N
     store = EventStore(engine)
     projections = default_projections()
     inline = settings.projection_mode == "inline"
+    signer = LogSigner(engine, Path(settings.log_signing_key_file))
     service = IncidentService(
         store,
         ProjectionRunner(projections) if inline else None,
         retries=settings.command_retries,
         on_appended=appended,
+        on_committed=PublicationProver(engine, signer).after_commit,
     )
     return Runtime(
         settings=settings,
@@ -185,7 +202,8 @@ def build(settings: Settings, *, on_appended: Callable[[int], object] | None = N
         sessions=SessionCodec(settings.session_key, settings.session_hours * 3600),
         webhooks=webhooks,
         deliverer=deliverer,
-        signer=LogSigner(engine, Path(settings.log_signing_key_file)),
+        signer=signer,
+        checkpoints=CheckpointSchedule(engine, signer, settings.checkpoint_minutes),
     )
 
 

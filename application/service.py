@@ -65,8 +65,10 @@ class IncidentService:
         clock: Callable[[], datetime] | None = None,
         cache_size: int = 10_000,
         on_appended: Callable[[int], object] | None = None,
+        on_committed: Callable[[list[RecordedEvent]], object] | None = None,
     ) -> None:
         self.on_appended = on_appended
+        self.on_committed = on_committed
         self.store = store
         self.cache_size = cache_size
         # Each incident's newest state with the id of the event that made it.
@@ -266,6 +268,10 @@ class IncidentService:
                 self._remember(stream_id, state, decision.appends[made_by][1][-1].event_id)
         if appended and self.on_appended is not None:
             self.on_appended(len(appended))
+        if appended and self.on_committed is not None:
+            # Before the answers: whoever hears a command succeeded finds its follow-ups
+            # (a publication's proof) done.
+            self.on_committed(appended)
         for index, pending in enumerate(batch):
             answer = decision.outcome(index, results)
             if isinstance(answer, Outcome):

@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     """Where the key lives when INCIDENTS_SECRET_KEY is unset: keep it out of database dumps."""
     log_signing_key_file: str = "./var/log-signing.key"
     """The Ed25519 key that signs checkpoints of the log (PEM; made on first use, mode 0600)."""
+    checkpoint_minutes: float = Field(default=10.0, ge=0)
+    """INCIDENTS_CHECKPOINT_MINUTES: ``serve`` stores a signed checkpoint of the log this often
+    while the log moves (GET /log/checkpoints lists them); 0 stores none."""
     webhooks_allow_http: bool = False
     """Accept subscriptions to http:// addresses (https:// only otherwise)."""
     webhooks_allow_private: bool = False

@@ -11,6 +11,7 @@ from types import ModuleType
 
 from sqlalchemy import MetaData
 
+import application.checkpoint_tables
 import application.idempotency
 import application.integrations
 import application.tokens
@@ -28,6 +29,7 @@ OWNERS: tuple[ModuleType, ...] = (
     application.idempotency,
     application.integrations,
     application.tokens,
+    application.checkpoint_tables,
     outbound.tables,
 )
 """The modules that declare tables: the log, the read models, keys and credentials."""

@@ -13,6 +13,8 @@ from cli.serve import serve
 from cli.tokens import tokens_app
 from cli.transfer import export_command, import_command
 from cli.verify import verify
+from cli.verify_export import verify_export
+from cli.verify_postmortem import verify_postmortem
 from cli.webhooks import webhooks_app
 
 app = typer.Typer(help="Incident Ledger: event-sourced incident tracking.", no_args_is_help=True)
@@ -24,6 +26,8 @@ app.command("export")(export_command)
 app.command("import")(import_command)
 app.command()(verify)
 app.command()(scrub)
+app.command("verify-export")(verify_export)
+app.command("verify-postmortem")(verify_postmortem)
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(integrations_app, name="integrations")
 app.add_typer(credentials_app, name="credentials")

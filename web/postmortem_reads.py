@@ -15,6 +15,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection
 
+from application.publication_proofs import with_proof
 from domain.values import REQUIRED_TO_PUBLISH, ActionKind, PostmortemStatus, Role, Section
 from projections.as_of import parse_number, parse_time
 from projections.base import Envelope
@@ -32,6 +33,7 @@ from projections.postmortem_audit import (
 )
 from web.diffs import Line, collapse, has_changes, line_diff
 from web.errors import PageError
+from web.proof_badge import proof_badge
 
 SECTION_TITLES = {
     Section.SUMMARY: "Summary",
@@ -125,6 +127,7 @@ def page_context(
         doc: PostmortemDocument = postmortem_document(conn, incident_id, revision, now)
     except NotFound as exc:
         raise PageError(404, exc.detail) from None
+    doc = with_proof(conn, doc)
     latest = doc.revision == doc.latest_revision
     inc = doc.incident
     return {
@@ -132,6 +135,7 @@ def page_context(
         "inc": inc,
         "latest": latest,
         "status_label": STATUS_LABELS[doc.status],
+        "proof": proof_badge(doc.proof),
         "sections": SECTION_TITLES,
         "summary_text": doc.sections.get(Section.SUMMARY),
         "declared_summary": inc.summary,

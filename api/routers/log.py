@@ -1,4 +1,5 @@
-"""The log's proofs: a signed checkpoint of its hash chain now, and the key that signs them.
+"""The log's proofs: a signed checkpoint of its hash chain now, the checkpoints the service
+stored (on its schedule and at each postmortem publication), and the key that signs them.
 
 Keep checkpoints outside the service (in a ticket, a repository, another company's
 storage): ``incidents verify --checkpoint FILE`` later proves the log still holds the
@@ -7,13 +8,16 @@ history each one saw.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
+from sqlalchemy import Engine
 
-from api.schemas.log import LogCheckpoint
+from api.schemas.log import CheckpointPage, LogCheckpoint, StoredLogCheckpoint
 from application.log_checkpoints import LogSigner, public_pem
+from application.stored_checkpoints import checkpoints_after
+from eventstore.reads import MAX_POSITION
 
 router = APIRouter(prefix="/log", tags=["log"])
 PEM = "application/x-pem-file"
@@ -38,6 +42,33 @@ def checkpoint(request: Request) -> dict[str, Any]:
     the database's owner cannot change it; `incidents verify --checkpoint FILE` later
     proves the log still holds the history it saw."""
     return _signer(request).checkpoint().document()
+
+
+@router.get(
+    "/checkpoints",
+    summary="The checkpoints the service stored, oldest first, a page at a time",
+    responses={422: {"description": "Invalid paging"}},
+)
+def stored_checkpoints(
+    request: Request,
+    after: Annotated[
+        int,
+        Query(ge=0, le=MAX_POSITION, description="Start after this checkpoint id (0: the first)."),
+    ] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Checkpoints per page at most.")] = 100,
+) -> CheckpointPage:
+    """Signed heads stored every INCIDENTS_CHECKPOINT_MINUTES while the log moves, and right
+    after each postmortem publication. They prove nothing while they stay here: copy each
+    new page out of the service, then `incidents verify --checkpoint FILE` on the copies."""
+    engine: Engine = request.app.state.engine
+    with engine.connect() as conn:
+        found = checkpoints_after(conn, after, limit)
+    next_after = found[-1].id if found else after
+    return CheckpointPage(
+        checkpoints=[StoredLogCheckpoint(**stored.document()) for stored in found],
+        next_after=next_after,
+        next_url=str(request.url.include_query_params(after=next_after)),
+    )
 
 
 @router.get(

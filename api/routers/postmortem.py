@@ -32,6 +32,7 @@ from api.schemas.postmortem import (
     ReviewRequest,
     SectionRequest,
 )
+from application.publication_proofs import with_proof
 from domain import commands as c
 from domain.values import Section
 from projections.as_of import parse_number, parse_time
@@ -159,10 +160,12 @@ def read_postmortem(
     ] = None,
 ) -> Any:
     """Sections, incident summary, timeline and action items; `Accept: text/markdown` gives the same
-    as a Markdown document. `revision` and `as_of` show an earlier one."""
+    as a Markdown document. `revision` and `as_of` show an earlier one. A published revision
+    carries the proof of its publication (`incidents verify-postmortem FILE` checks it)."""
     markdown = _wants_markdown(accept)
     with found():
         doc = postmortem_document(conn, incident_id, revision, service.now(), as_of, streams)
+    doc = with_proof(conn, doc)
     if markdown:
         return Response(render_postmortem(doc), media_type=f"{MARKDOWN}; charset=utf-8")
     return doc

@@ -32,3 +32,36 @@ class LogCheckpoint(BaseModel):
     )
     key_id: str = Field(description="First 16 hex digits of SHA-256 of the raw public key.")
     algorithm: Literal["Ed25519"] = Field(description="The signature's algorithm.")
+
+
+STORED_EXAMPLE = {"id": 311, **CHECKPOINT_EXAMPLE, "reason": "scheduled"}
+PAGE_EXAMPLE = {
+    "checkpoints": [STORED_EXAMPLE],
+    "next_after": 311,
+    "next_url": "https://incidents.example.com/log/checkpoints?limit=1&after=311",
+}
+
+
+class StoredLogCheckpoint(LogCheckpoint):
+    """A checkpoint the service stored: on its schedule, or right after a publication."""
+
+    model_config = examples(STORED_EXAMPLE)
+
+    id: int = Field(description="Its place among stored checkpoints: page with ``after``.")
+    reason: Literal["scheduled", "publication"] = Field(
+        description="scheduled (every INCIDENTS_CHECKPOINT_MINUTES while the log moves) or"
+        " publication (right after a postmortem revision was published)."
+    )
+
+
+class CheckpointPage(BaseModel):
+    """Stored checkpoints, oldest first; ask for ``next_url`` (``after=next_after``) for more."""
+
+    model_config = examples(PAGE_EXAMPLE)
+
+    checkpoints: list[StoredLogCheckpoint] = Field(description="This page's checkpoints.")
+    next_after: int = Field(
+        description="The id of the last checkpoint on this page (``after`` when it is empty):"
+        " pass it as ``after`` next; an empty page means none newer yet."
+    )
+    next_url: str = Field(description="This request with ``after`` set to ``next_after``.")

@@ -26,6 +26,7 @@ from projections.decoded_streams import DecodedStreams
 from projections.documents.action_items import ActionItem
 from projections.documents.examples import POSTMORTEM
 from projections.documents.incident import IncidentSummary
+from projections.documents.publication_proof import PublicationProof
 from projections.documents.timeline import TimelineEntry
 from projections.errors import NotFound
 from projections.postmortem import get_postmortem
@@ -85,6 +86,12 @@ class PostmortemDocument(BaseModel):
     incident: IncidentSummary = Field(description="The incident's summary.")
     timeline: list[TimelineEntry] = Field(description="The incident's timeline, oldest first.")
     action_items: list[ActionItem] = Field(description="The incident's action items.")
+    proof: PublicationProof | None = Field(
+        default=None,
+        description="For a published revision: the signed checkpoint of the log taken right"
+        " after its publication and the hash of the document's published members; null when"
+        " the revision is not published, or was published before the service kept proofs.",
+    )
 
 
 @dataclass(frozen=True, slots=True)

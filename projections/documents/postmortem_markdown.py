@@ -68,6 +68,19 @@ def _status_line(doc: PostmortemDocument) -> str:
     return line
 
 
+def _proof_line(doc: PostmortemDocument) -> list[str]:
+    """Where the log stood, signed, when the shown revision was published (when proven)."""
+    proof = doc.proof
+    if proof is None:
+        return []
+    return [
+        f"Published as of log position {proof.position}, chain {proof.chain_hash},"
+        f" signed {proof.signed_at} (key {proof.key_id}); document SHA-256"
+        f" {proof.document_sha256}",
+        "",
+    ]
+
+
 def _after(value: datetime | None, start: datetime, what: str) -> str | None:
     if value is None:
         return None
@@ -189,6 +202,7 @@ def render_postmortem(doc: PostmortemDocument) -> str:
     (``markdown_text``), so no content can change the document's structure.
     """
     lines = [f"# Postmortem: {inline(doc.incident.title)}", "", _status_line(doc), ""]
+    lines += _proof_line(doc)
     lines += _issue_summary(doc)
     lines += _timeline(doc)
     lines += _root_cause_and_resolution(doc)
