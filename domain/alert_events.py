@@ -11,8 +11,9 @@ from uuid import UUID
 
 from pydantic import Field
 
+from domain.erasable_text import RedactedText
 from domain.event_base import DomainEvent
-from domain.values import AlertKey, AlertName, AlertSource, AlertText, LinkUrl
+from domain.values import AlertKey, AlertName, AlertSource, AlertText, LinkUrl, Reason
 
 
 class AlertFired(DomainEvent):
@@ -24,17 +25,23 @@ class AlertFired(DomainEvent):
     alert_key: AlertKey
     fingerprint: str | None = Field(default=None, max_length=100)
     name: AlertName
-    summary: AlertText | None = None
+    summary: AlertText | RedactedText | None = None
     severity: str | None = Field(default=None, max_length=100)
     """The severity as the monitoring system named it (``critical``, ``warning``, ...)."""
     labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    annotations: RedactedText | dict[str, str] = Field(
+        default_factory=dict, union_mode="left_to_right"
+    )
     generator_url: LinkUrl | None = None
     dashboard_url: LinkUrl | None = None
     panel_url: LinkUrl | None = None
     silence_url: LinkUrl | None = None
-    details: dict[str, Any] = Field(default_factory=dict)
-    """Whatever else the source sent: PagerDuty custom details and links, Grafana values."""
+    details: RedactedText | dict[str, Any] = Field(default_factory=dict, union_mode="left_to_right")
+    """Whatever else the source sent: PagerDuty custom details and links, Grafana values.
+
+    ``summary``, ``annotations`` and ``details`` are stored sealed: read after the alert's
+    text was erased (AlertTextRedacted), each is the RedactedText saying who, when and why.
+    """
 
 
 class AlertResolved(DomainEvent):
@@ -44,6 +51,17 @@ class AlertResolved(DomainEvent):
     schema_version: Literal[1] = 1
     alert_key: AlertKey
     name: AlertName
+
+
+class AlertTextRedacted(DomainEvent):
+    """The free text of every firing of the alert so far (summary, annotations, details) is
+    erased: its keys are deleted with this event. Name, labels and links stay."""
+
+    type: Literal["alert.text_redacted"] = "alert.text_redacted"
+    schema_version: Literal[1] = 1
+    alert_key: AlertKey
+    name: AlertName
+    reason: Reason
 
 
 class AlertAcknowledged(DomainEvent):

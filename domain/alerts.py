@@ -16,7 +16,7 @@ from typing import Any
 from domain import commands as c
 from domain import events as e
 from domain.classification import labels_from_alerts
-from domain.errors import IncidentEnded, RuleViolation
+from domain.errors import EntryNotFound, IncidentEnded, RuleViolation
 from domain.state import (
     Alert,
     Incident,
@@ -172,6 +172,19 @@ def _acknowledge(state: Incident, cmd: c.AcknowledgeAlert) -> list[e.DomainEvent
     return events
 
 
+def _redact_text(state: Incident, cmd: c.RedactAlertText) -> list[e.DomainEvent]:
+    require_incident(state, cmd)
+    known = state.alerts.get(cmd.alert_key)
+    if known is None:
+        raise EntryNotFound(f"incident {state.id} has no alert {cmd.alert_key!r}")
+    # Allowed again after a later firing: it erases that firing's text too.
+    return [
+        e.AlertTextRedacted(
+            occurred_at=cmd.at, alert_key=cmd.alert_key, name=known.name, reason=cmd.reason
+        )
+    ]
+
+
 def _link(state: Incident, cmd: c.LinkIncident) -> list[e.DomainEvent]:
     require_incident(state, cmd)
     if cmd.previous_incident_id == cmd.incident_id:
@@ -189,6 +202,7 @@ DECIDERS: dict[type[c.Command], Callable[[Incident, Any], list[e.DomainEvent]]] 
     c.RecordAlerts: _record,
     c.AcknowledgeAlert: _acknowledge,
     c.LinkIncident: _link,
+    c.RedactAlertText: _redact_text,
 }
 
 
@@ -216,5 +230,6 @@ EVOLVERS: dict[type[e.DomainEvent], Callable[[Incident, Any], Incident]] = {
     e.AlertResolved: _evolve_resolved,
     e.AlertAcknowledged: _evolve_acknowledged,
     e.AlertsCleared: lambda s, ev: s,
+    e.AlertTextRedacted: lambda s, ev: s,
     e.IncidentLinked: lambda s, ev: replace(s, previous_incident_id=ev.previous_incident_id),
 }

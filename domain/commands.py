@@ -276,6 +276,11 @@ class AcknowledgeAlert(BackDatable):
     alert_key: AlertKey
 
 
+class RedactAlertText(Command):
+    alert_key: AlertKey
+    reason: Reason
+
+
 class LinkIncident(Command):
     previous_incident_id: UUID
     reason: AlertText | None = None

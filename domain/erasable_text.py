@@ -42,6 +42,7 @@ SEALING_SCOPES: Mapping[str, Callable[[str, Mapping[str, Any]], str]] = {
 
 ERASING_SCOPES: Mapping[str, Callable[[str, Mapping[str, Any]], str]] = {
     "timeline.note_redacted": _note,
+    "alert.text_redacted": _alert,
 }
 """Event type -> the scope whose keys the event erases (its ``reason`` says why)."""
 

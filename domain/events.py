@@ -29,6 +29,7 @@ from domain.alert_events import (
     AlertFired,
     AlertResolved,
     AlertsCleared,
+    AlertTextRedacted,
     IncidentLinked,
 )
 from domain.classification_events import (
@@ -78,6 +79,7 @@ __all__ = [
     "AlertAcknowledged",
     "AlertFired",
     "AlertResolved",
+    "AlertTextRedacted",
     "AlertsCleared",
     "DomainEvent",
     "Event",
@@ -146,6 +148,7 @@ Event = Annotated[
     | AlertResolved
     | AlertAcknowledged
     | AlertsCleared
+    | AlertTextRedacted
     | IncidentLinked
     | IncidentLabelsChanged
     | IncidentKindChanged

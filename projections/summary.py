@@ -155,6 +155,7 @@ APPLIERS: dict[type[e.DomainEvent], Callable[[Row, Envelope, Any], None]] = {
     e.AlertFired: _alert_fired,
     e.AlertResolved: _alert_resolved,
     e.AlertAcknowledged: _ignore,
+    e.AlertTextRedacted: _ignore,
     e.AlertsCleared: _ignore,
     e.IncidentLinked: lambda row, env, ev: row.update(previous_incident_id=ev.previous_incident_id),
     e.IncidentLabelsChanged: _labels,

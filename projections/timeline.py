@@ -19,6 +19,7 @@ from projections.base import Envelope
 from projections.new_rows import insert_new
 from projections.sql import upsert
 from projections.tables import timeline_entries
+from projections.timeline_alerts import erased_alert
 from projections.timeline_classification import other_side
 from projections.timeline_descriptions import DESCRIBERS
 
@@ -114,6 +115,31 @@ def _redacted(rows: dict[UUID, Row | None], env: Envelope, ev: e.NoteRedacted) -
     }
 
 
+def _alert_text_redacted(
+    rows: dict[UUID, Row | None], env: Envelope, ev: e.AlertTextRedacted
+) -> None:
+    """Every firing of the alert so far loses its text (the apply loaded their entries); the
+    redaction is an entry of its own."""
+    erased = RedactedText(
+        redacted_at=env.recorded.recorded_at, redacted_by=env.actor, reason=ev.reason
+    )
+    for entry_id, row in rows.items():
+        if row is None or not _fired_of(row, env.incident_id, ev.alert_key):
+            continue
+        kind, text, details = erased_alert(row["details"]["name"], row["details"], erased)
+        rows[entry_id] = {**row, "kind": kind, "text": text, "details": details}
+    _described(rows, env, ev)
+
+
+def _fired_of(row: Row, incident_id: UUID, alert_key: str) -> bool:
+    details: dict[str, Any] = row["details"]
+    return (
+        row["kind"] == "alert_fired"
+        and row["incident_id"] == incident_id
+        and details.get("alert_key") == alert_key
+    )
+
+
 def _described(rows: dict[UUID, Row | None], env: Envelope, ev: e.DomainEvent) -> None:
     kind, text, details = DESCRIBERS[type(ev)](ev)
     row = _entry(env, kind, text)
@@ -142,6 +168,7 @@ APPLIERS: dict[type[e.DomainEvent], Callable[[dict[UUID, Row | None], Envelope, 
     e.NoteAdded: _note,
     e.NoteAmended: _amended,
     e.NoteRedacted: _redacted,
+    e.AlertTextRedacted: _alert_text_redacted,
 }
 
 CHANGES_EARLIER_ENTRY = (e.NoteAmended, e.NoteRedacted)
@@ -176,6 +203,13 @@ class TimelineProjection:
         rows: dict[UUID, Row | None] = {}
         if earlier:
             query = select(table).where(table.c.entry_id.in_(earlier))
+            rows.update({row.entry_id: dict(row._mapping) for row in conn.execute(query)})
+        erasing = {env.incident_id for env in batch if isinstance(env.event, e.AlertTextRedacted)}
+        if erasing:
+            # The firings whose text goes: few per incident, told apart by their details.
+            query = select(table).where(
+                table.c.incident_id.in_(erasing), table.c.kind == "alert_fired"
+            )
             rows.update({row.entry_id: dict(row._mapping) for row in conn.execute(query)})
         stored = set(rows)
         for env in batch:

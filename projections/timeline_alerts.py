@@ -6,17 +6,35 @@ from collections.abc import Callable
 from typing import Any
 
 from domain import events as e
+from domain.erasable_text import RedactedText
 
 Described = tuple[str, str, dict[str, Any]]
 """An entry's kind, human-readable text and details."""
 
 
 def _fired(ev: e.AlertFired) -> Described:
+    if isinstance(ev.summary, RedactedText):
+        return erased_alert(ev.name, _fired_details(ev), ev.summary)
     text = f"Alert firing: {ev.name}"
     lines = (ev.summary or "").strip().splitlines()
     if lines and lines[0].strip() != ev.name:  # many sources repeat the name as the summary
         text += f": {lines[0]}"
-    details = {
+    return "alert_fired", text, _fired_details(ev)
+
+
+def erased_alert(name: str, details: dict[str, Any], erased: RedactedText) -> Described:
+    """A firing whose text was erased: its name, labels and links, and who erased the rest,
+    when and why; the same whether read after the erasure or rewritten by it."""
+    placeholder = erased.model_dump(mode="json")
+    by = f" by {erased.redacted_by}" if erased.redacted_by else ""
+    text = f"Alert firing: {name} (its text was redacted{by}: {erased.reason})"
+    kept = {**details, "summary": placeholder, "annotations": placeholder}
+    kept["details"] = placeholder
+    return "alert_fired", text, kept
+
+
+def _fired_details(ev: e.AlertFired) -> dict[str, Any]:
+    return {
         "source": ev.source.value,
         "alert_key": ev.alert_key,
         "fingerprint": ev.fingerprint,
@@ -31,7 +49,14 @@ def _fired(ev: e.AlertFired) -> Described:
         "silence_url": ev.silence_url,
         "details": ev.details,
     }
-    return "alert_fired", text, details
+
+
+def _text_redacted(ev: e.AlertTextRedacted) -> Described:
+    return (
+        "alert_text_redacted",
+        f"Alert text redacted: {ev.name}: {ev.reason}",
+        {"alert_key": ev.alert_key, "name": ev.name, "reason": ev.reason},
+    )
 
 
 def _cleared(ev: e.AlertsCleared) -> Described:
@@ -64,5 +89,6 @@ ALERT_DESCRIBERS: dict[type[e.DomainEvent], Callable[[Any], Described]] = {
         {"alert_key": ev.alert_key, "name": ev.name},
     ),
     e.AlertsCleared: _cleared,
+    e.AlertTextRedacted: _text_redacted,
     e.IncidentLinked: _linked,
 }

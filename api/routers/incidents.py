@@ -12,6 +12,7 @@ from api.cursor import SUMMARIES_CURSOR, TIMELINE_CURSOR, next_link
 from api.dependencies import ConnectionDep
 from api.json_documents import dump_json, timeline_entry_json
 from api.routers.common import COMMAND_ERRORS, NOT_FOUND, CommandsDep, OptionalBody, found
+from api.schemas.alert_redaction import AlertTextRedaction
 from api.schemas.common import CommandResult
 from api.schemas.examples import INCIDENT_PAGE, TIMELINE, answers
 from api.schemas.incidents import (
@@ -193,6 +194,21 @@ async def patch_entry(
     """Amends a note's text or time, or redacts it for good with a reason; the timeline keeps a
     placeholder entry."""
     return await commands.run(body.command(incident_id, commands.now(), entry_id))
+
+
+@router.post(
+    "/{incident_id}/alerts/redactions",
+    summary="Erase an alert's text",
+    responses=COMMAND_ERRORS,
+)
+async def redact_alert_text(
+    incident_id: UUID, body: AlertTextRedaction, commands: CommandsDep
+) -> CommandResult:
+    """Erases the summary, annotations and details of every firing of the alert so far: their
+    keys are deleted with the event, so no answer, past view or export shows them again.
+    The alert's name, labels and links stay; its timeline entries say who erased the text,
+    when and why."""
+    return await commands.run(body.command(incident_id, commands.now()))
 
 
 @router.get(

@@ -11,7 +11,7 @@ import pytest
 from domain import commands as c
 from domain import events as e
 from domain.alerts import needs_new_incident
-from domain.errors import IncidentEnded, IncidentNotFound, RuleViolation
+from domain.errors import EntryNotFound, IncidentEnded, IncidentNotFound, RuleViolation
 from domain.incident import Incident, decide, fold
 from domain.values import AlertSource, AlertStatus, Severity, Status
 
@@ -309,6 +309,26 @@ def test_acknowledging_applies_only_to_open_alerts(open_incident: Incident) -> N
     assert decide(state, c.AcknowledgeAlert(incident_id=INCIDENT, at=NOW, alert_key="nope")) == []
     with pytest.raises(IncidentNotFound):
         decide(Incident(), c.AcknowledgeAlert(incident_id=INCIDENT, at=NOW, alert_key="fp-1"))
+
+
+def test_erasing_an_alerts_text_names_it_and_needs_an_alert_of_the_incident(
+    open_incident: Incident,
+) -> None:
+    erase = c.RedactAlertText(incident_id=INCIDENT, at=NOW, alert_key="fp-1", reason="PII")
+    state, events = run(open_incident, erase)
+
+    (erased,) = events
+    assert isinstance(erased, e.AlertTextRedacted)
+    assert (erased.alert_key, erased.reason) == ("fp-1", "PII")
+    assert erased.name == open_incident.alerts["fp-1"].name
+    assert state.alerts == open_incident.alerts  # the alert itself goes on as it was
+    # Again (a later firing of the key has text of its own to erase).
+    assert types(decide(state, erase)) == ["alert.text_redacted"]
+    unknown = c.RedactAlertText(incident_id=INCIDENT, at=NOW, alert_key="nope", reason="PII")
+    with pytest.raises(EntryNotFound, match="nope"):
+        decide(state, unknown)
+    with pytest.raises(IncidentNotFound):
+        decide(Incident(), erase)
 
 
 def test_linking_an_incident_to_an_earlier_one(open_incident: Incident) -> None:

@@ -23,6 +23,7 @@ from domain.events import (
     AlertFired,
     AlertResolved,
     AlertsCleared,
+    AlertTextRedacted,
     DomainEvent,
     Event,
     ImpactUpdated,
@@ -177,6 +178,9 @@ SAMPLES: list[DomainEvent] = [
     AlertResolved(occurred_at=AT, alert_key="disk-db-01", name="Disk full"),
     AlertAcknowledged(occurred_at=AT, alert_key="disk-db-01", name="Disk full"),
     AlertsCleared(occurred_at=AT, resolved=2),
+    AlertTextRedacted(
+        occurred_at=AT, alert_key="disk-db-01", name="Disk full", reason="held a password"
+    ),
     IncidentLinked(
         occurred_at=AT, previous_incident_id=INCIDENT_ID, reason="the alert group fired again"
     ),
