@@ -49,6 +49,7 @@ class LogFileReader:
         """The recomputed chain hash of the last event read."""
         self.key_records: list[KeyRecord | ErasureRecord] = []
         """The text keys and erasures after the events (version 2), read by the end."""
+        self._keys_seen: set[tuple[str, ...]] = set()
 
     def events(self) -> Iterator[EventRow]:
         """Every event in log order; after the last one, the trailer is checked against them."""
@@ -64,7 +65,7 @@ class LogFileReader:
             try:
                 value = load_line(_complete(line))
                 if chained and is_key_line(value):
-                    self.key_records.append(parse_key_line(value))
+                    self._add_key(parse_key_line(value))
                     digest.update(line)
                     continue
                 if "event_id" not in value:
@@ -88,6 +89,19 @@ class LogFileReader:
             self.head_hash = previous
             yield event
         self._verify(digest.hexdigest(), position, number)
+
+    def _add_key(self, record: KeyRecord | ErasureRecord) -> None:
+        # Each key once and each scope erased once, as the tables hold them: a repeated
+        # line is refused here, by its number, not by the database at the commit.
+        name = (
+            ("text key", record.scope, record.key_id)
+            if isinstance(record, KeyRecord)
+            else ("text erasure", record.scope)
+        )
+        if name in self._keys_seen:
+            raise ValueError(f"a second {name[0]} line for scope {record.scope!r}")
+        self._keys_seen.add(name)
+        self.key_records.append(record)
 
     def _trailer(self, value: dict[str, Any]) -> Trailer:
         if "trailer" not in value:

@@ -129,3 +129,17 @@ def test_an_event_after_the_keys_is_refused(
     with pytest.raises(LogFileError, match="an event line after the text keys"):
         import_bytes(copy, resealed(b"".join(moved)), any_type=True)
     assert event_count(copy) == 0
+
+
+def test_a_repeated_key_line_is_refused_by_line(
+    engine: Engine, backend: str, new_database: NewDatabase
+) -> None:
+    _log_with_an_erased_note(engine)
+    lines = export_bytes(engine).splitlines(keepends=True)
+    index = next(i for i, line in enumerate(lines) if line.startswith(b'{"text_key"'))
+    repeated = [*lines[: index + 1], lines[index], *lines[index + 1 :]]
+    copy = new_database(backend)
+
+    with pytest.raises(LogFileError, match=f"line {index + 2}: a second text key line"):
+        import_bytes(copy, resealed(b"".join(repeated)), any_type=True)
+    assert event_count(copy) == 0
