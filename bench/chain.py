@@ -13,12 +13,13 @@ same read as stored. The appends:
   commits what waits in one transaction), ``--per-writer`` each.
 
 Verify: ``--events`` generated events written straight into the log, chained from the
-start as an upgrade or an import chains them, then walked by ``verify_chain``; the
-reference is reading the same events (``read_events_after``, the walk's own reader)
-without hashing them.
+start as an upgrade or an import chains them, then walked by ``verify_chain`` in one process and in two (``incidents verify`` walks a
+SQLite log of 100,000 events or more in ranges, one process per CPU up to four); the
+reference is reading the same events (``read_events_after``) without hashing them.
 
 .venv/bin/python -m bench.chain                       # both backends
 .venv/bin/python -m bench.chain --backend sqlite --appends 500 --events 20000
+.venv/bin/python -m bench.chain --verify-only         # the walk alone
 """
 
 from __future__ import annotations
@@ -157,6 +158,11 @@ def verifying(backend: str, workdir: Path, events: int) -> dict[str, float]:
             assert verdict.ok, verdict.reason
             began = time.perf_counter()
             with engine.connect() as conn:
+                split = verify_chain(conn, processes=2)
+            walk_split = time.perf_counter() - began
+            assert split == verdict, (split, verdict)
+            began = time.perf_counter()
+            with engine.connect() as conn:
                 after, read = 0, 0
                 while batch := read_events_after(conn, after, 5000):
                     read += len(batch)
@@ -166,6 +172,7 @@ def verifying(backend: str, workdir: Path, events: int) -> dict[str, float]:
             engine.dispose()
     return {
         "verify_per_s": verdict.events / walk,
+        "verify_two_processes_per_s": verdict.events / walk_split,
         "read_only_per_s": read / reading,
         "chain_existing_per_s": verdict.events / chaining,
         "verify_vs_read": (verdict.events / walk) / (read / reading),
@@ -181,6 +188,9 @@ def main() -> None:
     parser.add_argument("--per-writer", type=int, default=250)
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--verify-only", action="store_true", help="only the walk (recorded as chain-verify)"
+    )
     args = parser.parse_args()
     figures: dict[str, Any] = {
         "appends": args.appends,
@@ -193,7 +203,11 @@ def main() -> None:
         for backend in args.backend or ["sqlite", "postgresql"]:
             runs = []
             for run in range(args.runs):
-                measured = appends(backend, Path(tmp), args.appends, args.per_writer, run)
+                measured = (
+                    {}
+                    if args.verify_only
+                    else appends(backend, Path(tmp), args.appends, args.per_writer, run)
+                )
                 measured.update(verifying(backend, Path(tmp), args.events))
                 runs.append(measured)
                 print(backend, run + 1, {k: round(v, 3) for k, v in measured.items()}, flush=True)
@@ -206,7 +220,7 @@ def main() -> None:
                 for name in runs[0]
             }
     figures["load_after"] = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    print(f"recorded in {record('chain', figures)}")
+    print(f"recorded in {record('chain-verify' if args.verify_only else 'chain', figures)}")
 
 
 if __name__ == "__main__":

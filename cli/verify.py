@@ -7,6 +7,7 @@ checkpoint the log no longer contains.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Annotated
@@ -43,6 +44,11 @@ def _checkpoints(files: list[Path]) -> list[Checkpoint]:
     return found
 
 
+def _processes() -> int:
+    """The CPUs this process may use, up to four: a SQLite log walks in that many ranges."""
+    return max(1, min(4, len(os.sched_getaffinity(0))))
+
+
 def verify(
     checkpoint: Annotated[
         list[Path] | None,
@@ -71,7 +77,8 @@ def verify(
                 raise typer.Exit(1) from error
         started = time.perf_counter()
         with runtime.engine.connect() as conn:
-            verdict = verify_chain(conn, positions={held.position for held in kept})
+            positions = {held.position for held in kept}
+            verdict = verify_chain(conn, positions=positions, processes=_processes())
         took = time.perf_counter() - started
     if not verdict.ok:
         console.print(

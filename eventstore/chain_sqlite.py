@@ -17,12 +17,25 @@ from eventstore.stored_times import parse_stored_time
 
 _TIME_LENGTH = 26
 _SORTED = orjson.OPT_SORT_KEYS
-_LENGTHS = struct.Struct(">I").pack
+_PACK = struct.Struct(">I").pack
+_LENGTHS = tuple(_PACK(n) for n in range(1 << 16))
+"""Length prefixes looked up rather than packed: a tuple index costs a fraction of a call."""
 
-ROWS = (
-    "SELECT position, stream_id, version, event_id, type, schema_version, data, metadata,"
-    " occurred_at, recorded_at FROM events WHERE position > ? ORDER BY position LIMIT ?"
+_COLUMNS = (
+    "SELECT e.position, e.stream_id, e.version, e.event_id, e.type, e.schema_version, e.data,"
+    " e.metadata, e.occurred_at, e.recorded_at, c.chain_hash FROM events e"
+    " LEFT JOIN event_chain c ON c.position = e.position"
 )
+ROWS = f"{_COLUMNS} WHERE e.position > ? ORDER BY e.position LIMIT ?"
+"""The walk's rows: an event's columns, then its stored chain hash (NULL: none)."""
+ROWS_IN_RANGE = f"{_COLUMNS} WHERE e.position > ? AND e.position <= ? ORDER BY e.position LIMIT ?"
+"""The same, up to a last position."""
+
+ORPHAN_LINK = (
+    "SELECT c.position FROM event_chain c LEFT JOIN events e ON e.position = c.position"
+    " WHERE e.position IS NULL ORDER BY c.position LIMIT 1"
+)
+"""The first chain hash whose event is gone (deleted around the service)."""
 
 
 def _time(text: str) -> bytes:
@@ -36,6 +49,10 @@ def _event_id(stored: str) -> bytes:
         h = stored.lower()
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}".encode()
     return stored.lower().encode()
+
+
+def _length(n: int) -> bytes:
+    return _LENGTHS[n] if n < 65536 else _PACK(n)
 
 
 def canonical_row(row: Any) -> bytes:
@@ -54,15 +71,15 @@ def canonical_row(row: Any) -> bytes:
     recorded = _time(row[9])
     return b"".join(
         (
-            p(len(position)), position,
-            p(len(stream)), stream,
-            p(len(version)), version,
-            p(len(event_id)), event_id,
-            p(len(kind)), kind,
-            p(len(schema)), schema,
-            p(len(data)), data,
-            p(len(metadata)), metadata,
-            p(len(occurred)), occurred,
-            p(len(recorded)), recorded,
+            p[len(position)], position,
+            _length(len(stream)), stream,
+            p[len(version)], version,
+            _length(len(event_id)), event_id,
+            _length(len(kind)), kind,
+            p[len(schema)], schema,
+            _length(len(data)), data,
+            _length(len(metadata)), metadata,
+            p[len(occurred)], occurred,
+            p[len(recorded)], recorded,
         )
     )  # fmt: skip

@@ -11,39 +11,22 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
 from hashlib import sha256
 
 from sqlalchemy import Connection, text
 
 from eventstore.bulk_read import read_events_after
 from eventstore.chain import GENESIS, canonical_bytes
-from eventstore.chain_sqlite import ROWS, canonical_row
+from eventstore.chain_verdict import CHANGED, MISSING, UNCHAINED, Verdict
+from eventstore.chain_verify_sqlite import verify_sqlite
+
+__all__ = ["MISSING", "UNCHAINED", "Verdict", "verify_chain"]
 
 BATCH = 5000
-UNCHAINED = "the event has no chain hash: it was written around the service"
-MISSING = "a chained event is missing from the log"
 _STORED = text(
     "SELECT position, chain_hash FROM event_chain WHERE position > :after"
     " ORDER BY position LIMIT :limit"
 )
-
-
-@dataclass
-class Verdict:
-    """What a walk found: ``bad_position`` is None when every event and hash matched."""
-
-    events: int = 0
-    head_position: int = 0
-    head_hash: bytes = GENESIS
-    bad_position: int | None = None
-    reason: str | None = None
-    at: dict[int, bytes] = field(default_factory=dict)
-    """The recomputed hash at each position asked for (a checkpoint's), where reached."""
-
-    @property
-    def ok(self) -> bool:
-        return self.bad_position is None
 
 
 def verify_chain(
@@ -51,18 +34,25 @@ def verify_chain(
     *,
     positions: Collection[int] = (),
     progress: Callable[[int], object] | None = None,
+    processes: int = 1,
 ) -> Verdict:
     """Walk the whole log in position order beside ``event_chain``; stop at the first
-    mismatch. ``positions``: where to note the recomputed hash (checkpoints)."""
+    mismatch. ``positions``: where to note the recomputed hash (checkpoints).
+    ``processes``: on a SQLite file of many events, walk ranges of it in that many
+    processes at once (eventstore/chain_verify_sqlite.py); ``progress`` is then not called.
+    """
+    if conn.dialect.name == "sqlite":
+        driver = conn.connection.driver_connection
+        database = conn.engine.url.database
+        return verify_sqlite(driver, database, set(positions), progress, processes)
     verdict = Verdict()
     wanted = set(positions)
     previous = GENESIS
     after = 0
     stored: deque[tuple[int, str]] = deque()
     read_to = 0
-    sqlite = conn.dialect.name == "sqlite"
     while True:
-        batch = _sqlite_batch(conn, after) if sqlite else _batch(conn, after)
+        batch = _batch(conn, after)
         if len(stored) <= len(batch):
             rows = conn.execute(_STORED, {"after": read_to, "limit": BATCH * 2}).all()
             stored.extend((int(p), str(h)) for p, h in rows)
@@ -77,11 +67,7 @@ def verify_chain(
             _, expected = stored.popleft()
             previous = sha256(previous + event.canonical).digest()
             if previous.hex() != expected:
-                return _bad(
-                    verdict,
-                    event.position,
-                    "the event's content or place differs from what was chained",
-                )
+                return _bad(verdict, event.position, CHANGED)
             if event.position in wanted:
                 verdict.at[event.position] = previous
             verdict.events += 1
@@ -112,13 +98,5 @@ def _batch(conn: Connection, after: int) -> list[_Walked]:
     ]
 
 
-def _sqlite_batch(conn: Connection, after: int) -> list[_Walked]:
-    # The driver's own cursor: the walk reads every row once and wants them as stored.
-    cursor = conn.connection.driver_connection.execute(ROWS, (after, BATCH))  # type: ignore[union-attr]
-    return [_Walked(row[0], canonical_row(row)) for row in cursor.fetchall()]
-
-
 def _bad(verdict: Verdict, position: int, reason: str) -> Verdict:
-    verdict.bad_position = position
-    verdict.reason = reason
-    return verdict
+    return verdict.bad(position, reason)

@@ -13,7 +13,7 @@ from uuid import uuid4
 import pytest
 from sqlalchemy import Engine, text
 
-from eventstore import EventStore, NewEvent
+from eventstore import EventStore, NewEvent, chain_verify_sqlite
 from eventstore.bulk_read import read_events_after
 from eventstore.chain import GENESIS, canonical_bytes, last_link, link
 from eventstore.chain_sqlite import ROWS, canonical_row
@@ -54,9 +54,18 @@ def fill(store: EventStore, streams: int = 3, each: int = 4) -> None:
                 store.append(stream, batch, None)
 
 
-def verified(engine: Engine, *positions: int) -> Verdict:
+def verified(engine: Engine, *positions: int, processes: int = 1) -> Verdict:
     with engine.connect() as conn:
-        return verify_chain(conn, positions=positions)
+        return verify_chain(conn, positions=positions, processes=processes)
+
+
+@pytest.fixture(params=[1, 2], ids=["one process", "two processes"])
+def processes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """How many processes walk the log: two split even these small SQLite logs in ranges
+    (PostgreSQL walks in one whatever is asked)."""
+    monkeypatch.setattr(chain_verify_sqlite, "PARALLEL_FROM", 0)
+    count: int = request.param
+    return count
 
 
 @contextmanager
@@ -95,6 +104,31 @@ def test_every_append_path_chains_its_events_and_the_chain_verifies(store: Event
     assert verdict.head_hash == expected
 
 
+def test_walks_in_ranges_find_what_one_walk_finds(
+    store: EventStore, processes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fill(store, streams=5)
+    with store.engine.connect() as conn:
+        logged = read_events_after(conn, 0, 1000)
+    ranges: list[int] = []
+    walked = chain_verify_sqlite._in_processes
+
+    def counted(*args: object) -> Verdict:
+        ranges.append(1)
+        return walked(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(chain_verify_sqlite, "_in_processes", counted)
+    held = [logged[3].position, logged[17].position, logged[-1].position]
+    one = verified(store.engine, *held)
+    split = verified(store.engine, *held, processes=processes)
+
+    assert split == one
+    assert one.ok and one.events == len(logged)  # noqa: PT018
+    assert set(split.at) == set(held)
+    in_ranges = store.engine.dialect.name == "sqlite" and processes > 1
+    assert ranges == ([1] if in_ranges else [])
+
+
 def test_the_canonical_bytes_are_length_prefixed_fields_in_a_fixed_order(store: EventStore) -> None:
     fill(store, streams=1, each=1)
     with store.engine.connect() as conn:
@@ -119,25 +153,29 @@ def test_the_canonical_bytes_are_length_prefixed_fields_in_a_fixed_order(store: 
     ]
 
 
-def test_one_byte_changed_in_an_old_event_is_found_at_its_position(store: EventStore) -> None:
+def test_one_byte_changed_in_an_old_event_is_found_at_its_position(
+    store: EventStore, processes: int
+) -> None:
     fill(store)
-    before = verified(store.engine)
+    before = verified(store.engine, processes=processes)
     with store.engine.connect() as conn:
         target = read_events_after(conn, 0, 1000)[4]
-    held = verified(store.engine, before.head_position)
+    held = verified(store.engine, before.head_position, processes=processes)
     with unguarded(store.engine), store.engine.begin() as conn:
         changed = '{"n": 3, "text": "note 4", "nested": {"b": 1, "a": [1, "ü"]}}'
         conn.execute(
             text("UPDATE events SET data = :data WHERE position = :p"),
             {"data": changed, "p": target.position},
         )
-    after = verified(store.engine, before.head_position)
+    after = verified(store.engine, before.head_position, processes=processes)
     assert not after.ok
     assert after.bad_position == target.position
     assert after.at.get(before.head_position) != held.at[before.head_position]
 
 
-def test_two_events_swapped_are_found_at_the_first_of_them(store: EventStore) -> None:
+def test_two_events_swapped_are_found_at_the_first_of_them(
+    store: EventStore, processes: int
+) -> None:
     fill(store)
     with store.engine.connect() as conn:
         logged = read_events_after(conn, 0, 1000)
@@ -148,18 +186,21 @@ def test_two_events_swapped_are_found_at_the_first_of_them(store: EventStore) ->
                 text("UPDATE events SET position = :new WHERE position = :old"),
                 {"new": new, "old": old},
             )
-    verdict = verified(store.engine)
+    verdict = verified(store.engine, processes=processes)
     assert verdict.bad_position == a
 
 
-def test_a_deleted_event_is_found_at_its_position(store: EventStore) -> None:
+@pytest.mark.parametrize("which", [5, -1], ids=["an old one", "the last"])
+def test_a_deleted_event_is_found_at_its_position(
+    store: EventStore, processes: int, which: int
+) -> None:
     fill(store)
     with store.engine.connect() as conn:
         logged = read_events_after(conn, 0, 1000)
-    gone = logged[5].position
+    gone = logged[which].position
     with unguarded(store.engine), store.engine.begin() as conn:
         conn.execute(text("DELETE FROM events WHERE position = :p"), {"p": gone})
-    verdict = verified(store.engine)
+    verdict = verified(store.engine, processes=processes)
     assert verdict.bad_position == gone
     assert verdict.reason == MISSING
 
