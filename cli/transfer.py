@@ -3,13 +3,11 @@ chain carried along and its head signed with the service's key."""
 
 from __future__ import annotations
 
-import base64
 import os
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, BinaryIO
 
@@ -18,7 +16,7 @@ from rich.markup import escape
 from sqlalchemy.exc import SQLAlchemyError
 
 from application.bootstrap import Runtime, build
-from application.log_checkpoints import Checkpoint, LogSigner, key_id
+from application.log_checkpoints import LogSigner
 from application.schema_migrations import migrate
 from cli.database import DatabaseOption, opened, settings_for, unreachable
 from cli.output import console, pace
@@ -65,7 +63,7 @@ def head_signer(signer: LogSigner) -> SignHead | None:
     ``signer.checkpoint()``: the head is the export snapshot's, which appends may have
     passed since). None, said on the terminal, when the key cannot be used."""
     try:
-        private = signer.private_key
+        signer.private_key  # noqa: B018 (read now: a key that cannot be used is said up front)
     except (OSError, ValueError, TypeError) as exc:  # TypeError: a key file with a password
         console.print(
             f"[yellow]the export will not be signed:[/] the signing key {escape(str(signer.key_file))}"
@@ -73,13 +71,10 @@ def head_signer(signer: LogSigner) -> SignHead | None:
             soft_wrap=True,
         )
         return None
-    signer_id = key_id(private.public_key())
 
     def sign(position: int, chain_hash: str) -> SignedHead:
-        signed_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        message = Checkpoint(position, chain_hash, signed_at).message()
-        signature = base64.b64encode(private.sign(message)).decode()
-        return SignedHead(position, chain_hash, signed_at, signature, signer_id)
+        signed = signer.sign(position, bytes.fromhex(chain_hash))
+        return SignedHead(position, chain_hash, signed.signed_at, signed.signature, signed.key_id)
 
     return sign
 
@@ -148,7 +143,8 @@ def export_target(name: str) -> Iterator[BinaryIO]:
     target = Path(name)
     partial = target.with_name(target.name + ".partial")
     try:
-        with partial.open("wb") as out:
+        # Owner only, as the secret key's file: the export holds the keys of the log's text.
+        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
             yield out
         os.replace(partial, target)
     finally:

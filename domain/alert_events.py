@@ -29,18 +29,17 @@ class AlertFired(DomainEvent):
     severity: str | None = Field(default=None, max_length=100)
     """The severity as the monitoring system named it (``critical``, ``warning``, ...)."""
     labels: dict[str, str] = Field(default_factory=dict)
-    annotations: RedactedText | dict[str, str] = Field(
-        default_factory=dict, union_mode="left_to_right"
-    )
+    annotations: dict[str, str] = Field(default_factory=dict)
     generator_url: LinkUrl | None = None
     dashboard_url: LinkUrl | None = None
     panel_url: LinkUrl | None = None
     silence_url: LinkUrl | None = None
-    details: RedactedText | dict[str, Any] = Field(default_factory=dict, union_mode="left_to_right")
+    details: dict[str, Any] = Field(default_factory=dict)
     """Whatever else the source sent: PagerDuty custom details and links, Grafana values.
 
     ``summary``, ``annotations`` and ``details`` are stored sealed: read after the alert's
-    text was erased (AlertTextRedacted), each is the RedactedText saying who, when and why.
+    text was erased (AlertTextRedacted), ``summary`` is the RedactedText saying who, when
+    and why, and the other two are empty (domain/erasable_text.py).
     """
 
 

@@ -22,11 +22,21 @@ SEALED_FIELDS: Mapping[str, tuple[str, ...]] = {
     "timeline.note_amended": ("text",),
     "alert.fired": ("summary", "annotations", "details"),
 }
-"""Event type -> the fields of its ``data`` stored sealed (when they hold anything)."""
+"""Event type -> the fields of its ``data`` stored sealed (null and empty ones too, so an
+erasure always leaves its placeholder in them)."""
+
+EMPTIED_WHEN_ERASED: Mapping[str, frozenset[str]] = {
+    "alert.fired": frozenset({"annotations", "details"}),
+}
+"""Sealed fields that read as ``{}`` once erased, where the placeholder would not fit their
+type or could be mistaken for what a sender sent: the event's other sealed field
+(an alert's ``summary``) carries the placeholder saying who erased the text, when and
+why. A sender's summary is text, so an erased alert is known by it alone."""
 
 
-def _note(_stream_id: str, data: Mapping[str, Any]) -> str:
-    return f"note:{data['note_id']}"
+def _note(stream_id: str, data: Mapping[str, Any]) -> str:
+    # The stream too: a note id made from a reused idempotency key can recur elsewhere.
+    return f"note:{stream_id}:{data['note_id']}"
 
 
 def _alert(stream_id: str, data: Mapping[str, Any]) -> str:

@@ -68,7 +68,7 @@ text_keys = Table(
     # the key-encryption key from the environment. Deleting a scope's rows erases its text.
     # Keyed by scope first: an erasure deletes a scope's keys and a reader finds them by
     # the scope its events name, through the one index (SQLite: the table itself).
-    Column("scope", String(300), primary_key=True),
+    Column("scope", String(400), primary_key=True),
     Column("key_id", String(32), primary_key=True),
     Column("wrapped_key", LargeBinary, nullable=False),
     sqlite_with_rowid=False,
@@ -78,7 +78,7 @@ text_erasures = Table(
     "text_erasures",
     metadata,
     # Who erased a scope's text, when and why: what answers show in place of the text.
-    Column("scope", String(300), primary_key=True),
+    Column("scope", String(400), primary_key=True),
     Column("position", BigInteger, nullable=False),
     Column("erased_at", UtcDateTime(), nullable=False),
     Column("erased_by", String(200), nullable=True),

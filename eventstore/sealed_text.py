@@ -41,7 +41,12 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 from sqlalchemy import Connection, Engine, select
 
-from domain.erasable_text import SEALED_FIELDS, erasing_scope, sealing_scope
+from domain.erasable_text import (
+    EMPTIED_WHEN_ERASED,
+    SEALED_FIELDS,
+    erasing_scope,
+    sealing_scope,
+)
 from eventstore.records import NewEvent, RecordedEvent
 from eventstore.schema import text_erasures, text_keys
 
@@ -148,10 +153,6 @@ def _aad(event_id_bytes: bytes, field: str) -> bytes:
     return event_id_bytes + b"/" + field.encode()
 
 
-def _holds_something(value: Any) -> bool:
-    return value is not None and value != "" and value != {} and value != []
-
-
 def seal_events(engine: Engine, rows: Sequence[tuple[str, NewEvent]]) -> SealedBatch:
     """``rows`` (stream, event) with their erasable fields sealed, in order.
 
@@ -164,7 +165,7 @@ def seal_events(engine: Engine, rows: Sequence[tuple[str, NewEvent]]) -> SealedB
     vault: TextVault | None = None
     for index, (stream_id, event) in enumerate(rows):
         fields = SEALED_FIELDS.get(event.type)
-        present = [f for f in fields or () if _holds_something(event.data.get(f))]
+        present = [f for f in fields or () if f in event.data]
         if present:
             vault = vault or vault_of(engine)
             if vault is None:
@@ -224,7 +225,9 @@ def key_statements(
     delete_keys = f"DELETE FROM text_keys WHERE scope = {mark}"  # noqa: S608
     insert_erasure = (
         "INSERT INTO text_erasures (scope, position, erased_at, erased_by, reason)"  # noqa: S608
-        f" VALUES ({mark}, {mark}, {mark}, {mark}, {mark}) ON CONFLICT (scope) DO NOTHING"
+        f" VALUES ({mark}, {mark}, {mark}, {mark}, {mark}) ON CONFLICT (scope) DO UPDATE SET"
+        " position = excluded.position, erased_at = excluded.erased_at,"
+        " erased_by = excluded.erased_by, reason = excluded.reason"
     )
     if not batch.erasures:
         rows = [(row.key_id, row.scope, row.wrapped_key) for _, row in batch.keys]
@@ -249,7 +252,8 @@ def key_statements(
 # --- reading --------------------------------------------------------------------------
 
 
-def _is_envelope(value: Any) -> bool:
+def is_envelope(value: Any) -> bool:
+    """Whether a stored field's value is sealed text."""
     return isinstance(value, dict) and value.get("sealed") == ALGORITHM and "ciphertext" in value
 
 
@@ -257,7 +261,7 @@ def _sealed_fields(record: RecordedEvent) -> list[str]:
     fields = SEALED_FIELDS.get(record.type)
     if not fields:
         return []
-    return [f for f in fields if _is_envelope(record.data.get(f))]
+    return [f for f in fields if is_envelope(record.data.get(f))]
 
 
 def _chunks(items: Sequence[str]) -> list[Sequence[str]]:
@@ -360,7 +364,8 @@ def open_sealed(conn: Connection, records: list[RecordedEvent]) -> list[Recorded
             if erased is None:
                 # Neither a key nor an erasure: the envelope stays as stored, never guessed at.
                 continue
+            emptied = EMPTIED_WHEN_ERASED.get(record.type, frozenset())
             for field in fields:
-                data[field] = dict(erased)
+                data[field] = {} if field in emptied else dict(erased)
         opened[index] = _with_data(record, data)
     return opened

@@ -3,8 +3,10 @@
 Reading the past (``?as_of=``) replays an incident's stream up to a cut, and someone
 auditing an incident asks for one moment after another. Reading and decoding the
 stream is most of the cost of each answer. A stream's events never change, so a
-decoded prefix of it stays right for good: each read fetches only the versions after
-it. The fetch starts at the newest cached version and checks that it is the same event
+decoded prefix of it stays right — until an erasure (a note redacted, an alert's text
+erased), which is an event of the same stream: a read that finds one among the newer
+versions reads the whole stream again, opened as it now is. Otherwise each read fetches
+only the versions after the prefix. The fetch starts at the newest cached version and checks that it is the same event
 (same id); if the database was replaced under the cache, the stream is read afresh.
 """
 
@@ -15,6 +17,7 @@ from collections import OrderedDict
 
 from sqlalchemy import Connection
 
+from domain.erasable_text import ERASING_SCOPES
 from eventstore.records import RecordedEvent
 from eventstore.store import read_stream_in
 from projections.base import Envelope, envelope
@@ -37,6 +40,8 @@ class DecodedStreams:
         with self._lock:
             cached = self._streams.get(stream_id, [])
         newer = self._newer(conn, stream_id, cached)
+        if newer is not None and cached and any(r.type in ERASING_SCOPES for r in newer):
+            newer = None  # an erasure since: cached events may hold the text it erased
         if newer is None:  # the cached prefix is not this database's: start over
             cached = []
             newer = read_stream_in(conn, stream_id)

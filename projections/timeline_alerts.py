@@ -24,13 +24,17 @@ def _fired(ev: e.AlertFired) -> Described:
 
 def erased_alert(name: str, details: dict[str, Any], erased: RedactedText) -> Described:
     """A firing whose text was erased: its name, labels and links, and who erased the rest,
-    when and why; the same whether read after the erasure or rewritten by it."""
-    placeholder = erased.model_dump(mode="json")
+    when and why; the same whether read after the erasure or rewritten by it. As the
+    opened event reads (domain/erasable_text.py): the placeholder in ``summary``,
+    ``annotations`` and ``details`` empty."""
     by = f" by {erased.redacted_by}" if erased.redacted_by else ""
     text = f"Alert firing: {name} (its text was redacted{by}: {erased.reason})"
-    kept = {**details, "summary": placeholder, "annotations": placeholder}
-    kept["details"] = placeholder
-    return "alert_fired", text, kept
+    placeholder = erased.model_dump(mode="json")
+    return (
+        "alert_fired",
+        text,
+        {**details, "summary": placeholder, "annotations": {}, "details": {}},
+    )
 
 
 def _fired_details(ev: e.AlertFired) -> dict[str, Any]:

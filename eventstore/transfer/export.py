@@ -76,9 +76,9 @@ def export_log(
                 progress(position, head)
         # The keys of the sealed text still readable, and the erasures, from the same
         # snapshot: a note erased after the export began keeps its key in this file.
-        keys = b"".join(key_lines(conn))
-        digest.update(keys)
-        out.write(keys)
+        for line in key_lines(conn):
+            digest.update(line)
+            out.write(line)
         checkpoint = sign(head, chain_hash) if sign is not None else None
         out.write(trailer_line(Trailer(count, digest.hexdigest(), chain_hash, checkpoint)))
     return ExportResult(count, head, digest.hexdigest(), chain_hash, checkpoint)

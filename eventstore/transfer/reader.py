@@ -6,7 +6,9 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from domain.erasable_text import SEALED_FIELDS, sealing_scope
 from eventstore.chain import GENESIS
+from eventstore.sealed_text import is_envelope
 from eventstore.transfer.event_lines import EventRow, parse_event
 from eventstore.transfer.format import Header, LogFileError, load_line, parse_header
 from eventstore.transfer.line_chain import link_row
@@ -50,6 +52,8 @@ class LogFileReader:
         self.key_records: list[KeyRecord | ErasureRecord] = []
         """The text keys and erasures after the events (version 2), read by the end."""
         self._keys_seen: set[tuple[str, ...]] = set()
+        self._sealed: list[tuple[int, str, str]] = []
+        """(position, key id, scope) of each event with sealed text."""
 
     def events(self) -> Iterator[EventRow]:
         """Every event in log order; after the last one, the trailer is checked against them."""
@@ -74,6 +78,8 @@ class LogFileReader:
                 if self.key_records:
                     raise ValueError("an event line after the text keys: events come first")
                 event = parse_event(value, chained=chained)
+                if event.type in SEALED_FIELDS:
+                    self._note_sealed(event, value["data"])
                 self._check(event, value, position, versions, line)
                 previous = link_row(previous, event)
                 if not chained:
@@ -89,6 +95,23 @@ class LogFileReader:
             self.head_hash = previous
             yield event
         self._verify(digest.hexdigest(), position, number)
+
+    def _note_sealed(self, event: EventRow, data: dict[str, Any]) -> None:
+        if any(is_envelope(data.get(field)) for field in SEALED_FIELDS[event.type]):
+            scope = sealing_scope(event.stream_id, event.type, data)
+            self._sealed.append((event.position, event.event_id.replace("-", ""), scope or ""))
+
+    def _check_keys(self) -> None:
+        """Every sealed event has its key or its scope's erasure in the file: without either,
+        its text could be opened by nobody and read models could not be built from it."""
+        keys = {r.key_id for r in self.key_records if isinstance(r, KeyRecord)}
+        erased = {r.scope for r in self.key_records if isinstance(r, ErasureRecord)}
+        for position, key_id, scope in self._sealed:
+            if key_id not in keys and scope not in erased:
+                raise LogFileError(
+                    f"the event at position {position} holds sealed text, but the file has"
+                    f" neither its key nor an erasure of {scope!r}: text key lines are missing"
+                )
 
     def _add_key(self, record: KeyRecord | ErasureRecord) -> None:
         # Each key once and each scope erased once, as the tables hold them: a repeated
@@ -167,6 +190,7 @@ class LogFileReader:
             )
         if self.header.chained:
             self._verify_head(position)
+            self._check_keys()
 
     def _verify_head(self, position: int) -> None:
         assert self.trailer is not None

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,9 +30,12 @@ from eventstore.sealed_text import SealedTextUnavailable, TextVault, vault_of
 from eventstore.transfer.format import format_time
 
 _SORTED_LINE = orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
+_KEY_ID = re.compile(r"[0-9a-f]{32}")
+_PAGE = 5000
 KEY_LINE = "text_key"
 ERASURE_LINE = "text_erasure"
-SCOPE_MAX = 300
+SCOPE_MAX = 400
+"""An alert scope is 52 characters and a key of up to 255; the columns hold 400."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,21 +64,23 @@ def _vault(conn: Connection) -> TextVault:
     return vault
 
 
-def key_lines(conn: Connection) -> list[bytes]:
-    """Every live key (unwrapped) and every erasure, as log-file lines, sorted."""
-    lines: list[bytes] = []
-    keys = conn.execute(
+def key_lines(conn: Connection) -> Iterator[bytes]:
+    """Every live key (unwrapped) and every erasure, as log-file lines, sorted; read in
+    pages (a server-side cursor on PostgreSQL), so memory does not grow with them."""
+    keys = conn.execution_options(yield_per=_PAGE).execute(
         select(text_keys.c.scope, text_keys.c.key_id, text_keys.c.wrapped_key).order_by(
             text_keys.c.scope, text_keys.c.key_id
         )
-    ).all()
-    vault = _vault(conn) if keys else None
+    )
+    vault: TextVault | None = None
     for scope, key_id, wrapped in keys:
-        assert vault is not None
+        vault = vault or _vault(conn)
         key = base64.b64encode(vault.unwrap(bytes(wrapped))).decode("ascii")
         line = {KEY_LINE: {"scope": scope, "key_id": key_id, "key": key}}
-        lines.append(orjson.dumps(line, option=_SORTED_LINE))
-    erased = conn.execute(select(text_erasures).order_by(text_erasures.c.scope)).all()
+        yield orjson.dumps(line, option=_SORTED_LINE)
+    erased = conn.execution_options(yield_per=_PAGE).execute(
+        select(text_erasures).order_by(text_erasures.c.scope)
+    )
     for row in erased:
         record = {
             "scope": row.scope,
@@ -82,8 +89,7 @@ def key_lines(conn: Connection) -> list[bytes]:
             "erased_by": row.erased_by,
             "reason": row.reason,
         }
-        lines.append(orjson.dumps({ERASURE_LINE: record}, option=_SORTED_LINE))
-    return lines
+        yield orjson.dumps({ERASURE_LINE: record}, option=_SORTED_LINE)
 
 
 def is_key_line(document: Any) -> bool:
@@ -118,9 +124,12 @@ def parse_key_line(document: dict[str, Any]) -> KeyRecord | ErasureRecord:
             raise ValueError("a text key's key is not base64") from None
         if len(key) != 32:
             raise ValueError("a text key's key is not 32 bytes")
-        return KeyRecord(
-            _text(item["scope"], "scope"), _text(item["key_id"], "key_id", most=32), key
-        )
+        key_id = item["key_id"]
+        if not isinstance(key_id, str) or _KEY_ID.fullmatch(key_id) is None:
+            raise ValueError(
+                "a text key's key_id must be its event's id as 32 lowercase hex digits"
+            )
+        return KeyRecord(_text(item["scope"], "scope"), key_id, key)
     if set(document) == {ERASURE_LINE} and isinstance(document[ERASURE_LINE], dict):
         item = document[ERASURE_LINE]
         if set(item) != {"scope", "position", "erased_at", "erased_by", "reason"}:

@@ -22,7 +22,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "text_keys",
-        sa.Column("scope", sa.String(300), nullable=False),
+        sa.Column("scope", sa.String(400), nullable=False),
         sa.Column("key_id", sa.String(32), nullable=False),
         sa.Column("wrapped_key", sa.LargeBinary, nullable=False),
         sa.PrimaryKeyConstraint("scope", "key_id", name=op.f("pk_text_keys")),
@@ -30,7 +30,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "text_erasures",
-        sa.Column("scope", sa.String(300), nullable=False),
+        sa.Column("scope", sa.String(400), nullable=False),
         sa.Column("position", sa.BigInteger, nullable=False),
         sa.Column("erased_at", UtcDateTime(), nullable=False),
         sa.Column("erased_by", sa.String(200), nullable=True),

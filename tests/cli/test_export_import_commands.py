@@ -42,6 +42,7 @@ def test_cli_exports_and_imports_with_read_models(
         chain = last_link(conn)[1].hex()
     assert f"chain {chain}, signed by key " in done.stderr
     assert not exported.with_name("log.jsonl.partial").exists()
+    assert exported.stat().st_mode & 0o777 == 0o600  # it holds the keys of the log's text
 
     done = run_cli("import", str(exported), "--database-url", target_url)
     assert done.exit_code == 0, done.output

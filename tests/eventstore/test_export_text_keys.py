@@ -32,7 +32,7 @@ def _log_with_an_erased_note(engine: Engine) -> tuple[str, str]:
     store.append("incident-a", [added(kept, "the rollback began at 09:40")], 0)
     store.append("incident-a", [added(gone, SECRET_WORDS)], 1)
     store.append("incident-a", [amended(gone, f"{SECRET_WORDS} again"), redacted(gone)], 2)
-    return f"note:{kept}", f"note:{gone}"
+    return f"note:incident-a:{kept}", f"note:incident-a:{gone}"
 
 
 def _key_documents(file: bytes) -> list[dict[str, object]]:
@@ -97,6 +97,7 @@ def test_an_altered_key_line_is_refused_and_nothing_is_written(
         ({"key": "AAAA"}, "not 32 bytes"),
         ({"scope": ""}, "scope must be text"),
         ({"extra": 1}, "has scope, key_id and key"),
+        ({"key_id": "../../etc"}, "32 lowercase hex digits"),
     ],
 )
 def test_a_malformed_key_line_is_refused_by_line(
@@ -142,4 +143,19 @@ def test_a_repeated_key_line_is_refused_by_line(
 
     with pytest.raises(LogFileError, match=f"line {index + 2}: a second text key line"):
         import_bytes(copy, resealed(b"".join(repeated)), any_type=True)
+    assert event_count(copy) == 0
+
+
+def test_a_file_missing_a_sealed_events_key_is_refused(
+    engine: Engine, backend: str, new_database: NewDatabase
+) -> None:
+    # The trailer's digest is not signed: whoever drops a key line can recompute it. The
+    # import still refuses a sealed event whose text neither opens nor was erased.
+    _log_with_an_erased_note(engine)
+    lines = export_bytes(engine).splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith(b'{"text_key"')]
+    copy = new_database(backend)
+
+    with pytest.raises(LogFileError, match="position 1 holds sealed text, but the file has"):
+        import_bytes(copy, resealed(b"".join(kept)), any_type=True)
     assert event_count(copy) == 0

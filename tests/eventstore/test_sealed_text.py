@@ -66,7 +66,7 @@ def test_direct_and_checked_appends_seal_and_erase_alike(engine: Engine) -> None
         scopes = conn.execute(select(text_keys.c.scope)).scalars().all()
         erasure = conn.execute(select(text_erasures)).one()
         assert verify_chain(conn).ok
-    assert scopes == [f"note:{kept}"]
+    assert scopes == [f"note:incident-a:{kept}"]
     assert erasure.position == 4
 
 
