@@ -47,9 +47,9 @@ def verify_sqlite(
     orphan = driver.execute(ORPHAN_LINK).fetchone()
     stop = int(orphan[0]) if orphan is not None else sys.maxsize
     head, count = driver.execute(_HEAD).fetchone()
-    path = Path(database) if database and database != ":memory:" else None
+    path = Path(database).resolve() if database and database != ":memory:" else None
     if processes > 1 and count >= PARALLEL_FROM and path is not None and path.is_file():
-        verdict = _in_processes(str(path), int(head), stop, wanted, processes)
+        verdict = _in_processes(path.as_uri(), int(head), stop, wanted, processes)
     else:
         verdict = walk_range(driver, 0, sys.maxsize, GENESIS, stop, wanted, progress)
     if verdict.ok and stop != sys.maxsize:
@@ -100,14 +100,14 @@ def _walked(verdict: Verdict, rows: list[Any], count: int, head: bytes) -> Verdi
     return verdict
 
 
-def _in_processes(path: str, head: int, stop: int, wanted: set[int], processes: int) -> Verdict:
+def _in_processes(uri: str, head: int, stop: int, wanted: set[int], processes: int) -> Verdict:
     bounds = [head * part // processes for part in range(processes + 1)]
     ranges = list(pairwise(bounds))
     # Fork: the children need nothing but this module, and start in milliseconds. Each
     # opens the file read-only on its own; nothing of the parent's connections is used.
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(len(ranges), mp_context=context) as pool:
-        parts = pool.map(_range_in_child, [(path, a, b, stop, wanted) for a, b in ranges])
+        parts = pool.map(_range_in_child, [(uri, a, b, stop, wanted) for a, b in ranges])
         verdict = Verdict()
         for part in parts:
             verdict.then(part)
@@ -117,8 +117,8 @@ def _in_processes(path: str, head: int, stop: int, wanted: set[int], processes: 
 
 
 def _range_in_child(task: tuple[str, int, int, int, set[int]]) -> Verdict:
-    path, after, last, stop, wanted = task
-    connection = sqlite3.connect(f"{Path(path).as_uri()}?mode=ro", uri=True)
+    uri, after, last, stop, wanted = task
+    connection = sqlite3.connect(f"{uri}?mode=ro", uri=True)
     try:
         found = connection.execute(_HASH_BEFORE, (after,)).fetchone()
         previous = bytes.fromhex(found[0]) if found is not None else GENESIS

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -127,6 +128,23 @@ def test_walks_in_ranges_find_what_one_walk_finds(
     assert set(split.at) == set(held)
     in_ranges = store.engine.dialect.name == "sqlite" and processes > 1
     assert ranges == ([1] if in_ranges else [])
+
+
+def test_a_sqlite_file_named_by_a_relative_path_walks_in_ranges(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The service's default database is ./var/incidents.db: the processes must find it.
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("ranges in processes are SQLite's")
+    fill(store)
+    monkeypatch.setattr(chain_verify_sqlite, "PARALLEL_FROM", 0)
+    database = Path(store.engine.url.database or "")
+    monkeypatch.chdir(database.parent)
+    with store.engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        verdict = chain_verify_sqlite.verify_sqlite(driver, database.name, set(), None, 2)
+    assert verdict == verified(store.engine)
+    assert verdict.ok and verdict.events == 18  # noqa: PT018
 
 
 def test_the_canonical_bytes_are_length_prefixed_fields_in_a_fixed_order(store: EventStore) -> None:
