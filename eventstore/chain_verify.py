@@ -43,8 +43,7 @@ def verify_chain(
     """
     if conn.dialect.name == "sqlite":
         driver = conn.connection.driver_connection
-        database = conn.engine.url.database
-        return verify_sqlite(driver, database, set(positions), progress, processes)
+        return verify_sqlite(driver, set(positions), progress, processes)
     verdict = Verdict()
     wanted = set(positions)
     previous = GENESIS
@@ -76,9 +75,16 @@ def verify_chain(
         after = batch[-1].position
         if progress is not None:
             progress(after)
-    if stored:
+    if stored and not _appended_since(conn, stored[0][0]):
         return _bad(verdict, stored[0][0], MISSING)
     return verdict
+
+
+def _appended_since(conn: Connection, position: int) -> bool:
+    """Whether the event at ``position`` exists now: appended (with its chain row) after the
+    walk read its last page, as a live log's appends go on; not missing, then."""
+    found = conn.execute(text("SELECT 1 FROM events WHERE position = :p"), {"p": position})
+    return found.first() is not None
 
 
 class _Walked:

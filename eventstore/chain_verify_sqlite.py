@@ -37,17 +37,16 @@ _HEAD = "SELECT max(position), count(*) FROM events"
 
 def verify_sqlite(
     driver: Any,
-    database: str | None,
     wanted: set[int],
     progress: Callable[[int], object] | None,
     processes: int,
 ) -> Verdict:
-    """Walk the log of the SQLite connection ``driver`` (its file ``database``) with
-    ``processes`` processes at most; the first bad position, as a single walk finds it."""
+    """Walk the log of the SQLite connection ``driver`` with ``processes`` processes at
+    most; the first bad position, as a single walk finds it."""
     orphan = driver.execute(ORPHAN_LINK).fetchone()
     stop = int(orphan[0]) if orphan is not None else sys.maxsize
     head, count = driver.execute(_HEAD).fetchone()
-    path = Path(database).resolve() if database and database != ":memory:" else None
+    path = _file_of(driver)
     if processes > 1 and count >= PARALLEL_FROM and path is not None and path.is_file():
         verdict = _in_processes(path.as_uri(), int(head), stop, wanted, processes)
     else:
@@ -55,6 +54,14 @@ def verify_sqlite(
     if verdict.ok and stop != sys.maxsize:
         verdict.bad(stop, MISSING)
     return verdict
+
+
+def _file_of(driver: Any) -> Path | None:
+    """The file the connection has open, as SQLite names it (absolute); None in memory."""
+    for _, name, file in driver.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return Path(file) if file else None
+    return None
 
 
 def walk_range(
@@ -120,7 +127,7 @@ def _range_in_child(task: tuple[str, int, int, int, set[int]]) -> Verdict:
     uri, after, last, stop, wanted = task
     connection = sqlite3.connect(f"{uri}?mode=ro", uri=True)
     try:
-        found = connection.execute(_HASH_BEFORE, (after,)).fetchone()
+        found = connection.execute(_HASH_BEFORE, (after,)).fetchone() if after > 0 else None
         previous = bytes.fromhex(found[0]) if found is not None else GENESIS
         return walk_range(connection, after, last, previous, stop, wanted)
     finally:

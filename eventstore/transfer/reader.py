@@ -104,10 +104,10 @@ class LogFileReader:
     def _check_keys(self) -> None:
         """Every sealed event has its key or its scope's erasure in the file: without either,
         its text could be opened by nobody and read models could not be built from it."""
-        keys = {r.key_id for r in self.key_records if isinstance(r, KeyRecord)}
+        keys = {(r.scope, r.key_id) for r in self.key_records if isinstance(r, KeyRecord)}
         erased = {r.scope for r in self.key_records if isinstance(r, ErasureRecord)}
         for position, key_id, scope in self._sealed:
-            if key_id not in keys and scope not in erased:
+            if (scope, key_id) not in keys and scope not in erased:
                 raise LogFileError(
                     f"the event at position {position} holds sealed text, but the file has"
                     f" neither its key nor an erasure of {scope!r}: text key lines are missing"

@@ -159,3 +159,20 @@ def test_a_file_missing_a_sealed_events_key_is_refused(
     with pytest.raises(LogFileError, match="position 1 holds sealed text, but the file has"):
         import_bytes(copy, resealed(b"".join(kept)), any_type=True)
     assert event_count(copy) == 0
+
+
+def test_a_key_under_another_scope_does_not_count_as_the_events_key(
+    engine: Engine, backend: str, new_database: NewDatabase
+) -> None:
+    # Readers find keys by scope: a key filed under another scope would open nothing.
+    _log_with_an_erased_note(engine)
+    lines = export_bytes(engine).splitlines(keepends=True)
+    index = next(i for i, line in enumerate(lines) if line.startswith(b'{"text_key"'))
+    document = orjson.loads(lines[index])
+    document["text_key"]["scope"] = f"note:incident-a:{uuid4()}"
+    lines[index] = orjson.dumps(document, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
+    copy = new_database(backend)
+
+    with pytest.raises(LogFileError, match="position 1 holds sealed text, but the file has"):
+        import_bytes(copy, resealed(b"".join(lines)), any_type=True)
+    assert event_count(copy) == 0
