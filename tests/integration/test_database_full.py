@@ -106,10 +106,13 @@ def full_disk(
         database = directory / "incidents.db"
         shutil.copyfile(sqlite_template, database)
         settings = Settings(database_url=f"sqlite:///{database}", admin_token=ADMIN_TOKEN)
-        client = stack.enter_context(TestClient(create_app(settings)))
-        client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
-        engine: Engine = client.app.state.engine  # type: ignore[attr-defined]
+        app = create_app(settings)
+        engine: Engine = app.state.engine
+        # The page limit's listener goes on before the server starts its threads: added
+        # while one of them makes its first connection, it races SQLAlchemy's listeners.
         disk: Disk = Tmpfs(directory) if request.param == "tmpfs" else PageLimit(engine)
+        client = stack.enter_context(TestClient(app))
+        client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
         yield client, disk
         engine.dispose()  # close the files before the tmpfs goes
 
