@@ -16,7 +16,8 @@ amended, action items and postmortems) once per backend, then per run:
 
 The generated texts have a small vocabulary, so the queries span the selectivities a
 real log has: a rare pair, one that every incident's document holds, and one that
-nearly every note holds (the worst case: every match is ranked to find the top 20).
+nearly every note holds (the worst case: of its half a million matches, the newest
+10,000 are ranked, projections/search_queries.py; ``broad_ranked_newest`` says so).
 
 .venv/bin/python -m bench.search                                    # both backends, 1,000,000
 .venv/bin/python -m bench.search --backend sqlite --events 3000 --queries 10 --runs 1
@@ -150,6 +151,7 @@ def measure(url: str, number: int, queries: int) -> Figures:
                 figures[f"{name}_p50_ms"] = _median_ms(timings)
                 figures[f"{name}_count_p50_ms"] = _median_ms(counts)
                 figures[f"{name}_matches"] = float(matches)
+                figures[f"{name}_ranked_newest"] = float(response.json()["ranked_newest"] or 0)
         return figures
     finally:
         engine.dispose()

@@ -46,6 +46,10 @@ def _swap(conn: Connection, live: Table, shadow: Table) -> None:
     for index in live.indexes:
         index.create(conn)
     make_companions(conn, live)
+    if conn.dialect.name == "postgresql":
+        # A new table has no statistics until autovacuum comes by: until then the planner
+        # guesses, and a search for common words may sort every match (search_queries.py).
+        conn.exec_driver_sql(f'ANALYZE "{live.name}"')
 
 
 def rebuild(

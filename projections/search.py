@@ -27,7 +27,7 @@ from projections.sql import upsert
 
 class SearchProjection:
     name = "search"
-    version = 1
+    version = 2  # 2: documents have an ordinal, the SQLite index's rowid
 
     def __init__(
         self,

@@ -27,6 +27,7 @@ from domain import events as e
 from domain.erasable_text import RedactedText
 from domain.values import Section
 from projections.base import Envelope
+from projections.search_tables import ORDINALS_PER_POSITION
 
 Row = dict[str, Any]
 
@@ -101,10 +102,13 @@ def incident_body(parts: dict[str, Any]) -> str:
     return "\n\n".join(t for t in [*texts, *parts.get("alerts", [])] if t)
 
 
-def _document(env: Envelope, kind: str, ref: str, title: str, body: str) -> Row:
+def _document(env: Envelope, kind: str, ref: str, title: str, body: str, *, part: int = 0) -> Row:
+    """A document written whole by ``env``; ``part`` tells apart the documents one event
+    writes (a publication's sections)."""
     incident_id = env.incident_id
     return {
         "doc_key": doc_key(incident_id, kind, ref),
+        "ordinal": env.recorded.position * ORDINALS_PER_POSITION + part,
         "incident_id": incident_id,
         "kind": kind,
         "ref": ref,
@@ -202,14 +206,13 @@ def _section_edited(docs: Documents, env: Envelope, ev: e.PostmortemSectionEdite
 
 def _published(docs: Documents, env: Envelope, ev: e.PostmortemPublished) -> None:
     """The draft's texts become the published revision's: found there from now on."""
-    for section in Section:
+    for part, section in enumerate(Section, start=1):
         key = draft_key(env.incident_id, section.value)
         draft = docs.rows.get(key)
         if draft is None:
             continue
-        row = _document(
-            env, "postmortem", section_ref(section.value, ev.revision), "", draft["body"]
-        )
+        ref = section_ref(section.value, ev.revision)
+        row = _document(env, "postmortem", ref, "", draft["body"], part=part)
         docs.rows[row["doc_key"]] = row
         docs.rows[key] = None
 

@@ -3,7 +3,8 @@
 Neither is a SQLAlchemy table or column, so both live outside the MetaData:
 
 - SQLite: ``search_documents_fts``, an FTS5 table over (title, body) whose content is
-  ``search_documents`` itself (its rowid is ``doc_key``), kept in step by triggers.
+  ``search_documents`` itself (its rowid is ``ordinal``, so FTS5 walks the matches
+  newest first without sorting them), kept in step by triggers.
   Every change to a document, a redaction's DELETE included, reaches the index in the
   same transaction, whoever writes the row.
 - PostgreSQL: ``document``, a generated tsvector column (title weight A, body weight B)
@@ -69,15 +70,17 @@ def _triggers(name: str, fts: str) -> list[str]:
     # An external-content FTS5 table forgets a row only when told the values it indexed.
     forget = (
         f'INSERT INTO "{fts}"("{fts}", rowid, title, body)'  # noqa: S608
-        " VALUES ('delete', old.doc_key, old.title, old.body);"
+        " VALUES ('delete', old.ordinal, old.title, old.body);"
     )
-    remember = f'INSERT INTO "{fts}"(rowid, title, body) VALUES (new.doc_key, new.title, new.body);'  # noqa: S608
+    remember = f'INSERT INTO "{fts}"(rowid, title, body) VALUES (new.ordinal, new.title, new.body);'  # noqa: S608
     return [
         f'CREATE TRIGGER "{fts}_insert" AFTER INSERT ON "{name}" BEGIN {remember} END',
         f'CREATE TRIGGER "{fts}_delete" AFTER DELETE ON "{name}" BEGIN {forget} END',
-        # An upsert rewrites every column: only a changed text is indexed again.
+        # An upsert rewrites every column: only a changed text (or a draft written anew,
+        # under a new ordinal) is indexed again.
         f'CREATE TRIGGER "{fts}_update" AFTER UPDATE ON "{name}"'
         " WHEN old.title IS NOT new.title OR old.body IS NOT new.body"
+        " OR old.ordinal IS NOT new.ordinal"
         f" BEGIN {forget} {remember} END",
     ]
 
@@ -92,7 +95,7 @@ def build_text_index(conn: Connection, table: Table) -> None:
     conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{fts}"')
     conn.exec_driver_sql(
         f'CREATE VIRTUAL TABLE "{fts}" USING fts5(title, body,'
-        f" content='{table.name}', content_rowid='doc_key', tokenize='{TOKENIZER}')"
+        f" content='{table.name}', content_rowid='ordinal', tokenize='{TOKENIZER}')"
     )
     conn.exec_driver_sql(f'INSERT INTO "{fts}"("{fts}") VALUES (\'rebuild\')')  # noqa: S608
     for trigger in _triggers(table.name, fts):

@@ -4,6 +4,11 @@
 PostgreSQL. Both weigh a word in a title ten times one in a body, so a title hit ranks
 above a passing mention. The two scales differ: a rank compares hits of one search.
 
+A query that matches more than ``RANKED_AT_MOST`` documents ranks the newest that many
+(by ordinal: the order documents were written in) and says so. Ranking is what a query
+costs, match by match; a pair of words that most notes hold would otherwise take half a
+second to rank, to show the best 20 of half a million hits.
+
 Snippets are HTML: the document's text escaped, then each match wrapped in
 ``<mark>…</mark>`` (FTS5's ``snippet()``, PostgreSQL's ``ts_headline``, both marking
 with control characters no indexed text holds, which are replaced after escaping).
@@ -70,8 +75,21 @@ def _finite(text: str) -> float:
     return value
 
 
-SEARCH_CURSOR: Keyset[float, int] = Keyset(("rank", "doc_key"), _finite, int)
-"""Search hits, best first: by (rank, doc_key)."""
+SEARCH_CURSOR: Keyset[float, int] = Keyset(("rank", "ordinal"), _finite, int)
+"""Search hits, best first: by (rank, ordinal)."""
+
+RANKED_AT_MOST = 10_000
+"""Matches ranked at most: the newest, when a query matches more."""
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A page of hits, best first."""
+
+    hits: list[Row]
+    ranked_newest: int | None = None
+    """How many of the newest matches were ranked when there were more; None when every
+    match was."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +125,7 @@ def _engine(conn: Connection, query: SearchQuery) -> _Engine:
         wanted = tsquery(query)
         return _Engine(
             source=d,
-            key=d.c.doc_key,
+            key=d.c.ordinal,
             matches=vector.op("@@")(wanted),
             # As double precision: real comes back as its shortest decimal, which a cursor
             # would compare against a different number.
@@ -140,17 +158,44 @@ def _conditions(filters: SearchFilters) -> list[ColumnElement[bool]]:
     return found
 
 
+def _newest_ranked(
+    conn: Connection,
+    engine: _Engine,
+    source: FromClause,
+    conditions: list[ColumnElement[bool]],
+    at_most: int,
+) -> int | None:
+    """The lowest ordinal to rank when more than ``at_most`` documents match, else None.
+
+    FTS5 walks its matches by rowid (the ordinal) newest first and stops; PostgreSQL
+    walks the ordinal's index backwards where the words are common, and sorts the few
+    matches of rare words.
+    """
+    newest = (
+        select(engine.key)
+        .select_from(source)
+        .where(engine.matches, *conditions)
+        .order_by(engine.key.desc())
+        .offset(at_most - 1)
+        .limit(2)
+    )
+    found = conn.execute(newest).scalars().all()
+    return found[0] if len(found) == 2 else None
+
+
 def _ranked(
     conn: Connection,
     query: SearchQuery,
     filters: SearchFilters,
     limit: int,
     after: tuple[float, int] | None,
-) -> list[tuple[int, float]]:
-    """The keys and ranks of the best ``limit`` matches after the cursor.
+    at_most: int,
+) -> tuple[list[tuple[int, float]], bool]:
+    """The keys and ranks of the best ``limit`` matches after the cursor, and whether
+    only the newest ``at_most`` matches were ranked.
 
-    Every match is ranked, so only what a filter needs is joined: ranking a common
-    word's matches alone costs less than half of ranking them joined to their rows.
+    Only what a filter needs is joined: ranking a common word's matches alone costs less
+    than half of ranking them joined to their rows.
     """
     d, s = search_documents, incident_summaries
     engine = _engine(conn, query)
@@ -159,7 +204,7 @@ def _ranked(
     conditions = _conditions(filters)
     summaries = filters.service is not None or filters.label is not None
     if conditions and source is not d:
-        source = source.join(d, d.c.doc_key == key)
+        source = source.join(d, d.c.ordinal == key)
     if summaries:
         source = source.join(s, s.c.incident_id == d.c.incident_id)
     statement = (
@@ -169,11 +214,14 @@ def _ranked(
         .order_by(rank.desc(), key)
         .limit(limit)
     )
+    lowest = _newest_ranked(conn, engine, source, conditions, at_most)
+    if lowest is not None:
+        statement = statement.where(key >= lowest)
     if after is not None:
         score, last = after
         at = bindparam("after_rank", score, type_=Float)
         statement = statement.where((rank < at) | ((rank == at) & (key > last)))
-    return [(found, score) for found, score in conn.execute(statement)]
+    return [(found, score) for found, score in conn.execute(statement)], lowest is not None
 
 
 def search(
@@ -183,16 +231,21 @@ def search(
     limit: int,
     filters: SearchFilters | None = None,
     after: tuple[float, int] | None = None,
-) -> list[Row]:
+    ranked_at_most: int | None = None,
+) -> Found:
     """The best ``limit`` hits after the cursor ``after``, each with its incident's title and
-    an HTML snippet."""
+    an HTML snippet; of the newest ``ranked_at_most`` (RANKED_AT_MOST) matches when more
+    match."""
     d, s = search_documents, incident_summaries
-    ranked = _ranked(conn, query, filters or SearchFilters(), limit, after)
+    at_most = RANKED_AT_MOST if ranked_at_most is None else ranked_at_most
+    ranked, capped = _ranked(conn, query, filters or SearchFilters(), limit, after, at_most)
+    newest = at_most if capped else None
     if not ranked:
-        return []
+        return Found([], newest)
     keys = [key for key, _ in ranked]
     details = (
         select(
+            d.c.ordinal,
             d.c.doc_key,
             d.c.incident_id,
             d.c.kind,
@@ -204,15 +257,16 @@ def search(
         )
         # Outer: with projection workers, a document may be written before its summary.
         .select_from(d.outerjoin(s, s.c.incident_id == d.c.incident_id))
-        .where(d.c.doc_key.in_(keys))
+        .where(d.c.ordinal.in_(keys))
     )
-    rows = {row.doc_key: dict(row._mapping) for row in conn.execute(details)}
+    rows = {row.ordinal: dict(row._mapping) for row in conn.execute(details)}
     snippets = _snippets(conn, query, keys)
-    return [
+    hits = [
         {**rows[key], "rank": score, "snippet": snippets.get(key, "")}
         for key, score in ranked
         if key in rows
     ]
+    return Found(hits, newest)
 
 
 def _snippets(conn: Connection, query: SearchQuery, keys: Sequence[int]) -> dict[int, str]:
@@ -225,21 +279,21 @@ def _snippets(conn: Connection, query: SearchQuery, keys: Sequence[int]) -> dict
         options: ColumnElement[str] = bindparam("headline_options", HEADLINE_OPTIONS)
         config: ColumnElement[str] = literal_column(f"'{CONFIGURATION}'::regconfig")
         statement = select(
-            d.c.doc_key,
+            d.c.ordinal,
             func.ts_headline(config, d.c.title, wanted, options),
             func.ts_headline(config, d.c.body, wanted, options),
             d.c.body != "",
-        ).where(d.c.doc_key.in_(keys))
+        ).where(d.c.ordinal.in_(keys))
     else:
         fts: ColumnElement[Any] = literal_column(f'"{_FTS}"')
         statement = (
             select(
-                d.c.doc_key,
+                d.c.ordinal,
                 func.snippet(fts, 0, START, STOP, "…", SNIPPET_WORDS),
                 func.snippet(fts, 1, START, STOP, "…", SNIPPET_WORDS),
                 d.c.body != "",
             )
-            .select_from(_fts.join(d, d.c.doc_key == _fts.c.rowid))
+            .select_from(_fts.join(d, d.c.ordinal == _fts.c.rowid))
             .where(
                 text(f'"{_FTS}" MATCH :fts_query').bindparams(fts_query=fts5_query(query)),
                 _fts.c.rowid.in_(keys),

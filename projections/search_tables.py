@@ -23,6 +23,11 @@ search_documents = Table(
         primary_key=True,
         autoincrement=False,
     ),
+    # Which document is newer: the log position of the event that wrote it whole (made it,
+    # or rewrote a draft section) times ORDINALS_PER_POSITION, plus which of that event's documents it is.
+    # Computed like the key, without a lookup. Search ranks at most the newest matches by
+    # it, and on SQLite it is the FTS5 index's rowid, which FTS5 walks newest first cheaply.
+    Column("ordinal", BigInteger, nullable=False),
     Column("incident_id", Uuid(), nullable=False),
     Column("kind", String(20), nullable=False),  # incident | note | postmortem | action_item
     # A note's or action item's id, "root_cause@draft" or "root_cause@2"; "" for the incident.
@@ -35,7 +40,11 @@ search_documents = Table(
     # The incident document's parts (summary, impact, root cause, resolution, alert names),
     # from which its body is put together again when one of them changes; null otherwise.
     Column("parts", json_document()),
+    Index("ix_search_documents_ordinal", "ordinal", unique=True),
 )
+
+ORDINALS_PER_POSITION = 8
+"""Ordinals per log position: a publication writes one document per section (six)."""
 
 search_alert_names = Table(
     "search_alert_names",

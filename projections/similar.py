@@ -127,7 +127,7 @@ def similar_incidents(conn: Connection, incident_id: UUID, *, limit: int) -> lis
             any_of(words),
             limit=limit,
             filters=SearchFilters(kind="incident", other_than=incident_id),
-        )
+        ).hits
         for hit in hits:
             similar = found.setdefault(hit["incident_id"], Similar(hit["incident_id"]))
             similar.text_rank, similar.snippet = hit["rank"], hit["snippet"]

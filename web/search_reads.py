@@ -67,6 +67,8 @@ class Hit:
 class Results:
     hits: list[Hit]
     next_cursor: str | None
+    ranked_newest: int | None = None
+    """Set when the query matched more documents and only the newest this many were ranked."""
 
 
 def safe_snippet(snippet: str) -> Markup:
@@ -131,8 +133,8 @@ def read_search(conn: Connection, q: str, kind: str | None, cursor: str | None) 
         after = SEARCH_CURSOR.decode(cursor)
     except InvalidCursor as exc:
         raise SearchInvalid("cursor", f"cursor: {exc}") from None
-    rows = search(conn, query, limit=PAGE_SIZE + 1, filters=SearchFilters(kind=kind), after=after)
-    page, next_cursor = SEARCH_CURSOR.page(rows, PAGE_SIZE)
+    found = search(conn, query, limit=PAGE_SIZE + 1, filters=SearchFilters(kind=kind), after=after)
+    page, next_cursor = SEARCH_CURSOR.page(found.hits, PAGE_SIZE)
     hits = [
         Hit(
             kind=row["kind"],
@@ -145,4 +147,4 @@ def read_search(conn: Connection, q: str, kind: str | None, cursor: str | None) 
         )
         for row in page
     ]
-    return Results(hits, next_cursor)
+    return Results(hits, next_cursor, found.ranked_newest)

@@ -71,7 +71,8 @@ def search_documents(
     resolution and alert names), notes as they read now (a redacted note is never found),
     postmortem sections (the draft being written and each published revision) and action
     item titles; best match first, a title match above a mention in a text. Every hit
-    links to where it lives, in the API and in the web interface."""
+    links to where it lives, in the API and in the web interface. A query matching more
+    than 10,000 documents ranks the newest 10,000 and says so in ranked_newest."""
     query = _query(q)
     filters = SearchFilters(
         kind=kind,
@@ -80,10 +81,13 @@ def search_documents(
         occurred_from=from_,
         occurred_to=to,
     )
-    rows = search(conn, query, limit=limit + 1, filters=filters, after=SEARCH_CURSOR.decode(cursor))
-    page, next_cursor = SEARCH_CURSOR.page(rows, limit)
+    found = search(
+        conn, query, limit=limit + 1, filters=filters, after=SEARCH_CURSOR.decode(cursor)
+    )
+    page, next_cursor = SEARCH_CURSOR.page(found.hits, limit)
     return SearchPage(
         items=[SearchHit.from_row(row) for row in page],
+        ranked_newest=found.ranked_newest,
         next_cursor=next_cursor,
         next_url=next_link(request, next_cursor),
     )

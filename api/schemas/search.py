@@ -29,7 +29,12 @@ HIT_EXAMPLE: dict[str, Any] = {
     "link": f"/incidents/{INCIDENT_ID}/timeline#{NOTE_ID}",
     "web_link": f"{PREFIX}/incidents/{INCIDENT_ID}#entry-{NOTE_ID}",
 }
-SEARCH_PAGE: dict[str, Any] = {"items": [HIT_EXAMPLE], "next_cursor": None, "next_url": None}
+SEARCH_PAGE: dict[str, Any] = {
+    "items": [HIT_EXAMPLE],
+    "ranked_newest": None,
+    "next_cursor": None,
+    "next_url": None,
+}
 
 SIMILAR_EXAMPLE: dict[str, Any] = {
     "incident_id": OTHER_ID,
@@ -113,6 +118,14 @@ class SearchPage(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [SEARCH_PAGE]})
 
     items: list[SearchHit] = Field(description="The hits on this page, best first.")
+    ranked_newest: int | None = Field(
+        default=None,
+        description=(
+            "When the query matched more documents than this number, only the newest this"
+            " many were ranked (and are paged through): add words, or narrow it with from and"
+            " to, to reach older ones. Null when every match was ranked."
+        ),
+    )
     next_cursor: str | None = Field(
         description="Cursor for the next page (pass it as cursor with the same query); null on the last."
     )

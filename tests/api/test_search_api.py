@@ -270,3 +270,22 @@ def test_similar_to_an_unknown_incident_is_404(client: TestClient) -> None:
         client.get(f"/incidents/{missing}/similar"), 404, f"incident {missing} does not exist"
     )
     assert_problem(client.get(f"/incidents/{missing}/similar", params={"limit": 51}), 422)
+
+
+def test_a_query_matching_more_than_is_ranked_says_so_and_ranks_the_newest(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    incident_id = declare(client, title="Checkout returns 502")
+    notes = [add_note(client, incident_id, f"pool step {n}") for n in range(4)]
+    assert search(client, "pool")["ranked_newest"] is None
+
+    monkeypatch.setattr("projections.search_queries.RANKED_AT_MOST", 3)
+    page = search(client, "pool", limit=2)
+    assert page["ranked_newest"] == 3
+    seen = [hit["ref"] for hit in page["items"]]
+    following = ok(client.get(page["next_url"]))
+    assert following["ranked_newest"] == 3
+    assert following["next_cursor"] is None
+    seen += [hit["ref"] for hit in following["items"]]
+    assert sorted(seen) == sorted(notes[1:])
+    assert search(client, "checkout")["ranked_newest"] is None

@@ -24,7 +24,7 @@ from projections.search import SearchProjection
 from projections.search_index import fts_table
 from projections.search_queries import SEARCH_CURSOR, SearchFilters, search
 from projections.search_syntax import QuerySyntaxError, fts5_query, parse
-from projections.search_tables import search_documents
+from projections.search_tables import ORDINALS_PER_POSITION, search_documents
 from projections.tables import checkpoints
 from projections.worker import ProjectionWorker
 from tests.clocks import FakeClock
@@ -68,7 +68,7 @@ def run(service: IncidentService, command_type: type[c.Command], **fields: Any) 
 
 def found(engine: Engine, q: str, **filters: Any) -> list[dict[str, Any]]:
     with engine.connect() as conn:
-        return search(conn, parse(q), limit=100, filters=SearchFilters(**filters))
+        return search(conn, parse(q), limit=100, filters=SearchFilters(**filters)).hits
 
 
 def refs(engine: Engine, q: str, **filters: Any) -> list[tuple[str, str]]:
@@ -350,13 +350,119 @@ def test_pages_follow_the_cursor_without_repeating_or_skipping(
     after = None
     with engine.connect() as conn:
         for _ in range(6):  # 23 hits: 5 pages, the last one short
-            rows = search(conn, parse("retry"), limit=6, after=after)
+            rows = search(conn, parse("retry"), limit=6, after=after).hits
             page, cursor = SEARCH_CURSOR.page(rows, 5)
             seen += [hit["doc_key"] for hit in page]
             if cursor is None:
                 break
             after = SEARCH_CURSOR.decode(cursor)
     assert seen == [hit["doc_key"] for hit in everything]
+
+
+# --- a query matching more than it ranks ------------------------------------------------------
+
+
+def _ranked(engine: Engine, q: str, at_most: int, **filters: Any) -> tuple[list[str], int | None]:
+    """The refs of every hit, best first, when at most ``at_most`` matches are ranked."""
+    with engine.connect() as conn:
+        hits = search(
+            conn, parse(q), limit=100, filters=SearchFilters(**filters), ranked_at_most=at_most
+        )
+    return [hit["ref"] for hit in hits.hits], hits.ranked_newest
+
+
+def test_a_query_matching_more_documents_than_it_ranks_ranks_the_newest(
+    engine: Engine, service: IncidentService
+) -> None:
+    incident_id = declare(service, "Checkout returns 502")
+    # The oldest note is the best match by far; the newer ones mention the word once.
+    oldest = note(service, incident_id, "retry retry retry retry")
+    newer = [str(note(service, incident_id, f"retry number {n} of many words")) for n in range(6)]
+
+    everything, newest = _ranked(engine, "retry", at_most=7)
+    assert newest is None  # seven matches, seven ranked
+    assert everything[0] == str(oldest)
+    assert sorted(everything[1:]) == sorted(newer)
+
+    capped, newest = _ranked(engine, "retry", at_most=4)
+    assert newest == 4
+    assert sorted(capped) == sorted(newer[-4:])  # the four newest, the best of them first
+
+    # A word only old documents hold is found, whatever the cap.
+    assert _ranked(engine, "checkout", at_most=1) == ([""], None)
+
+
+def test_filters_choose_the_matches_before_the_newest_are_taken(
+    engine: Engine, service: IncidentService
+) -> None:
+    incident_id = declare(service, "Checkout returns 502")
+    notes = [str(note(service, incident_id, f"retry {n}")) for n in range(3)]
+    for number in range(4):  # newer than every note
+        run(
+            service,
+            c.AddActionItem,
+            incident_id=incident_id,
+            item_id=uuid4(),
+            title=f"retry budget {number}",
+            kind=ActionKind.PREVENTATIVE,
+            owner="alice",
+            due_date=date(2026, 4, 1),
+        )
+
+    found_notes, newest = _ranked(engine, "retry", at_most=2, kind="note")
+    assert newest == 2
+    assert sorted(found_notes) == sorted(notes[-2:])
+    assert _ranked(engine, "retry", at_most=3, kind="note")[1] is None
+
+
+def test_pages_of_a_capped_query_end_with_the_newest_matches(
+    engine: Engine, service: IncidentService
+) -> None:
+    incident_id = declare(service, "Checkout returns 502")
+    for number in range(9):
+        note(service, incident_id, "retry " * (1 + number % 3) + f"step {number}")
+    seen: list[str] = []
+    after = None
+    with engine.connect() as conn:
+        while True:
+            found_page = search(conn, parse("retry"), limit=3, after=after, ranked_at_most=5)
+            assert found_page.ranked_newest == 5
+            page, cursor = SEARCH_CURSOR.page(found_page.hits, 2)
+            seen += [hit["ref"] for hit in page]
+            if cursor is None:
+                break
+            after = SEARCH_CURSOR.decode(cursor)
+    assert seen == _ranked(engine, "retry", at_most=5)[0]
+    assert len(seen) == 5
+
+
+def _ordinals(engine: Engine) -> dict[tuple[str, str], int]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(search_documents.c.kind, search_documents.c.ref, search_documents.c.ordinal)
+        )
+        return {(kind, ref): ordinal for kind, ref, ordinal in rows}
+
+
+def test_ordinals_follow_the_order_documents_were_written_in(
+    engine: Engine, service: IncidentService
+) -> None:
+    assert len(Section) < ORDINALS_PER_POSITION  # a publication's sections fit one position
+    incident_id = declare(service, "Checkout returns 502")
+    first = note(service, incident_id, "first note")
+    second = note(service, incident_id, "second note")
+    before = _ordinals(engine)
+    assert before[("incident", "")] < before[("note", str(first))] < before[("note", str(second))]
+
+    run(service, c.AmendNote, incident_id=incident_id, note_id=first, text="first, amended")
+    run(service, c.ChangeStatus, incident_id=incident_id, status=Status.RESOLVED)
+    publish(service, incident_id, {s: f"{s.value} text" for s in Section})
+    after = _ordinals(engine)
+    assert after[("note", str(first))] == before[("note", str(first))]  # amended in place
+    published = [after[("postmortem", f"{s.value}@1")] for s in Section]
+    assert len(set(published)) == len(Section)
+    assert min(published) > after[("note", str(second))]
+    assert len(set(after.values())) == len(after)
 
 
 # --- rebuilds and catching up ----------------------------------------------------------------

@@ -168,3 +168,18 @@ def test_a_snippet_keeps_only_its_own_marks() -> None:
         "a <mark>b</mark> &lt;i&gt; &lt;script&gt;x&lt;/script&gt; <mark>&lt;mark&gt;c</mark>"
         " &amp;lt; <mark>d</mark>"
     )
+
+
+def test_a_query_matching_more_than_is_ranked_says_how_many_were(
+    api: TestClient, web: WebUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    incident_id = declare(api, title="Checkout returns 502")
+    for number in range(3):
+        add_note(api, incident_id, f"pool step {number}")
+    assert 'id="ranked-newest"' not in web.get(PAGE, q="pool").text
+
+    monkeypatch.setattr("projections.search_queries.RANKED_AT_MOST", 2)
+    html = web.get(PAGE, q="pool").text
+    notice = block(html, '<p class="help" id="ranked-newest"')
+    assert "More than 2 documents match: these are the best of the newest 2." in notice
+    assert len(hits(html)) == 2
