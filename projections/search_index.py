@@ -97,7 +97,12 @@ def build_text_index(conn: Connection, table: Table) -> None:
         f'CREATE VIRTUAL TABLE "{fts}" USING fts5(title, body,'
         f" content='{table.name}', content_rowid='ordinal', tokenize='{TOKENIZER}')"
     )
-    conn.exec_driver_sql(f'INSERT INTO "{fts}"("{fts}") VALUES (\'rebuild\')')  # noqa: S608
+    # In ordinal order: FTS5 writes its doclists rowid by rowid, and its own 'rebuild' reads
+    # the table in key order, which costs it four times as long.
+    conn.exec_driver_sql(
+        f'INSERT INTO "{fts}"(rowid, title, body)'  # noqa: S608
+        f' SELECT ordinal, title, body FROM "{table.name}" ORDER BY ordinal'
+    )
     for trigger in _triggers(table.name, fts):
         conn.exec_driver_sql(trigger)
 

@@ -45,7 +45,8 @@ def _sqlite_index(rowid: str) -> list[str]:
            BEGIN {forget} END""",
         f"""CREATE TRIGGER search_documents_fts_update AFTER UPDATE ON search_documents
            WHEN {changed} BEGIN {forget} {remember} END""",
-        "INSERT INTO search_documents_fts(search_documents_fts) VALUES ('rebuild')",
+        f"{into}(rowid, title, body) SELECT {rowid}, title, body FROM search_documents"  # noqa: S608
+        f" ORDER BY {rowid}",
     ]
 
 
