@@ -102,12 +102,21 @@ def incident_body(parts: dict[str, Any]) -> str:
     return "\n\n".join(t for t in [*texts, *parts.get("alerts", [])] if t)
 
 
-def _document(env: Envelope, kind: str, ref: str, title: str, body: str, *, part: int = 0) -> Row:
+def _document(
+    env: Envelope,
+    kind: str,
+    ref: str,
+    title: str,
+    body: str,
+    *,
+    part: int = 0,
+    key: int | None = None,
+) -> Row:
     """A document written whole by ``env``; ``part`` tells apart the documents one event
-    writes (a publication's sections)."""
+    writes (a publication's sections); ``key`` is its doc_key when known already."""
     incident_id = env.incident_id
     return {
-        "doc_key": doc_key(incident_id, kind, ref),
+        "doc_key": doc_key(incident_id, kind, ref) if key is None else key,
         "ordinal": env.recorded.position * ORDINALS_PER_POSITION + part,
         "incident_id": incident_id,
         "kind": kind,
@@ -115,7 +124,6 @@ def _document(env: Envelope, kind: str, ref: str, title: str, body: str, *, part
         "title": clean(title),
         "body": clean(body),
         "occurred_at": env.recorded.occurred_at,
-        "link": link(incident_id, kind, ref),
         "position": env.recorded.position,
         "parts": None,
     }
@@ -199,7 +207,8 @@ def _section_edited(docs: Documents, env: Envelope, ev: e.PostmortemSectionEdite
     if not ev.text:  # a cleared section: nothing of it left to find in the draft
         docs.rows[key] = None
         return
-    row = _document(env, "postmortem", section_ref(ev.section.value, None), "", ev.text)
+    ref = section_ref(ev.section.value, None)
+    row = _document(env, "postmortem", ref, "", ev.text, key=key)
     docs.rows[key] = row
     docs.replaced.add(key)
 

@@ -43,6 +43,7 @@ from sqlalchemy import (
 )
 
 from projections.keysets import Keyset
+from projections.search_documents import link
 from projections.search_index import CONFIGURATION, FTS_SUFFIX
 from projections.search_syntax import SearchQuery, fts5_query, tsquery
 from projections.search_tables import search_documents
@@ -252,14 +253,16 @@ def search(
             d.c.ref,
             d.c.title,
             d.c.occurred_at,
-            d.c.link,
             s.c.title.label("incident_title"),
         )
         # Outer: with projection workers, a document may be written before its summary.
         .select_from(d.outerjoin(s, s.c.incident_id == d.c.incident_id))
         .where(d.c.ordinal.in_(keys))
     )
-    rows = {row.ordinal: dict(row._mapping) for row in conn.execute(details)}
+    rows = {
+        row.ordinal: {**row._mapping, "link": link(row.incident_id, row.kind, row.ref)}
+        for row in conn.execute(details)
+    }
     snippets = _snippets(conn, query, keys)
     hits = [
         {**rows[key], "rank": score, "snippet": snippets.get(key, "")}

@@ -35,7 +35,6 @@ search_documents = Table(
     Column("title", Text, nullable=False),  # weighted above the body; "" when it has none
     Column("body", Text, nullable=False),
     Column("occurred_at", UtcDateTime(), nullable=False),
-    Column("link", String(200), nullable=False),  # the API path of where the hit lives
     Column("position", BigInteger, nullable=False),  # the log position that last changed it
     # The incident document's parts (summary, impact, root cause, resolution, alert names),
     # from which its body is put together again when one of them changes; null otherwise.

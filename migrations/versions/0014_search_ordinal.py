@@ -1,6 +1,7 @@
 """Search documents get an ordinal (which is newer), and on SQLite the FTS5 index is keyed
 by it, so that a query matching very many documents ranks the newest of them only.
 
+The ``link`` column goes: where a hit lives follows from its incident, kind and ref.
 Existing documents are numbered by the position that last changed them, which keeps
 search answering until the next start, where the search read model (now version 2) is
 rebuilt from the log with the ordinals new documents get. Those are the writing event's
@@ -69,6 +70,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("search_documents") as batch:
         batch.alter_column("ordinal", existing_type=sa.BigInteger, nullable=False)
+        # Where a hit lives follows from its incident, kind and ref: worked out on reading.
+        batch.drop_column("link")
     op.create_index("ix_search_documents_ordinal", "search_documents", ["ordinal"], unique=True)
     if sqlite:
         for statement in _sqlite_index("ordinal"):
@@ -82,6 +85,9 @@ def downgrade() -> None:
     op.drop_index("ix_search_documents_ordinal", table_name="search_documents")
     with op.batch_alter_table("search_documents") as batch:
         batch.drop_column("ordinal")
+        # Empty until the release this goes back to rebuilds its search model at start
+        # (the checkpoint's version 2 is not its own).
+        batch.add_column(sa.Column("link", sa.String(200), nullable=False, server_default=""))
     if sqlite:
         for statement in _sqlite_index("doc_key"):
             op.execute(statement)
