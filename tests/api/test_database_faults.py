@@ -15,8 +15,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from api.app import create_app
 from application.database_faults import Cause, classify
 from application.database_health import WriteHealth
+from application.settings import Settings
 from eventstore.schema import events
 from tests.api.conftest import ADMIN_TOKEN
 
@@ -103,10 +105,16 @@ class ReadOnlySwitch:
 
 
 @pytest.fixture
-def read_only(client: TestClient) -> Iterator[ReadOnlySwitch]:
-    switch = ReadOnlySwitch(client.app.state.engine)  # type: ignore[attr-defined]
-    yield switch
-    switch.set(False)
+def switched(app_settings: Settings) -> Iterator[tuple[TestClient, ReadOnlySwitch]]:
+    """A client whose database can be made read-only. The switch's listener goes on before
+    the server starts its threads: added while one of them makes its first connection, it
+    races SQLAlchemy's own listeners."""
+    app = create_app(app_settings)
+    switch = ReadOnlySwitch(app.state.engine)
+    with TestClient(app) as client:
+        client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
+        yield client, switch
+        switch.set(False)
 
 
 def stored(client: TestClient) -> int:
@@ -116,8 +124,9 @@ def stored(client: TestClient) -> int:
 
 
 def test_a_read_only_database_refuses_writes_with_503_and_readiness_follows(
-    client: TestClient, read_only: ReadOnlySwitch
+    switched: tuple[TestClient, ReadOnlySwitch],
 ) -> None:
+    client, read_only = switched
     anonymous = TestClient(client.app)
     health: WriteHealth = client.app.state.write_health  # type: ignore[attr-defined]
     health.probe_after_seconds = 0  # every /readyz tries its probe write
