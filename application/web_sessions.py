@@ -12,7 +12,8 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadData, BadSignature, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_decode, base64_encode
 
 COOKIE_NAME = "incident_ledger_session"
 CSRF_FIELD = "csrf_token"
@@ -45,7 +46,7 @@ class SessionCodec:
 
     def open(self, value: str | None) -> Session | None:
         """The session a cookie carries, or None when it is absent, forged or expired."""
-        if not value:
+        if not value or not _canonical_signature(value):
             return None
         try:
             digest, csrf = self._serializer.loads(value, max_age=int(self.max_age_seconds))
@@ -54,3 +55,16 @@ class SessionCodec:
         if not (isinstance(digest, str) and isinstance(csrf, str)):
             return None
         return Session(digest, csrf)
+
+
+def _canonical_signature(value: str) -> bool:
+    """Whether the cookie's signature is spelled as its signer spells it.
+
+    Base64 leaves spare bits in its last character, which decoding ignores: without this
+    check, a signature with one of those bits flipped is taken for the genuine one.
+    """
+    signature = value.rpartition(".")[2]
+    try:
+        return base64_encode(base64_decode(signature)).decode() == signature
+    except BadData:
+        return False
