@@ -77,7 +77,7 @@ def _finite(text: str) -> float:
 
 
 SEARCH_CURSOR: Keyset[float, int] = Keyset(("rank", "ordinal"), _finite, int)
-"""Search hits, best first: by (rank, ordinal)."""
+"""Search hits, best first: by rank, then the newest of equal ranks first (ordinal)."""
 
 RANKED_AT_MOST = 10_000
 """Matches ranked at most: the newest, when a query matches more."""
@@ -212,7 +212,7 @@ def _ranked(
         select(key, rank)
         .select_from(source)
         .where(engine.matches, *conditions)
-        .order_by(rank.desc(), key)
+        .order_by(rank.desc(), key.desc())
         .limit(limit)
     )
     lowest = _newest_ranked(conn, engine, source, conditions, at_most)
@@ -221,7 +221,7 @@ def _ranked(
     if after is not None:
         score, last = after
         at = bindparam("after_rank", score, type_=Float)
-        statement = statement.where((rank < at) | ((rank == at) & (key > last)))
+        statement = statement.where((rank < at) | ((rank == at) & (key < last)))
     return [(found, score) for found, score in conn.execute(statement)], lowest is not None
 
 

@@ -392,6 +392,17 @@ def test_a_query_matching_more_documents_than_it_ranks_ranks_the_newest(
     assert _ranked(engine, "checkout", at_most=1) == ([""], None)
 
 
+def test_of_hits_ranked_alike_the_newest_comes_first(
+    engine: Engine, service: IncidentService
+) -> None:
+    incident_id = declare(service, "Checkout returns 502")
+    written = [str(note(service, incident_id, "the same retry text")) for _ in range(4)]
+
+    hits = found(engine, "retry")
+    assert len({hit["rank"] for hit in hits}) == 1
+    assert [hit["ref"] for hit in hits] == written[::-1]
+
+
 def test_filters_choose_the_matches_before_the_newest_are_taken(
     engine: Engine, service: IncidentService
 ) -> None:
