@@ -128,9 +128,12 @@ def test_an_unexpected_failure_is_a_500_on_a_connection_that_stays_usable(
 def test_failures_captured_by_structlog_carry_no_secret(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with TestClient(create_app(settings_for(database_url))) as client:
+    app = create_app(settings_for(database_url))
+    # Before the server starts its threads: a listener added while one of them makes its
+    # first connection races SQLAlchemy's own.
+    switch = ReadOnlySwitch(app.state.engine)
+    with TestClient(app) as client:
         client.headers.update(HEADERS)
-        switch = ReadOnlySwitch(client.app.state.engine)  # type: ignore[attr-defined]
         with structlog.testing.capture_logs() as captured:
             switch.set(True)
             assert client.post("/incidents", json=DECLARE).status_code == 503
