@@ -49,13 +49,17 @@ def _older_release(engine: Engine) -> tuple[IncidentService, list[str]]:
     return service, notes
 
 
+def _upgraded(engine: Engine) -> tuple[IncidentService, list[str], list[int]]:
+    """The older release's database migrated to this one's schema, and its ordinals."""
+    service, notes = _older_release(engine)
+    _migrate(engine, "head")
+    return service, notes, _ordinals(engine)
+
+
 def test_existing_documents_are_numbered_and_found_until_the_next_start_rebuilds(
     engine: Engine,
 ) -> None:
-    _, notes = _older_release(engine)
-    _migrate(engine, "head")
-
-    numbered = _ordinals(engine)
+    _, notes, numbered = _upgraded(engine)
     assert len(numbered) == 6
     assert len(set(numbered)) == 6
     assert sorted(r for _, r in refs(engine, "quokka")) == sorted(notes)
@@ -76,9 +80,7 @@ def test_existing_documents_are_numbered_and_found_until_the_next_start_rebuilds
 def test_an_append_before_that_start_gets_an_ordinal_above_the_numbered_ones(
     engine: Engine,
 ) -> None:
-    older, _ = _older_release(engine)
-    _migrate(engine, "head")
-    numbered = _ordinals(engine)
+    older, _, numbered = _upgraded(engine)
     clock = FakeClock(older.now())
     service = IncidentService(EventStore(engine, clock=clock), older.runner, clock=clock)
     incident_id = declare(service, "Payments time out")

@@ -337,25 +337,49 @@ def test_filters_by_kind_service_label_and_time(
     assert refs(engine, "disk", occurred_to=day) == [("note", str(early))]
 
 
+def retry_notes(service: IncidentService, count: int, most: int) -> None:
+    """``count`` notes on a new incident saying "retry" 1 to ``most`` times, in turn."""
+    incident_id = declare(service, "Checkout returns 502")
+    for number in range(count):
+        note(service, incident_id, "retry " * (1 + number % most) + f"step {number}")
+
+
+def page_through(
+    engine: Engine,
+    q: str,
+    size: int,
+    *,
+    ranked_at_most: int | None = None,
+    ranked: list[int | None] | None = None,
+) -> list[list[dict[str, Any]]]:
+    """Every page of hits of ``q``, ``size`` a page, each asked with the previous page's
+    cursor; each page's ``ranked_newest`` goes into ``ranked``."""
+    pages, after = [], None
+    with engine.connect() as conn:
+        for _ in range(100):
+            hits = search(
+                conn, parse(q), limit=size + 1, after=after, ranked_at_most=ranked_at_most
+            )
+            if ranked is not None:
+                ranked.append(hits.ranked_newest)
+            page, cursor = SEARCH_CURSOR.page(hits.hits, size)
+            pages.append(page)
+            if cursor is None:
+                return pages
+            after = SEARCH_CURSOR.decode(cursor)
+    raise AssertionError(f"the cursor of {q!r} still goes on after 100 pages")
+
+
 def test_pages_follow_the_cursor_without_repeating_or_skipping(
     engine: Engine, service: IncidentService
 ) -> None:
-    incident_id = declare(service, "Checkout returns 502")
-    for number in range(23):
-        note(service, incident_id, "retry " * (1 + number % 4) + f"step {number}")
+    retry_notes(service, 23, 4)
     everything = found(engine, "retry")
     assert len(everything) == 23
 
-    seen: list[int] = []
-    after = None
-    with engine.connect() as conn:
-        for _ in range(6):  # 23 hits: 5 pages, the last one short
-            rows = search(conn, parse("retry"), limit=6, after=after).hits
-            page, cursor = SEARCH_CURSOR.page(rows, 5)
-            seen += [hit["doc_key"] for hit in page]
-            if cursor is None:
-                break
-            after = SEARCH_CURSOR.decode(cursor)
+    pages = page_through(engine, "retry", 5)
+    assert [len(page) for page in pages] == [5, 5, 5, 5, 3]
+    seen = [hit["doc_key"] for page in pages for hit in page]
     assert seen == [hit["doc_key"] for hit in everything]
 
 
@@ -429,20 +453,11 @@ def test_filters_choose_the_matches_before_the_newest_are_taken(
 def test_pages_of_a_capped_query_end_with_the_newest_matches(
     engine: Engine, service: IncidentService
 ) -> None:
-    incident_id = declare(service, "Checkout returns 502")
-    for number in range(9):
-        note(service, incident_id, "retry " * (1 + number % 3) + f"step {number}")
-    seen: list[str] = []
-    after = None
-    with engine.connect() as conn:
-        while True:
-            found_page = search(conn, parse("retry"), limit=3, after=after, ranked_at_most=5)
-            assert found_page.ranked_newest == 5
-            page, cursor = SEARCH_CURSOR.page(found_page.hits, 2)
-            seen += [hit["ref"] for hit in page]
-            if cursor is None:
-                break
-            after = SEARCH_CURSOR.decode(cursor)
+    retry_notes(service, 9, 3)
+    ranked: list[int | None] = []
+    pages = page_through(engine, "retry", 2, ranked_at_most=5, ranked=ranked)
+    assert ranked == [5, 5, 5]
+    seen = [hit["ref"] for page in pages for hit in page]
     assert seen == _ranked(engine, "retry", at_most=5)[0]
     assert len(seen) == 5
 
