@@ -61,6 +61,30 @@ def test_a_note_from_the_form_appears_on_the_timeline(
     screenshot(page, "incident-note-added")
 
 
+def test_a_note_is_redacted_from_its_entry(page: Page, site: Site, screenshot: Screenshot) -> None:
+    incident_id = _incident(site)
+    secret = unique("Customer alice@example.com")
+    api(site, "POST", f"/incidents/{incident_id}/notes", {"text": secret})
+    sign_in(page, site.writer_token, f"/ui/incidents/{incident_id}")
+    entry = page.locator("#timeline li.entry.kind-note", has_text=secret)
+    entry.locator("details.redact summary").click()
+    entry.locator("input[name=reason]").fill("Personal data")
+    # A note written meanwhile elsewhere waits: the open form is not swapped away.
+    other = unique("Paged the DBA")
+    api(site, "POST", f"/incidents/{incident_id}/notes", {"text": other})
+    page.wait_for_timeout(1500)
+    expect(entry.locator("input[name=reason]")).to_have_value("Personal data")
+    screenshot(page, "incident-note-redacting")
+    entry.get_by_role("button", name="Redact note").click()
+
+    redacted = page.locator("#timeline li.entry.redacted")
+    expect(redacted).to_contain_text("Personal data")
+    expect(page.locator("#timeline")).not_to_contain_text(secret)
+    expect(page.locator("#timeline")).to_contain_text(other)
+    expect(page).to_have_url(re.compile(f"/ui/incidents/{incident_id}"))
+    screenshot(page, "incident-note-redacted")
+
+
 def test_a_note_posted_elsewhere_appears_without_a_reload(
     page: Page, site: Site, screenshot: Screenshot
 ) -> None:

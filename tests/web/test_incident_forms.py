@@ -214,3 +214,87 @@ def test_a_post_without_the_csrf_value_is_forbidden(
     with nothing_stored(api):
         answer = wes.post(f"{page(incident)}/notes", {"text": "Forged"}, csrf=False)
     assert answer.status_code == 403
+
+
+# --- redacting a note -------------------------------------------------------------------------
+
+
+def _note_id(api: TestClient, incident: str, text: str) -> str:
+    return next(e["id"] for e in entries(api, incident) if e.get("text") == text)
+
+
+def test_a_note_is_redacted_from_its_entry_with_a_reason(
+    api: TestClient, wes: WebUser, incident: str
+) -> None:
+    api.post(f"/incidents/{incident}/notes", json={"text": "Customer alice@example.com saw it"})
+    note_id = _note_id(api, incident, "Customer alice@example.com saw it")
+    entry = block(wes.get(page(incident)).text, f'<li class="entry kind-note" id="entry-{note_id}"')
+    form = block(entry, '<form method="post" action="' + page(incident) + '/note-redactions"')
+    assert f'name="note_id" value="{note_id}"' in form
+    assert 'name="reason"' in form
+    assert 'name="csrf_token"' in form
+
+    answer = wes.post(
+        f"{page(incident)}/note-redactions", {"note_id": note_id, "reason": "Personal data"}
+    )
+    assert answer.status_code == 303, answer.text
+    (redacted,) = [e for e in entries(api, incident) if e["id"] == note_id]
+    assert redacted["kind"] == "note_redacted"
+    assert redacted["details"]["reason"] == "Personal data"
+    assert redacted["actor"] == "wes"
+    html = wes.get(page(incident)).text
+    assert "alice@example.com" not in html
+    shown = block(html, f'<li class="entry kind-note redacted" id="entry-{note_id}"')
+    assert "Redacted by wes" in shown
+    assert "Personal data" in shown
+    assert "note-redactions" not in shown  # nothing left to redact
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"reason": ""}, "reason: String should have at least 1 character"),
+        ({"reason": "Personal\u0007data"}, "control character"),
+        ({"reason": "Personal data", "note_id": "not-a-note"}, "note_id: not a note of this"),
+    ],
+)
+def test_a_refused_redaction_is_shown_at_its_note_and_stores_nothing(
+    api: TestClient, wes: WebUser, incident: str, data: dict[str, str], message: str
+) -> None:
+    api.post(f"/incidents/{incident}/notes", json={"text": "Keep me"})
+    note_id = _note_id(api, incident, "Keep me")
+    with nothing_stored(api):
+        answer = wes.post(f"{page(incident)}/note-redactions", {"note_id": note_id, **data})
+    assert answer.status_code == 422, answer.text
+    timeline = block(answer.text, '<ol id="timeline"')
+    refused = block(timeline, '<p class="error" role="alert" data-form-error="redaction">')
+    assert message in refused
+    entry = block(timeline, f'<li class="entry kind-note" id="entry-{note_id}"')
+    if data.get("note_id", note_id) == note_id:  # shown at the note, its form open
+        assert '<details class="redact" data-hold-live open>' in entry
+        assert message in entry
+    else:  # a note that is not there: shown atop the timeline
+        assert '<details class="redact" data-hold-live>' in entry
+        assert timeline.index(refused) < timeline.index(entry)
+    assert "Keep me" in entry
+
+
+def test_an_unknown_note_cannot_be_redacted(api: TestClient, wes: WebUser, incident: str) -> None:
+    with nothing_stored(api):
+        answer = wes.post(
+            f"{page(incident)}/note-redactions",
+            {"note_id": "0eb435bd-fd71-4121-81da-67a0f5d6c053", "reason": "Personal data"},
+        )
+    assert answer.status_code == 422, answer.text
+    refused = block(answer.text, '<p class="error" role="alert" data-form-error="redaction">')
+    assert "0eb435bd-fd71-4121-81da-67a0f5d6c053" in refused
+
+
+def test_a_reader_sees_no_redaction_form(
+    api: TestClient, tokens: TokenStore, sign_in: Callable[..., WebUser], incident: str
+) -> None:
+    api.post(f"/incidents/{incident}/notes", json={"text": "Read only"})
+    tokens.create("rita", {Scope.READ}, "il_web-rita-token")
+    html = sign_in("il_web-rita-token").get(page(incident)).text
+    assert "Read only" in html
+    assert "note-redactions" not in html

@@ -63,6 +63,17 @@ def _note(incident_id: UUID, values: Values, now: datetime) -> c.Command:
     )
 
 
+def _redaction(incident_id: UUID, values: Values, now: datetime) -> c.Command:
+    """A note erased for good: its text's key is deleted, a reason is recorded."""
+    try:
+        note_id = UUID(values.get("note_id", ""))
+    except ValueError:
+        raise FormInvalid("note_id", "note_id: not a note of this incident") from None
+    return c.RedactNote(
+        incident_id=incident_id, at=now, note_id=note_id, reason=line(values, "reason")
+    )
+
+
 def _status(incident_id: UUID, values: Values, now: datetime) -> c.Command:
     return c.ChangeStatus(
         incident_id=incident_id,
@@ -130,6 +141,7 @@ def _action_item(incident_id: UUID, values: Values, now: datetime) -> c.Command:
 
 FORMS: tuple[tuple[str, str, Build], ...] = (
     ("/notes", "note", _note),
+    ("/note-redactions", "redaction", _redaction),
     ("/status", "status", _status),
     ("/severity", "severity", _severity),
     ("/acknowledge", "acknowledge", _acknowledge),

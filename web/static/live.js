@@ -11,6 +11,7 @@
   var retry = null;
   var REFRESH_DELAY_MS = 150;
   var REOPEN_AFTER_MS = 15000;
+  var HOLD_RETRY_MS = 1000;
   // Boosted requests (a link followed, a form sent) under way: their answer replaces the
   // page. A part refreshed meanwhile would replace the link that was followed, and htmx
   // forgets a replaced element's state, so the new page would keep the old address.
@@ -45,9 +46,19 @@
     if (navigating > 0) {
       return;
     }
+    var held = false;
     document.querySelectorAll("[data-live-fragment]").forEach(function (element) {
+      // A form opened inside the part (a note being redacted): swapping the part would
+      // close it and wipe what was typed. The part waits until the form is closed or sent.
+      if (element.querySelector("details[data-hold-live][open]") !== null) {
+        held = true;
+        return;
+      }
       swap(element, element.getAttribute("data-live-fragment"));
     });
+    if (held) {
+      timer = window.setTimeout(refresh, HOLD_RETRY_MS);
+    }
   }
 
   function schedule() {
