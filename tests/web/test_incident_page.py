@@ -113,7 +113,7 @@ def test_late_amended_and_redacted_notes(api: TestClient, web: WebUser, incident
     entry = block(timeline, f'<li class="entry kind-note" id="entry-{amended}"')
     assert "amended" in entry
     assert "Deploy 4812 suspected" in entry
-    assert "Deploy 4811 suspected" in block(entry, "<details")
+    assert "Deploy 4811 suspected" in block(entry, '<details class="earlier"')
     gone = block(timeline, f'<li class="entry kind-note redacted" id="entry-{redacted}"')
     assert "Redacted by admin at <time" in gone
     assert "Held a customer&#39;s address" in gone
