@@ -71,3 +71,22 @@ def test_an_erased_alert_keeps_its_place_and_says_who_erased_its_text(
     # The firing's links and labels stay: they were never sealed.
     expect(timeline.get_by_role("link", name="Source")).to_have_count(1)
     screenshot(page, "incident-alert-erased")
+
+
+def test_an_alert_text_is_erased_from_the_incident_page(
+    page: Page, site: Site, screenshot: Screenshot
+) -> None:
+    name = unique("CheckoutErrors")
+    answer = api(site, "POST", "/hooks/alertmanager", _notification(name, SECRET))
+    incident_id = answer["incidents"][0]["id"]
+    sign_in(page, site.writer_token, f"/ui/incidents/{incident_id}")
+    entry = page.locator("#timeline li.entry.kind-alert", has_text=SECRET)
+    entry.locator("details.redact summary").click()
+    entry.locator("input[name=reason]").fill("a customer's card number")
+    screenshot(page, "incident-alert-erasing")
+    entry.get_by_role("button", name="Erase alert text").click()
+
+    timeline = page.locator("#timeline")
+    expect(timeline).to_contain_text(f"Alert text redacted: {name}: a customer's card number")
+    expect(page.locator("body")).not_to_contain_text("4111")
+    expect(timeline.locator("form[action$='/alert-erasures']")).to_have_count(0)

@@ -8,11 +8,15 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
+from uuid import uuid4
 
 import pytest
 from fastapi.testclient import TestClient
 
+from application.service import IncidentService
 from application.tokens import Scope, TokenStore
+from domain import commands as c
+from domain.values import AlertSource
 from tests.api.helpers import nothing_stored, ok
 from tests.web.incident_page_support import (
     block,
@@ -298,3 +302,76 @@ def test_a_reader_sees_no_redaction_form(
     html = sign_in("il_web-rita-token").get(page(incident)).text
     assert "Read only" in html
     assert "note-redactions" not in html
+
+
+# --- erasing an alert's text ------------------------------------------------------------------
+
+ALERT_SECRET = "card 4111-1111-1111-1111"
+
+
+def _fire(api: TestClient, incident: str) -> str:
+    """An alert with a secret in its text on the incident; its key."""
+    service: IncidentService = api.app.state.service  # type: ignore[attr-defined]
+    key = f"checkout-errors-{uuid4()}"
+    alert = c.AlertReport(
+        key=key,
+        status="firing",
+        name="CheckoutErrors",
+        summary=f"Payment failed for {ALERT_SECRET}",
+        annotations={"description": ALERT_SECRET},
+    )
+    command = c.RecordAlerts(
+        incident_id=incident, at=service.now(), source=AlertSource.GENERIC, alerts=(alert,)
+    )
+    service.execute(command, {"actor": "alertmanager"})
+    return key
+
+
+def _alert_entry(html: str) -> str:
+    return block(html, '<li class="entry kind-alert"')
+
+
+def test_an_alert_text_is_erased_from_its_entry_with_a_reason(
+    api: TestClient, wes: WebUser, incident: str
+) -> None:
+    key = _fire(api, incident)
+    entry = _alert_entry(wes.get(page(incident)).text)
+    assert ALERT_SECRET in entry
+    form = block(entry, f'<form method="post" action="{page(incident)}/alert-erasures"')
+    assert f'name="alert_key" value="{key}"' in form
+
+    answer = wes.post(
+        f"{page(incident)}/alert-erasures", {"alert_key": key, "reason": "Card number"}
+    )
+    assert answer.status_code == 303, answer.text
+    (fired,) = [e for e in entries(api, incident) if e["kind"] == "alert_fired"]
+    assert fired["details"]["summary"]["redacted"] is True
+    assert fired["details"]["summary"]["redacted_by"] == "wes"
+    assert fired["details"]["annotations"] == {}
+    html = wes.get(page(incident)).text
+    assert ALERT_SECRET not in html
+    assert "Card number" in _alert_entry(html)
+    assert "alert-erasures" not in _alert_entry(html)  # nothing left to erase
+
+
+def test_a_refused_erasure_is_shown_at_its_alert_and_stores_nothing(
+    api: TestClient, wes: WebUser, incident: str
+) -> None:
+    key = _fire(api, incident)
+    with nothing_stored(api):
+        answer = wes.post(f"{page(incident)}/alert-erasures", {"alert_key": key, "reason": ""})
+    assert answer.status_code == 422, answer.text
+    entry = _alert_entry(answer.text)
+    assert '<details class="redact" data-hold-live open>' in entry
+    refused = block(entry, '<p class="error" role="alert" data-form-error="erasure">')
+    assert "reason: String should have at least 1 character" in refused
+
+    with nothing_stored(api):
+        answer = wes.post(
+            f"{page(incident)}/alert-erasures", {"alert_key": "no-such-alert", "reason": "Card"}
+        )
+    assert answer.status_code == 422, answer.text
+    timeline = block(answer.text, '<ol id="timeline"')
+    refused = block(timeline, '<p class="error" role="alert" data-form-error="erasure">')
+    assert "no-such-alert" in refused
+    assert timeline.index(refused) < timeline.index(_alert_entry(timeline))

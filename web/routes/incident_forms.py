@@ -74,6 +74,16 @@ def _redaction(incident_id: UUID, values: Values, now: datetime) -> c.Command:
     )
 
 
+def _erasure(incident_id: UUID, values: Values, now: datetime) -> c.Command:
+    """An alert's text (summary, annotations, details of every firing so far) erased."""
+    return c.RedactAlertText(
+        incident_id=incident_id,
+        at=now,
+        alert_key=line(values, "alert_key"),
+        reason=line(values, "reason"),
+    )
+
+
 def _status(incident_id: UUID, values: Values, now: datetime) -> c.Command:
     return c.ChangeStatus(
         incident_id=incident_id,
@@ -142,6 +152,7 @@ def _action_item(incident_id: UUID, values: Values, now: datetime) -> c.Command:
 FORMS: tuple[tuple[str, str, Build], ...] = (
     ("/notes", "note", _note),
     ("/note-redactions", "redaction", _redaction),
+    ("/alert-erasures", "erasure", _erasure),
     ("/status", "status", _status),
     ("/severity", "severity", _severity),
     ("/acknowledge", "acknowledge", _acknowledge),
