@@ -44,12 +44,17 @@ def _notification(name: str, annotation: str) -> dict[str, Any]:
     return body
 
 
+def _fired(site: Site) -> tuple[str, str]:
+    """An alert with the secret in its text, sent by Alertmanager: its name, its incident."""
+    name = unique("CheckoutErrors")
+    answer = api(site, "POST", "/hooks/alertmanager", _notification(name, SECRET))
+    return name, answer["incidents"][0]["id"]
+
+
 def test_an_erased_alert_keeps_its_place_and_says_who_erased_its_text(
     page: Page, site: Site, screenshot: Screenshot
 ) -> None:
-    name = unique("CheckoutErrors")
-    answer = api(site, "POST", "/hooks/alertmanager", _notification(name, SECRET))
-    incident_id = answer["incidents"][0]["id"]
+    name, incident_id = _fired(site)
     base = f"/incidents/{incident_id}"
     (fired,) = [
         e for e in api(site, "GET", f"{base}/timeline")["entries"] if e["kind"] == "alert_fired"
@@ -76,9 +81,7 @@ def test_an_erased_alert_keeps_its_place_and_says_who_erased_its_text(
 def test_an_alert_text_is_erased_from_the_incident_page(
     page: Page, site: Site, screenshot: Screenshot
 ) -> None:
-    name = unique("CheckoutErrors")
-    answer = api(site, "POST", "/hooks/alertmanager", _notification(name, SECRET))
-    incident_id = answer["incidents"][0]["id"]
+    name, incident_id = _fired(site)
     sign_in(page, site.writer_token, f"/ui/incidents/{incident_id}")
     entry = page.locator("#timeline li.entry.kind-alert", has_text=SECRET)
     entry.locator("details.redact summary").click()
