@@ -6,6 +6,8 @@ by the trailer's digest."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
+from typing import Any
 from uuid import uuid4
 
 import orjson
@@ -73,21 +75,54 @@ def test_keys_travel_and_open_under_another_secret_key(
     assert (erasure.scope, erasure.position) == (gone, 4)
 
 
+Lines = list[bytes]
+
+
+def _key_line(lines: Lines) -> int:
+    """The index of the file's first text key line."""
+    return next(i for i, line in enumerate(lines) if line.startswith(b'{"text_key"'))
+
+
+def _with_key(lines: Lines, index: int, change: Callable[[dict[str, Any]], object]) -> Lines:
+    """The lines with the text key document on line ``index`` changed by ``change``."""
+    document = orjson.loads(lines[index])
+    change(document["text_key"])
+    return [
+        *lines[:index],
+        orjson.dumps(document, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE),
+        *lines[index + 1 :],
+    ]
+
+
+def _refused_import(
+    engine: Engine,
+    backend: str,
+    new_database: NewDatabase,
+    change: Callable[[Lines], tuple[Lines, str]],
+    *,
+    reseal: bool = True,
+) -> Engine:
+    """Export a log with an erased note, change its lines, and import them into a fresh
+    database: the import fails with the message ``change`` names and writes no event.
+    ``reseal`` recomputes the trailer's digest, as whoever changes a file can."""
+    _log_with_an_erased_note(engine)
+    changed, message = change(export_bytes(engine).splitlines(keepends=True))
+    copy = new_database(backend)
+    file = b"".join(changed)
+    with pytest.raises(LogFileError, match=message):
+        import_bytes(copy, resealed(file) if reseal else file, any_type=True)
+    assert event_count(copy) == 0
+    return copy
+
+
 def test_an_altered_key_line_is_refused_and_nothing_is_written(
     engine: Engine, backend: str, new_database: NewDatabase
 ) -> None:
-    _log_with_an_erased_note(engine)
-    exported = export_bytes(engine)
-    lines = exported.splitlines(keepends=True)
-    index = next(i for i, line in enumerate(lines) if line.startswith(b'{"text_key"'))
-    document = orjson.loads(lines[index])
-    document["text_key"]["key"] = "A" * 43 + "="  # another 32-byte key
-    lines[index] = orjson.dumps(document, option=orjson.OPT_APPEND_NEWLINE)
-    copy = new_database(backend)
+    def another_key(lines: Lines) -> tuple[Lines, str]:
+        changed = _with_key(lines, _key_line(lines), lambda key: key.update(key="A" * 43 + "="))
+        return changed, "SHA-256 of the event lines does not match"
 
-    with pytest.raises(LogFileError, match="SHA-256 of the event lines does not match"):
-        import_bytes(copy, b"".join(lines), any_type=True)
-    assert event_count(copy) == 0
+    _refused_import(engine, backend, new_database, another_key, reseal=False)
 
 
 @pytest.mark.parametrize(
@@ -103,17 +138,13 @@ def test_an_altered_key_line_is_refused_and_nothing_is_written(
 def test_a_malformed_key_line_is_refused_by_line(
     engine: Engine, backend: str, new_database: NewDatabase, change: dict[str, object], message: str
 ) -> None:
-    _log_with_an_erased_note(engine)
-    lines = export_bytes(engine).splitlines(keepends=True)
-    index = next(i for i, line in enumerate(lines) if line.startswith(b'{"text_key"'))
-    document = orjson.loads(lines[index])
-    document["text_key"].update(change)
-    lines[index] = orjson.dumps(document, option=orjson.OPT_APPEND_NEWLINE)
-    copy = new_database(backend)
+    def malformed(lines: Lines) -> tuple[Lines, str]:
+        index = _key_line(lines)
+        return _with_key(
+            lines, index, lambda key: key.update(change)
+        ), f"line {index + 1}: .*{message}"
 
-    with pytest.raises(LogFileError, match=f"line {index + 1}: .*{message}"):
-        import_bytes(copy, resealed(b"".join(lines)), any_type=True)
-    assert event_count(copy) == 0
+    copy = _refused_import(engine, backend, new_database, malformed)
     with copy.connect() as conn:
         assert conn.execute(select(text_keys)).first() is None
 
@@ -121,29 +152,23 @@ def test_a_malformed_key_line_is_refused_by_line(
 def test_an_event_after_the_keys_is_refused(
     engine: Engine, backend: str, new_database: NewDatabase
 ) -> None:
-    _log_with_an_erased_note(engine)
-    lines = export_bytes(engine).splitlines(keepends=True)
-    first_key = next(i for i, line in enumerate(lines) if line.startswith(b'{"text_'))
-    moved = [*lines[: first_key - 1], *lines[first_key:-1], lines[first_key - 1], lines[-1]]
-    copy = new_database(backend)
+    def moved(lines: Lines) -> tuple[Lines, str]:
+        first_key = next(i for i, line in enumerate(lines) if line.startswith(b'{"text_'))
+        changed = [*lines[: first_key - 1], *lines[first_key:-1], lines[first_key - 1], lines[-1]]
+        return changed, "an event line after the text keys"
 
-    with pytest.raises(LogFileError, match="an event line after the text keys"):
-        import_bytes(copy, resealed(b"".join(moved)), any_type=True)
-    assert event_count(copy) == 0
+    _refused_import(engine, backend, new_database, moved)
 
 
 def test_a_repeated_key_line_is_refused_by_line(
     engine: Engine, backend: str, new_database: NewDatabase
 ) -> None:
-    _log_with_an_erased_note(engine)
-    lines = export_bytes(engine).splitlines(keepends=True)
-    index = next(i for i, line in enumerate(lines) if line.startswith(b'{"text_key"'))
-    repeated = [*lines[: index + 1], lines[index], *lines[index + 1 :]]
-    copy = new_database(backend)
+    def repeated(lines: Lines) -> tuple[Lines, str]:
+        index = _key_line(lines)
+        changed = [*lines[: index + 1], lines[index], *lines[index + 1 :]]
+        return changed, f"line {index + 2}: a second text key line"
 
-    with pytest.raises(LogFileError, match=f"line {index + 2}: a second text key line"):
-        import_bytes(copy, resealed(b"".join(repeated)), any_type=True)
-    assert event_count(copy) == 0
+    _refused_import(engine, backend, new_database, repeated)
 
 
 def test_a_file_missing_a_sealed_events_key_is_refused(
@@ -151,28 +176,20 @@ def test_a_file_missing_a_sealed_events_key_is_refused(
 ) -> None:
     # The trailer's digest is not signed: whoever drops a key line can recompute it. The
     # import still refuses a sealed event whose text neither opens nor was erased.
-    _log_with_an_erased_note(engine)
-    lines = export_bytes(engine).splitlines(keepends=True)
-    kept = [line for line in lines if not line.startswith(b'{"text_key"')]
-    copy = new_database(backend)
+    def dropped(lines: Lines) -> tuple[Lines, str]:
+        kept = [line for line in lines if not line.startswith(b'{"text_key"')]
+        return kept, "position 1 holds sealed text, but the file has"
 
-    with pytest.raises(LogFileError, match="position 1 holds sealed text, but the file has"):
-        import_bytes(copy, resealed(b"".join(kept)), any_type=True)
-    assert event_count(copy) == 0
+    _refused_import(engine, backend, new_database, dropped)
 
 
 def test_a_key_under_another_scope_does_not_count_as_the_events_key(
     engine: Engine, backend: str, new_database: NewDatabase
 ) -> None:
     # Readers find keys by scope: a key filed under another scope would open nothing.
-    _log_with_an_erased_note(engine)
-    lines = export_bytes(engine).splitlines(keepends=True)
-    index = next(i for i, line in enumerate(lines) if line.startswith(b'{"text_key"'))
-    document = orjson.loads(lines[index])
-    document["text_key"]["scope"] = f"note:incident-a:{uuid4()}"
-    lines[index] = orjson.dumps(document, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
-    copy = new_database(backend)
+    def misfiled(lines: Lines) -> tuple[Lines, str]:
+        scope = f"note:incident-a:{uuid4()}"
+        changed = _with_key(lines, _key_line(lines), lambda key: key.update(scope=scope))
+        return changed, "position 1 holds sealed text, but the file has"
 
-    with pytest.raises(LogFileError, match="position 1 holds sealed text, but the file has"):
-        import_bytes(copy, resealed(b"".join(lines)), any_type=True)
-    assert event_count(copy) == 0
+    _refused_import(engine, backend, new_database, misfiled)
