@@ -257,6 +257,8 @@ class Deliverer:
             else {"content-type": "application/json", "user-agent": USER_AGENT}
         )
         attempt = self.sender.post(subscription.url, headers, message.body)
+        # A wait (Retry-After above all) counts from the answer, not from the sending.
+        answered = self.clock()
         number = subscription.attempts + 1
         outcome = self._outcome(subscription, attempt, now)
         values: dict[str, object] = {}
@@ -269,7 +271,7 @@ class Deliverer:
             values.update(
                 position=passed,
                 attempts=number,
-                next_attempt_at=now + timedelta(seconds=wait),
+                next_attempt_at=answered + timedelta(seconds=wait),
                 failing_since=subscription.failing_since or now,
             )
             if outcome.disabled_reason is not None:

@@ -23,7 +23,7 @@ from domain import commands as c
 from domain.values import Severity, Status
 from eventstore.schema import events
 from outbound.deliverer import Deliverer
-from outbound.http_sender import Sender
+from outbound.http_sender import Attempt, Sender
 from outbound.subscriptions import Delivery, Subscription
 from tests.outbound.receiver import Received, Receiver, receiving
 
@@ -214,6 +214,50 @@ def test_retry_after_on_429_delays_the_next_attempt(runtime: Runtime, receiver: 
         runner.join(timeout=20)
     assert got[0].message_id == got[1].message_id
     assert got[1].at - got[0].at >= 2.0
+
+
+class SlowSender(Sender):
+    """A receiver that takes ``seconds`` of the test's clock to answer."""
+
+    def __init__(self, clock: SteppedClock, seconds: float) -> None:
+        super().__init__(allow_private=True, timeout=5.0)
+        self.clock = clock
+        self.seconds = seconds
+
+    def post(self, url: str, headers: dict[str, str], body: bytes) -> Attempt:
+        answered = super().post(url, headers, body)
+        self.clock.advance(self.seconds)
+        return answered
+
+
+def test_retry_after_counts_from_the_answer_not_from_the_sending(
+    runtime: Runtime, receiver: Receiver, clock: SteppedClock
+) -> None:
+    subscription, _ = subscribe(runtime, receiver.url, ["incident.declared"])
+    receiver.answer((429, {"Retry-After": "60"}), 200)
+    declare(runtime)
+    sender = SlowSender(clock, seconds=30)
+    slow = Deliverer(
+        runtime.engine,
+        runtime.webhooks,
+        sender,
+        base_url="https://incidents.example.com",
+        clock=clock,
+    )
+    try:
+        sent_at = clock.now
+        slow.deliver_once()
+        found = runtime.webhooks.get(subscription.subscription_id)
+        assert found is not None
+        assert found.next_attempt_at == sent_at + timedelta(seconds=30 + 60)
+        clock.advance(59)  # 89 s after the sending, 59 after the answer: not yet
+        slow.deliver_once()
+        assert len(receiver.got) == 1
+        clock.advance(1)
+        slow.deliver_once()
+        assert len(receiver.got) == 2
+    finally:
+        sender.close()
 
 
 def test_410_disables_the_subscription_and_says_why(
