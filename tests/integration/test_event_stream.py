@@ -45,9 +45,29 @@ AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 NOTES_PER_WRITER = 12
 HANG_UP_AFTER = [4, 9, 2, 7, 5]
 """How many events the consumer takes on each connection before it hangs up, in turn."""
+NOTES_PER_HANG_UP = 3
+"""A writer's note ``n`` waits for the consumer's ``n // 3``-th hang-up, so the writing
+spans several hang-ups however fast the writers are."""
 
 
-def api_writer(url: str) -> None:
+class HangUps:
+    """The consumer's hang-ups so far, which the writers wait on."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._changed = threading.Condition()
+
+    def add(self) -> None:
+        with self._changed:
+            self.count += 1
+            self._changed.notify_all()
+
+    def wait_for(self, count: int) -> None:
+        with self._changed:
+            assert self._changed.wait_for(lambda: self.count >= count, timeout=30)
+
+
+def api_writer(url: str, hang_ups: HangUps) -> None:
     with httpx.Client(base_url=url, headers=AUTH, timeout=30) as client:
         declared = client.post(
             "/incidents", json={"title": "Checkout returns 502", "severity": "SEV2"}
@@ -55,12 +75,14 @@ def api_writer(url: str) -> None:
         assert declared.status_code == 201, declared.text
         incident = declared.json()["id"]
         for n in range(NOTES_PER_WRITER):
+            hang_ups.wait_for(n // NOTES_PER_HANG_UP)
             added = client.post(f"/incidents/{incident}/notes", json={"text": f"note {n}"})
             assert added.status_code == 201, added.text
 
 
-def store_writer(database_url: str) -> None:
-    """Another process appending to the same log, not through the server."""
+def store_writer(database_url: str, hang_ups: HangUps | None = None) -> None:
+    """Another process appending to the same log, not through the server; paced by
+    ``hang_ups`` when given."""
     engine = create_engine(database_url)
     try:
         service = IncidentService(EventStore(engine), ProjectionRunner())
@@ -76,6 +98,8 @@ def store_writer(database_url: str) -> None:
             context,
         )
         for n in range(NOTES_PER_WRITER):
+            if hang_ups is not None:
+                hang_ups.wait_for(n // NOTES_PER_HANG_UP)
             note = c.AddNote(incident_id=incident, at=service.now(), note_id=uuid4(), text=f"n{n}")
             service.execute(note, context)
     finally:
@@ -110,27 +134,30 @@ def test_a_consumer_that_keeps_reconnecting_gets_every_position_once_in_order(
     database_url: str, tmp_path: Path
 ) -> None:
     with incidents_server(database_url, tmp_path, **STREAM_SETTINGS) as served:
-        writers = [threading.Thread(target=api_writer, args=(served.url,)) for _ in range(2)]
-        writers.append(threading.Thread(target=store_writer, args=(database_url,)))
+        hang_ups = HangUps()
+        writers = [
+            threading.Thread(target=api_writer, args=(served.url, hang_ups)) for _ in range(2)
+        ]
+        writers.append(threading.Thread(target=store_writer, args=(database_url, hang_ups)))
         for writer in writers:
             writer.start()
         received: list[int] = []
-        hang_ups = 0
         deadline = time.monotonic() + 60
         with httpx.Client(base_url=served.url, headers=AUTH, timeout=10) as client:
             # While the writers write: take a few events, hang up mid-stream, resume.
             while any(writer.is_alive() for writer in writers):
                 assert time.monotonic() < deadline, "the writers did not finish"
-                budget = HANG_UP_AFTER[hang_ups % len(HANG_UP_AFTER)]
+                budget = HANG_UP_AFTER[hang_ups.count % len(HANG_UP_AFTER)]
                 taken = 0
                 with closing(open_stream(client, received[-1] if received else None)) as stream:
                     for message in stream:
                         if message.is_event:
                             received.append(check(message))
                             taken += 1
-                        if taken == budget or not any(w.is_alive() for w in writers):
+                        idle = "heartbeat" in message.comments  # the writers wait on us
+                        if taken == budget or idle or not any(w.is_alive() for w in writers):
                             break  # leaving the block hangs up
-                hang_ups += 1
+                hang_ups.add()
             for writer in writers:
                 writer.join()
             expected = log_positions(database_url)
@@ -146,7 +173,7 @@ def test_a_consumer_that_keeps_reconnecting_gets_every_position_once_in_order(
                         break
         assert len(expected) == 3 * (NOTES_PER_WRITER + 1)
         assert received == expected  # every position, once, in increasing order
-        assert hang_ups >= 3
+        assert hang_ups.count >= (NOTES_PER_WRITER - 1) // NOTES_PER_HANG_UP
         assert heartbeat_when_idle
 
 
