@@ -37,6 +37,7 @@ from domain.incident import Incident, fold
 from domain.values import stream_id_for
 from eventstore import AppendResult, ConcurrencyError, EventStore, RecordedEvent
 from eventstore.engine import WRITE
+from eventstore.sealed_text import open_sealed
 from eventstore.selective_reads import read_streams_after
 from eventstore.store import lock_log_for_append, read_stream_in
 from projections.runner import ProjectionRunner
@@ -113,26 +114,45 @@ class IncidentService:
         # Read from each cached state's newest event on (it must still be stored: a
         # database restored from an older backup would not hold it), else from the start.
         after = {stream_id: c[0].version - 1 if c else 0 for stream_id, c in cached.items()}
-        found = read_streams_after(conn, after)
-        return {
-            incident_id: self._fold_read(conn, stream_id, cached[stream_id], found[stream_id])
-            for stream_id, incident_id in streams.items()
+        found = read_streams_after(conn, after, as_stored=True)
+        starts = {
+            stream_id: self._start(conn, stream_id, cached[stream_id], found[stream_id])
+            for stream_id in streams
         }
+        # Only the events to fold have their text opened, all in one read of their keys:
+        # the cached newest event was read to see it is still stored, and its text is in
+        # the cached state already.
+        opened = iter(open_sealed(conn, [r for _, recorded in starts.values() for r in recorded]))
+        states = {}
+        for stream_id, incident_id in streams.items():
+            base, recorded = starts[stream_id]
+            folding = [next(opened) for _ in recorded]
+            states[incident_id] = self._fold(stream_id, cached[stream_id], base, folding)
+        return states
 
-    def _fold_read(
-        self,
+    @staticmethod
+    def _start(
         conn: Connection,
         stream_id: str,
         cached: tuple[Incident, UUID] | None,
         found: list[RecordedEvent],
+    ) -> tuple[Incident, list[RecordedEvent]]:
+        """The state to fold from and the events to fold into it."""
+        if cached is None:
+            return Incident(), found
+        state, newest = cached
+        if found and found[0].event_id == newest:
+            return state, found[1:]
+        # The cached prefix is not this database's: start over.
+        return Incident(), read_stream_in(conn, stream_id)
+
+    def _fold(
+        self,
+        stream_id: str,
+        cached: tuple[Incident, UUID] | None,
+        base: Incident,
+        recorded: list[RecordedEvent],
     ) -> Incident:
-        base, recorded = Incident(), found
-        if cached is not None:
-            state, newest = cached
-            if found and found[0].event_id == newest:
-                base, recorded = state, found[1:]
-            else:  # the cached prefix is not this database's: start over
-                recorded = read_stream_in(conn, stream_id)
         state = fold(
             (decode(r.type, r.schema_version, r.data, r.occurred_at) for r in recorded), base
         )

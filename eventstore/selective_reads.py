@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 from sqlalchemy import Connection, and_, bindparam, func, or_, select
 
-from eventstore.bulk_read import RAW_COLUMNS, recorded_events
+from eventstore.bulk_read import RAW_COLUMNS, recorded_events, stored_events
 from eventstore.records import RecordedEvent
 from eventstore.schema import events
 
@@ -35,9 +35,10 @@ def read_stream_types_in(
 
 
 def read_streams_after(
-    conn: Connection, after_versions: Mapping[str, int]
+    conn: Connection, after_versions: Mapping[str, int], *, as_stored: bool = False
 ) -> dict[str, list[RecordedEvent]]:
-    """Several streams' events after a version each, in one round trip: stream -> events.
+    """Several streams' events after a version each, in one round trip: stream -> events;
+    ``as_stored``: with sealed text left sealed, for the caller to open what it needs.
 
     The command writer reads every incident of a batch at once; a read per incident
     would cost a round trip each, and on PostgreSQL those dominate a batch's time.
@@ -57,6 +58,7 @@ def read_streams_after(
         .where(wanted)
         .order_by(events.c.stream_id, events.c.version)
     )
-    for recorded in recorded_events(conn, conn.execute(query)):
+    read = stored_events if as_stored else recorded_events
+    for recorded in read(conn, conn.execute(query)):
         found[recorded.stream_id].append(recorded)
     return found
