@@ -45,6 +45,7 @@ from bench.service_writers import timed_writers
 from eventstore.bulk_read import read_events_after
 from eventstore.chain import chain_whole_log
 from eventstore.chain_verify import verify_chain
+from eventstore.notify import notify_appended
 from eventstore.sealed_text import SealedBatch
 from eventstore.store import EventStore
 
@@ -56,9 +57,14 @@ def _in_clear(_engine: Any, rows: Any) -> SealedBatch:
 
 
 CHAIN_LEFT_OUT: dict[tuple[Any, str], Any] = {
-    (store_module, "extend_chain"): lambda conn, recorded: b"",
+    (store_module, "extend_chain"): lambda conn, recorded, previous=None: b"",
+    (store_module, "notify_and_read_end"): lambda conn, position: notify_appended(conn, position),
     (direct, "_chained"): lambda *args: [],
     (direct, "_previous"): lambda *args: b"",
+    (
+        direct,
+        "_LAST_LINK",
+    ): "SELECT NULL WHERE false",  # PostgreSQL reads the end in its insert's round trip
 }
 SEALING_LEFT_OUT: dict[tuple[Any, str], Any] = {
     (store_module, "seal_events"): _in_clear,

@@ -38,12 +38,17 @@ import orjson
 from sqlalchemy import Connection, text
 
 from eventstore.bulk_read import read_events_after
+from eventstore.notify import CHANNEL
 from eventstore.records import RecordedEvent
 
 GENESIS = bytes(32)
 """The hash before the first event."""
 
 _LAST = text("SELECT position, chain_hash FROM event_chain ORDER BY position DESC LIMIT 1")
+_NOTIFY_AND_END = (
+    "SELECT (SELECT chain_hash FROM event_chain ORDER BY position DESC LIMIT 1),"  # noqa: S608 - constant
+    f" pg_notify('{CHANNEL}', %s)"
+)
 _INSERT_SQLITE = "INSERT INTO event_chain (position, chain_hash) VALUES (?, ?)"
 _INSERT_POSTGRES = "INSERT INTO event_chain (position, chain_hash) VALUES (%s, %s)"
 
@@ -110,10 +115,22 @@ def last_link(conn: Connection) -> tuple[int, bytes]:
     return (0, GENESIS) if row is None else (int(row[0]), bytes.fromhex(row[1]))
 
 
-def extend_chain(conn: Connection, recorded: Sequence[RecordedEvent]) -> bytes:
-    """Chain the just-inserted ``recorded`` after the chain's end, in the caller's appending
-    transaction (which holds the append lock); the new end's hash."""
-    _, previous = last_link(conn)
+def notify_and_read_end(conn: Connection, position: int) -> bytes:
+    """PostgreSQL: tell listeners the log grew to ``position`` (at commit) and read the
+    chain's end, in one round trip; under the append lock, so the end is the log's end
+    before the caller's events, which wrote no chain row yet."""
+    row = conn.exec_driver_sql(_NOTIFY_AND_END, (str(int(position)),)).one()
+    return GENESIS if row[0] is None else bytes.fromhex(row[0])
+
+
+def extend_chain(
+    conn: Connection, recorded: Sequence[RecordedEvent], previous: bytes | None = None
+) -> bytes:
+    """Chain the just-inserted ``recorded`` after the chain's end (``previous``, when the
+    caller read it already), in the caller's appending transaction (which holds the append
+    lock); the new end's hash."""
+    if previous is None:
+        _, previous = last_link(conn)
     chained = links(previous, recorded)
     write_links(conn, chained)
     return chained[-1][1] if chained else previous

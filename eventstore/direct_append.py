@@ -189,26 +189,31 @@ def _postgres(
         insert += " WHERE EXISTS (SELECT 1 FROM events WHERE stream_id = %s AND version = %s)"
         values += [rows[0][0], expected]
     try:
-        # One round trip: the lock is taken before the insert draws its positions (see
-        # lock_log_for_append), and the notification goes out at commit.
-        with driver.pipeline(), driver.cursor() as lock, driver.cursor() as cursor:
+        # Two round trips. The first takes the lock before the insert draws its positions
+        # (see lock_log_for_append) and reads the chain's end under it; the notification
+        # goes out at commit. The second writes the keys and the chain rows and commits.
+        with (
+            driver.pipeline(),
+            driver.cursor() as lock,
+            driver.cursor() as cursor,
+            driver.cursor() as end,
+        ):
             lock.execute(f"SELECT pg_advisory_xact_lock({int(lock_key)})")
             cursor.execute(insert + " RETURNING position", values)
             lock.execute(_NOTIFY)
+            end.execute(_LAST_LINK)  # the insert wrote no chain row: the end before it
             positions = sorted(int(row[0]) for row in cursor.fetchall())
+            previous_row = end.fetchone()
         if len(positions) != len(rows):
             driver.rollback()
             return None
-        with driver.cursor() as cursor:
+        previous = GENESIS if previous_row is None else bytes.fromhex(previous_row[0])
+        chained = _chained(previous, rows, positions, recorded_at)
+        with driver.pipeline(), driver.cursor() as cursor:
             for statement, keys in key_statements(sealed, positions, recorded_at, "postgresql"):
                 cursor.executemany(statement, keys)
-            # Under the lock taken above: the chain's end is the log's end before these.
-            chained = _chained(
-                _previous(engine, cursor, positions[0]), rows, positions, recorded_at
-            )
             cursor.executemany(_POSTGRES_LINK, chained)
-        driver.commit()
-        _committed(engine, chained)
+            driver.commit()
     except BaseException:
         driver.rollback()
         raise

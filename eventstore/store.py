@@ -12,12 +12,11 @@ from sqlalchemy.exc import IntegrityError
 
 from eventstore.append_checks import check_new_events, original_result, violated_constraint
 from eventstore.bulk_read import RAW_COLUMNS, read_events_after, recorded_events
-from eventstore.chain import extend_chain
+from eventstore.chain import extend_chain, notify_and_read_end
 from eventstore.direct_append import append_directly
 from eventstore.engine import WRITE
 from eventstore.errors import ConcurrencyError
 from eventstore.event_inserts import insert_events
-from eventstore.notify import notify_appended
 from eventstore.records import AppendResult, NewEvent, RecordedEvent
 from eventstore.schema import events
 from eventstore.sealed_text import key_statements, seal_events
@@ -215,13 +214,16 @@ class EventStore:
             raise
         for statement, values in key_statements(sealed, positions, recorded_at, conn.dialect.name):
             conn.exec_driver_sql(statement, values if len(values) > 1 else values[0])
-        notify_appended(conn, positions[-1])
+        previous = None
+        if conn.dialect.name == "postgresql":
+            previous = notify_and_read_end(conn, positions[-1])
         extend_chain(
             conn,
             [
                 event.recorded(position, stream_id, version, recorded_at)
                 for position, (stream_id, version, event, _) in zip(positions, rows, strict=True)
             ],
+            previous,
         )
         # Inline work reads the events as every reader does: with their text open.
         return [
