@@ -3,15 +3,16 @@
 ``EventStore.append`` without inline work needs nothing of SQLAlchemy's connection
 machinery (events, result objects, transaction objects), which costs several times the
 statements themselves on SQLite. Here the pooled driver connection is used directly:
-on SQLite ``BEGIN IMMEDIATE`` in the writer queue's turn, one insert, ``COMMIT``; on
-PostgreSQL the advisory lock, the insert and the notification in one pipelined round
-trip, then ``COMMIT``.
+on SQLite ``BEGIN IMMEDIATE`` in the writer queue's turn, the insert, the text keys and
+chain rows, ``COMMIT``; on PostgreSQL the advisory lock, the insert, the notification
+and the read of the chain's end in one pipelined round trip, then the text keys, the
+chain rows and ``COMMIT`` in a second.
 
 The insert itself checks the expected version: it writes only if the stream's event at
 that version exists (a stream behind it would otherwise get a gap), and the unique
 constraint on (stream, version) refuses a stream that moved past it (and the one on
-event ids a retry). Either way nothing is written, and the caller takes the checked path, which tells a retry of an append that
-landed (its original result) from a conflict.
+event ids a retry). Either way nothing is written, and the caller takes the checked
+path, which tells a retry of an append that landed (its original result) from a conflict.
 """
 
 from __future__ import annotations
