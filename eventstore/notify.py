@@ -6,15 +6,9 @@ import time
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 CHANNEL = "incident_ledger_events"
-
-
-def notify_appended(conn: Connection, position: int) -> None:
-    """Tell listeners that the log grew; PostgreSQL delivers it when the transaction commits."""
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f"SELECT pg_notify('{CHANNEL}', '{int(position)}')")
 
 
 class Listener:
