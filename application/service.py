@@ -143,8 +143,8 @@ class IncidentService:
         state, newest = cached
         if found and found[0].event_id == newest:
             return state, found[1:]
-        # The cached prefix is not this database's: start over.
-        return Incident(), read_stream_in(conn, stream_id)
+        # The cached prefix is not this database's: start over (opened with the rest).
+        return Incident(), read_stream_in(conn, stream_id, as_stored=True)
 
     def _fold(
         self,

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine, Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from eventstore.append_checks import check_new_events, original_result, violated_constraint
-from eventstore.bulk_read import RAW_COLUMNS, read_events_after, recorded_events
+from eventstore.bulk_read import RAW_COLUMNS, read_events_after, recorded_events, stored_events
 from eventstore.chain import extend_chain, notify_and_read_end
 from eventstore.direct_append import append_directly
 from eventstore.engine import WRITE
@@ -275,8 +275,10 @@ def read_stream_in(
     to_version: int | None = None,
     to_position: int | None = None,
     recorded_until: datetime | None = None,
+    as_stored: bool = False,
 ) -> list[RecordedEvent]:
-    """``read_stream`` on a connection the caller owns."""
+    """``read_stream`` on a connection the caller owns; ``as_stored``: with sealed text
+    left sealed, for the caller to open."""
     query = _stream_query(
         to_version is not None, to_position is not None, recorded_until is not None
     )
@@ -287,7 +289,8 @@ def read_stream_in(
         params["to_position"] = to_position
     if recorded_until is not None:
         params["recorded_until"] = recorded_until
-    return recorded_events(conn, conn.execute(query, params))
+    read = stored_events if as_stored else recorded_events
+    return read(conn, conn.execute(query, params))
 
 
 @lru_cache(maxsize=8)

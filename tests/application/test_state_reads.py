@@ -19,6 +19,7 @@ from sqlalchemy import Engine, event
 from application.service import IncidentService
 from domain import commands as c
 from domain.errors import RuleViolation
+from domain.values import AlertSource, AlertStatus, Severity, stream_id_for
 from eventstore.sealed_text import TextVault, install_vault
 from projections.runner import ProjectionRunner
 from tests.application.test_group_commit import ALICE, declare, service_with
@@ -89,3 +90,33 @@ def test_text_newer_than_the_cache_is_opened_in_one_read(sealing: Engine) -> Non
         incident_id=incident, at=reader.now(), note_id=first, text="Checkout pods restarted twice"
     )
     assert reader.execute(changed, ALICE).result.version == 4
+
+
+def test_a_cache_that_is_not_this_logs_reads_the_stream_afresh_opening_each_text_once(
+    sealing: Engine,
+) -> None:
+    service = service_with(sealing, ProjectionRunner())
+    incident = uuid4()
+    # A sender's details may look like sealed text. Opened once, they are the sender's
+    # dict; opened again, they would be taken for an envelope that does not open, and the
+    # incident could not be read.
+    shaped = {"sealed": "aes-256-gcm", "nonce": "AAAAAAAAAAAAAAAA", "ciphertext": "AAAA"}
+    alert = c.AlertReport(key="fp-1", status=AlertStatus.FIRING, name="Error rate", details=shaped)
+    recorded = c.RecordAlerts(
+        incident_id=incident,
+        at=service.now(),
+        source=AlertSource.ALERTMANAGER,
+        alerts=(alert,),
+        title="Error rate above 5%",
+        severity=Severity.SEV2,
+    )
+    service.execute(recorded, ALICE)
+    add_note(service, incident, "Checkout pods restarted")
+    # A cache whose newest event this log does not hold (a restore from an older backup,
+    # tests/api/test_service_state_cache.py): the stream is read again from its start.
+    state, _ = service._cache[stream_id_for(incident)]
+    service._cache[stream_id_for(incident)] = (state, uuid4())
+    with key_reads(sealing) as reads:
+        again = service.load(incident)
+    assert again.version == state.version
+    assert len(reads) == 1
