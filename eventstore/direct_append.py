@@ -190,19 +190,17 @@ def _postgres(
         insert += " WHERE EXISTS (SELECT 1 FROM events WHERE stream_id = %s AND version = %s)"
         values += [rows[0][0], expected]
     try:
-        # Two round trips. The first takes the lock before the insert draws its positions
-        # (see lock_log_for_append) and reads the chain's end under it; the notification
-        # goes out at commit. The second writes the keys and the chain rows and commits.
-        with (
-            driver.pipeline(),
-            driver.cursor() as lock,
-            driver.cursor() as cursor,
-            driver.cursor() as end,
-        ):
-            lock.execute(f"SELECT pg_advisory_xact_lock({int(lock_key)})")
-            cursor.execute(insert + " RETURNING position", values)
-            lock.execute(_NOTIFY)
-            end.execute(_LAST_LINK)  # the insert wrote no chain row: the end before it
+        # Two round trips, each a pipeline whose statements go out together and whose
+        # answers come back when it ends. The first takes the lock before the insert
+        # draws its positions (see lock_log_for_append) and reads the chain's end under
+        # it; the notification goes out at commit. The second writes the keys and the
+        # chain rows and commits.
+        with driver.cursor() as lock, driver.cursor() as cursor, driver.cursor() as end:
+            with driver.pipeline():
+                lock.execute(f"SELECT pg_advisory_xact_lock({int(lock_key)})")
+                cursor.execute(insert + " RETURNING position", values)
+                lock.execute(_NOTIFY)
+                end.execute(_LAST_LINK)  # the insert wrote no chain row: the end before it
             positions = sorted(int(row[0]) for row in cursor.fetchall())
             previous_row = end.fetchone()
         if len(positions) != len(rows):
@@ -210,11 +208,12 @@ def _postgres(
             return None
         previous = GENESIS if previous_row is None else bytes.fromhex(previous_row[0])
         chained = _chained(previous, rows, positions, recorded_at)
-        with driver.pipeline(), driver.cursor() as cursor:
+        with driver.cursor() as cursor, driver.pipeline():
             for statement, keys in key_statements(sealed, positions, recorded_at, "postgresql"):
                 cursor.executemany(statement, keys)
             cursor.executemany(_POSTGRES_LINK, chained)
-            driver.commit()
+            # Not driver.commit(), which waits for its answer before the pipeline ends.
+            cursor.execute("COMMIT")
     except BaseException:
         driver.rollback()
         raise
