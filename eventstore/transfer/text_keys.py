@@ -75,7 +75,7 @@ def key_lines(conn: Connection) -> Iterator[bytes]:
     vault: TextVault | None = None
     for scope, key_id, wrapped in keys:
         vault = vault or _vault(conn)
-        key = base64.b64encode(vault.unwrap(bytes(wrapped))).decode("ascii")
+        key = base64.b64encode(vault.unwrap(bytes(wrapped), key_id)).decode("ascii")
         line = {KEY_LINE: {"scope": scope, "key_id": key_id, "key": key}}
         yield orjson.dumps(line, option=_SORTED_LINE)
     erased = conn.execution_options(yield_per=_PAGE).execute(
@@ -164,7 +164,7 @@ def store_key_records(conn: Connection, records: list[KeyRecord | ErasureRecord]
         conn.execute(
             text_keys.insert(),
             [
-                {"scope": k.scope, "key_id": k.key_id, "wrapped_key": vault.wrap(k.key)}
+                {"scope": k.scope, "key_id": k.key_id, "wrapped_key": vault.wrap(k.key, k.key_id)}
                 for k in keys
             ],
         )

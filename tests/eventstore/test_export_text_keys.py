@@ -63,7 +63,7 @@ def test_keys_travel_and_open_under_another_secret_key(
 
     with copy.connect() as conn:
         texts = [e.data.get("text") for e in read_events_after(conn, 0, 100)]
-        wrapped = conn.execute(select(text_keys.c.wrapped_key)).scalar_one()
+        key_id, wrapped = conn.execute(select(text_keys.c.key_id, text_keys.c.wrapped_key)).one()
         erasure = conn.execute(select(text_erasures)).one()
     assert texts[0] == "the rollback began at 09:40"
     for erased in texts[1:3]:
@@ -71,7 +71,7 @@ def test_keys_travel_and_open_under_another_secret_key(
         assert (erased["redacted_by"], erased["reason"]) == ("alice", "PII")
     # Wrapped again under the importing service's own key, not the exporter's.
     original = next(d["text_key"]["key"] for d in keys if "text_key" in d)  # type: ignore[index]
-    assert other.unwrap(bytes(wrapped)) == base64.b64decode(original)  # type: ignore[arg-type]
+    assert other.unwrap(bytes(wrapped), key_id) == base64.b64decode(original)  # type: ignore[arg-type]
     assert (erasure.scope, erasure.position) == (gone, 4)
 
 

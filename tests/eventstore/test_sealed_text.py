@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 
 import orjson
 import pytest
+from cryptography.hazmat.primitives.keywrap import aes_key_wrap
 from sqlalchemy import Engine, select, text
 
 from eventstore import EventStore, NewEvent
@@ -120,6 +121,42 @@ def test_text_does_not_open_under_another_secret_key(engine: Engine) -> None:
         assert own is not None
         install_vault(engine, own)
     assert texts(engine) == ["sealed"]
+
+
+def test_a_wrapped_key_moved_to_another_row_does_not_open(engine: Engine) -> None:
+    store = EventStore(engine)
+    store.append("incident-k", [added(uuid4(), "one"), added(uuid4(), "two")], 0)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(text_keys.c.key_id, text_keys.c.wrapped_key).order_by(text_keys.c.key_id)
+        ).all()
+    (first_id, first), (_, second) = rows
+    # Wrapped with AES-256-GCM: a version byte, the nonce, the key and the tag.
+    assert len(first) == 61
+    assert bytes(first)[:1] == b"\x01"
+    with engine.begin() as conn:
+        conn.execute(
+            text_keys.update().where(text_keys.c.key_id == first_id).values(wrapped_key=second)
+        )
+
+    with pytest.raises(SealedTextUnavailable, match="key's row was altered"):
+        texts(engine)
+
+
+def test_a_key_wrapped_the_earlier_way_still_opens(engine: Engine) -> None:
+    """Keys stored before the GCM wrapping were wrapped with AES key wrap (RFC 3394)."""
+    EventStore(engine).append("incident-w", [added(uuid4(), "written before")], 0)
+    vault = vault_of(engine)
+    assert vault is not None
+    with engine.connect() as conn:
+        key_id, wrapped = conn.execute(select(text_keys.c.key_id, text_keys.c.wrapped_key)).one()
+    key = vault.unwrap(wrapped, key_id)
+    legacy = aes_key_wrap(vault._kek, key)  # the key-encryption key the old form used
+    assert len(legacy) == 40
+    with engine.begin() as conn:
+        conn.execute(text_keys.update().values(wrapped_key=legacy))
+
+    assert texts(engine) == ["written before"]
 
 
 def test_text_is_never_written_in_clear_for_want_of_a_vault(
