@@ -63,7 +63,7 @@ def _notify_only(conn: Any, position: int) -> bytes:
 
 
 CHAIN_LEFT_OUT: dict[tuple[Any, str], Any] = {
-    (store_module, "extend_chain"): lambda conn, recorded, previous=None: b"",
+    (store_module, "extend_chain"): lambda conn, written, recorded_at, previous=None: b"",
     (store_module, "notify_and_read_end"): lambda conn, position: _notify_only(conn, position),
     (direct, "_chained"): lambda *args: [],
     (direct, "_previous"): lambda *args: b"",

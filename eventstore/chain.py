@@ -39,7 +39,7 @@ from sqlalchemy import Connection
 
 from eventstore.bulk_read import read_events_after
 from eventstore.notify import CHANNEL
-from eventstore.records import RecordedEvent
+from eventstore.records import NewEvent, RecordedEvent
 
 GENESIS = bytes(32)
 """The hash before the first event."""
@@ -66,19 +66,41 @@ def _json(value: object) -> bytes:
 
 def canonical_bytes(event: RecordedEvent) -> bytes:
     """The bytes of ``event`` that its chain hash covers (the module's table)."""
+    return _canonical(
+        event.position,
+        event.stream_id,
+        event.version,
+        event,
+        _time(event.occurred_at).encode(),
+        _time(event.recorded_at).encode(),
+    )
+
+
+def _canonical(
+    position: int,
+    stream_id: str,
+    version: int,
+    event: RecordedEvent | NewEvent,
+    occurred_at: bytes,
+    recorded_at: bytes,
+) -> bytes:
     fields = (
-        str(event.position).encode(),
-        event.stream_id.encode(),
-        str(event.version).encode(),
+        str(position).encode(),
+        stream_id.encode(),
+        str(version).encode(),
         str(event.event_id).encode(),
         event.type.encode(),
         str(event.schema_version).encode(),
         _json(event.data),
         _json(event.metadata),
-        _time(event.occurred_at).encode(),
-        _time(event.recorded_at).encode(),
+        occurred_at,
+        recorded_at,
     )
-    return b"".join(len(field).to_bytes(4, "big") + field for field in fields)
+    parts = []
+    for field in fields:
+        parts.append(len(field).to_bytes(4, "big"))
+        parts.append(field)
+    return b"".join(parts)
 
 
 def link(previous: bytes, event: RecordedEvent) -> bytes:
@@ -92,6 +114,24 @@ def links(previous: bytes, recorded: Iterable[RecordedEvent]) -> list[tuple[int,
     for event in recorded:
         previous = link(previous, event)
         chained.append((event.position, previous))
+    return chained
+
+
+def new_links(
+    previous: bytes,
+    written: Iterable[tuple[int, str, int, NewEvent]],
+    recorded_at: datetime,
+) -> list[tuple[int, bytes]]:
+    """``links`` of events just written, as (position, stream, version, event) recorded
+    at ``recorded_at``: the same hashes, without making each a RecordedEvent first (an
+    append's own events all share one recording time, written out once)."""
+    recorded = _time(recorded_at).encode()
+    chained = []
+    for position, stream_id, version, event in written:
+        occurred = _time(event.occurred_at).encode()
+        canonical = _canonical(position, stream_id, version, event, occurred, recorded)
+        previous = hashlib.sha256(previous + canonical).digest()
+        chained.append((position, previous))
     return chained
 
 
@@ -128,14 +168,17 @@ def notify_and_read_end(conn: Connection, position: int) -> bytes:
 
 
 def extend_chain(
-    conn: Connection, recorded: Sequence[RecordedEvent], previous: bytes | None = None
+    conn: Connection,
+    written: Sequence[tuple[int, str, int, NewEvent]],
+    recorded_at: datetime,
+    previous: bytes | None = None,
 ) -> bytes:
-    """Chain the just-inserted ``recorded`` after the chain's end (``previous``, when the
-    caller read it already), in the caller's appending transaction (which holds the append
-    lock); the new end's hash."""
+    """Chain the just-inserted events ``written`` (position, stream, version, event as
+    stored) after the chain's end (``previous``, when the caller read it already), in the
+    caller's appending transaction (which holds the append lock); the new end's hash."""
     if previous is None:
         _, previous = last_link(conn)
-    chained = links(previous, recorded)
+    chained = new_links(previous, written, recorded_at)
     write_links(conn, chained)
     return chained[-1][1] if chained else previous
 

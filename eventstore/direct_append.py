@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from eventstore.chain import GENESIS, ChainEnd, links
+from eventstore.chain import GENESIS, ChainEnd, new_links
 from eventstore.event_inserts import postgres_values, sqlite_values
 from eventstore.notify import CHANNEL
 from eventstore.records import AppendResult, NewEvent
@@ -71,11 +71,13 @@ def _chained(
     recorded_at: datetime,
 ) -> list[tuple[int, str]]:
     """The chain rows of the events just inserted at ``positions``, after ``previous``."""
-    recorded = [
-        event.recorded(position, stream_id, version, recorded_at)
+    written = [
+        (position, stream_id, version, event)
         for position, (stream_id, version, event) in zip(positions, rows, strict=True)
     ]
-    return [(position, digest.hex()) for position, digest in links(previous, recorded)]
+    return [
+        (position, digest.hex()) for position, digest in new_links(previous, written, recorded_at)
+    ]
 
 
 def append_directly(

@@ -220,9 +220,10 @@ class EventStore:
         extend_chain(
             conn,
             [
-                event.recorded(position, stream_id, version, recorded_at)
+                (position, stream_id, version, event)
                 for position, (stream_id, version, event, _) in zip(positions, rows, strict=True)
             ],
+            recorded_at,
             previous,
         )
         # Inline work reads the events as every reader does: with their text open.

@@ -12,13 +12,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, text
 
 from eventstore import EventStore, NewEvent, chain_verify, chain_verify_sqlite
 from eventstore.bulk_read import read_events_after
-from eventstore.chain import GENESIS, canonical_bytes, last_link, link
+from eventstore.chain import GENESIS, canonical_bytes, last_link, link, links, new_links
 from eventstore.chain_sqlite import ROWS, canonical_row
 from eventstore.chain_verify import MISSING, Verdict, verify_chain
 from tests.conftest import NewDatabase
@@ -196,6 +197,21 @@ def test_the_canonical_bytes_are_length_prefixed_fields_in_a_fixed_order(store: 
         "2026-12-01T09:00:00.000000Z",
         first.recorded_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
     ]
+
+
+def test_an_appends_own_links_are_those_of_its_events_as_read_back() -> None:
+    """``new_links`` (what appends chain with) gives ``links`` of the recorded events, times
+    given in another zone than UTC included."""
+    recorded_at = datetime(2026, 12, 1, 10, 0, 0, 5, tzinfo=ZoneInfo("Europe/Berlin"))
+    events = [
+        NewEvent(uuid4(), "Noted", {"b": 1, "a": ["ü"]}, datetime(2026, 12, 1, 9, tzinfo=UTC)),
+        NewEvent(uuid4(), "Noted", {}, datetime(2026, 12, 1, 3, tzinfo=ZoneInfo("Asia/Tokyo"))),
+    ]
+    written = [(7 + i, "incident-x", 3 + i, event) for i, event in enumerate(events)]
+    recorded = [event.recorded(p, s, v, recorded_at) for p, s, v, event in written]
+
+    assert new_links(GENESIS, written, recorded_at) == links(GENESIS, recorded)
+    assert links(GENESIS, recorded)[1][1] == link(link(GENESIS, recorded[0]), recorded[1])
 
 
 def test_one_byte_changed_in_an_old_event_is_found_at_its_position(
