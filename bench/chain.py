@@ -12,6 +12,11 @@ same read as stored. The appends:
 - group commit: 8 threads adding notes through ``IncidentService`` (the command writer
   commits what waits in one transaction), ``--per-writer`` each.
 
+On SQLite the same kind of appends are also made with the bare driver (sqlite3), one row
+per transaction with nothing else: into ``events`` alone, with a row in ``event_chain``,
+and with a row in ``text_keys`` as well for the events a real append seals. That is what
+the database itself charges for the side tables, before any Python of ours runs.
+
 Verify: ``--events`` generated events written straight into the log, chained from the
 start as an upgrade or an import chains them, then walked by ``verify_chain`` in one process and in two (``incidents verify`` walks a
 SQLite log of 100,000 events or more in ranges, one process per CPU up to four); the
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import statistics
 import tempfile
 import time
@@ -34,6 +40,8 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 import eventstore.direct_append as direct
 import eventstore.store as store_module
 from application.bootstrap import build
@@ -41,7 +49,9 @@ from application.settings import Settings
 from bench.appends import history, ours
 from bench.common import engine_for, fresh_database, record
 from bench.history import load
+from bench.raw_driver import sqlite_connect
 from bench.service_writers import timed_writers
+from domain.erasable_text import SEALED_FIELDS, sealing_scope
 from eventstore.bulk_read import read_events_after
 from eventstore.chain import chain_whole_log
 from eventstore.chain_verify import verify_chain
@@ -127,10 +137,74 @@ def appends(backend: str, workdir: Path, count: int, per_writer: int, run: int) 
                 )
                 figures[f"group_{name}_per_s"] = group_commit(url, per_writer)
         figures.update(reading_sealed(url))
+        if backend == "sqlite":
+            figures.update(bare(url, count, run))
     for kind in ("single", "group"):
         plain = figures[f"{kind}_plain_per_s"]
         figures[f"{kind}_chain_cost"] = 1 - figures[f"{kind}_chain_per_s"] / plain
         figures[f"{kind}_total_cost"] = 1 - figures[f"{kind}_chain_and_sealing_per_s"] / plain
+    return figures
+
+
+_BARE_EVENT = (
+    "INSERT INTO events (stream_id, version, type, schema_version, data, metadata, event_id,"
+    " occurred_at, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_BARE_LINK = "INSERT INTO event_chain (position, chain_hash) VALUES (?, ?)"
+_BARE_KEY = "INSERT INTO text_keys (scope, key_id, wrapped_key) VALUES (?, ?, ?)"
+
+
+def bare_rows(url: str, count: int, seed: int, *, chain: bool, keys: bool) -> float:
+    """SQLite: appends per second of ``count`` generated events through sqlite3, one
+    transaction each, with a chain row and (for sealed types) a key row when asked; every
+    value is made before the clock starts."""
+    conn = sqlite_connect(url)
+    try:
+        prepared = []
+        for row in history(count, seed=seed):
+            event = (
+                row["stream_id"],
+                row["version"],
+                row["type"],
+                row["schema_version"],
+                orjson.dumps(row["data"]).decode(),
+                orjson.dumps(row["metadata"]).decode(),
+                row["event_id"].hex,
+                row["occurred_at"].strftime("%Y-%m-%d %H:%M:%S.%f"),
+                row["occurred_at"].strftime("%Y-%m-%d %H:%M:%S.%f"),
+            )
+            scope = sealing_scope(row["stream_id"], row["type"], row["data"])
+            key = (
+                (scope, row["event_id"].hex, secrets.token_bytes(61))
+                if keys and row["type"] in SEALED_FIELDS and scope is not None
+                else None
+            )
+            prepared.append((event, secrets.token_hex(32) if chain else None, key))
+        began = time.perf_counter()
+        for event, link, key in prepared:
+            conn.execute("BEGIN IMMEDIATE")
+            position = conn.execute(_BARE_EVENT, event).lastrowid
+            if link is not None:
+                conn.execute(_BARE_LINK, (position, link))
+            if key is not None:
+                conn.execute(_BARE_KEY, key)
+            conn.execute("COMMIT")
+        return count / (time.perf_counter() - began)
+    finally:
+        conn.close()
+
+
+def bare(url: str, count: int, run: int) -> dict[str, float]:
+    """The bare driver's three kinds of append, in an order that rotates with ``run``."""
+    sides = [("events", False, False), ("chain", True, False), ("chain_and_keys", True, True)]
+    turn = run % len(sides)
+    figures = {
+        f"bare_{name}_per_s": bare_rows(url, count, 900 + run * 3 + i, chain=chain, keys=keys)
+        for i, (name, chain, keys) in enumerate(sides[turn:] + sides[:turn])
+    }
+    plain = figures["bare_events_per_s"]
+    figures["bare_chain_cost"] = 1 - figures["bare_chain_per_s"] / plain
+    figures["bare_total_cost"] = 1 - figures["bare_chain_and_keys_per_s"] / plain
     return figures
 
 

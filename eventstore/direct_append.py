@@ -51,7 +51,7 @@ _POSTGRES_LINK = "INSERT INTO event_chain (position, chain_hash) VALUES (%s, %s)
 def _previous(engine: Engine, driver: Any, first_position: int) -> bytes:
     """The chain's hash before ``first_position``: this process's last commit when that is
     the event right before, else read (under the append lock the caller holds)."""
-    known = _ends.setdefault(engine, ChainEnd()).before(first_position)
+    known = _end_of(engine).before(first_position)
     if known is not None:
         return known
     row = driver.execute(_LAST_LINK).fetchone()
@@ -61,7 +61,14 @@ def _previous(engine: Engine, driver: Any, first_position: int) -> bytes:
 def _committed(engine: Engine, chained: list[tuple[int, str]]) -> None:
     if chained:
         position, digest = chained[-1]
-        _ends.setdefault(engine, ChainEnd()).committed(position, bytes.fromhex(digest))
+        _end_of(engine).committed(position, bytes.fromhex(digest))
+
+
+def _end_of(engine: Engine) -> ChainEnd:
+    end = _ends.get(engine)
+    if end is None:
+        end = _ends[engine] = ChainEnd()
+    return end
 
 
 def _chained(
