@@ -91,6 +91,10 @@ class TextVault:
     def __repr__(self) -> str:
         return "TextVault(key=<hidden>)"
 
+    def __reduce__(self) -> tuple[type[TextVault], tuple[bytes]]:
+        # A rebuild's worker processes get the vault pickled; the cipher object is not.
+        return (TextVault, (self._kek,))
+
     def new_key(self, key_id: str, nonces: int = 0) -> tuple[bytes, bytes, list[bytes]]:
         """A fresh data key, its wrapped form (the one stored under ``key_id``) and
         ``nonces`` fresh nonces for sealing with it: all of one draw of random bytes,
