@@ -3,6 +3,14 @@
 Reads keep using the live tables during the replay, and appends keep updating them.
 The swap takes the append lock, catches the shadow up to the head of the log, and
 replaces the live tables in one transaction, so no event lands in between.
+
+On PostgreSQL the shadows are UNLOGGED while the log is replayed into them: a replay
+writes most rows more than once (a document or a summary rewritten as its incident goes
+on), each write a WAL record and, after a checkpoint, a full page image. They become
+LOGGED once the replay has reached the head, before the append lock is taken: one
+sequential write of each table's final contents to the WAL, which is what makes it
+crash-safe and reach replicas. A crash during the replay empties the shadows, and the
+rebuild, which failed with it, starts over.
 """
 
 from __future__ import annotations
@@ -52,6 +60,10 @@ def _swap(conn: Connection, live: Table, shadow: Table) -> None:
         conn.exec_driver_sql(f'ANALYZE "{live.name}"')
 
 
+def _persistence(conn: Connection, table: Table, persistence: str) -> None:
+    conn.exec_driver_sql(f'ALTER TABLE "{table.name}" SET {persistence}')
+
+
 def rebuild(
     engine: Engine,
     projection: Projection | Sequence[Projection],
@@ -94,11 +106,14 @@ def _rebuild(
                 progress(len(batch))
         return batch[-1].position if batch else after
 
+    postgres = engine.dialect.name == "postgresql"
     with engine.connect().execution_options(**WRITE) as conn:
         with conn.begin():
             for shadow in shadows.values():
                 shadow.drop(conn, checkfirst=True)
                 shadow.create(conn)
+                if postgres:
+                    _persistence(conn, shadow, "UNLOGGED")
             head = head_position_in(conn)
         position = 0
         names = default_names(targets)
@@ -122,6 +137,10 @@ def _rebuild(
             if reached == position:
                 break
             position = reached
+        if postgres:
+            with conn.begin():
+                for shadow in shadows.values():
+                    _persistence(conn, shadow, "LOGGED")
         with conn.begin():
             lock_log_for_append(conn)
             load_checkpoints(conn, for_update=True)

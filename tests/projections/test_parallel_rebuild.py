@@ -16,7 +16,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, text
 
 from application.service import IncidentService
 from domain.events import NoteAdded, encode, event_type, schema_version
@@ -33,7 +33,7 @@ from eventstore.stream_partitions import (
 from projections import partitioned_rebuild
 from projections.partition_worker import PartitionJob, run_partition
 from projections.partitioned_rebuild import PartitionFailed
-from projections.rebuild import rebuild
+from projections.rebuild import SUFFIX, rebuild
 from projections.runner import default_projections
 from projections.tables import timeline_entries
 from tests.clocks import FakeClock
@@ -287,3 +287,44 @@ def test_a_stretch_of_positions_without_events_is_passed_over(engine: Engine) ->
     with engine.connect() as conn:
         entries = conn.execute(select(timeline_entries).where(timeline_entries.c.text == note.text))
         assert len(entries.all()) == 1
+
+
+PERSISTENCE = text(
+    "SELECT relname, relpersistence FROM pg_class"
+    " WHERE relkind = 'r' AND relname = ANY(:names) ORDER BY relname"
+)
+
+
+def test_postgresql_shadows_are_unlogged_while_replayed_and_logged_once_swapped_in(
+    engine: Engine, replays: list[bool]
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("UNLOGGED tables are PostgreSQL's")
+    _write(engine, 11, 150)
+    inline = snapshot(engine)
+    live = sorted({table.name for p in default_projections() for table in p.tables})
+    shadows = [name + SUFFIX for name in live]
+    seen: list[set[str]] = []
+
+    def persistence_of(names: list[str]) -> dict[str, str]:
+        with engine.connect() as conn:
+            return dict(conn.execute(PERSISTENCE, {"names": names}).all())
+
+    def during_replay(_: int) -> None:
+        seen.append(set(persistence_of(shadows).values()))
+
+    rebuild(
+        engine,
+        default_projections(),
+        during_replay,
+        processes=2,
+        parallel_from=0,
+        batch_size=50,
+    )
+
+    assert replays == [False], "the rebuild did not go through worker processes"
+    assert seen, "the replay reported no progress"
+    assert all(kinds == {"u"} for kinds in seen), seen  # u: unlogged
+    assert persistence_of(live) == dict.fromkeys(live, "p")  # p: permanent (logged)
+    assert persistence_of(shadows) == {}
+    assert_same_rows(inline, snapshot(engine), "unlogged replay: ")
