@@ -40,8 +40,6 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 import eventstore.direct_append as direct
 import eventstore.store as store_module
 from application.bootstrap import build
@@ -49,7 +47,7 @@ from application.settings import Settings
 from bench.appends import history, ours
 from bench.common import engine_for, fresh_database, record
 from bench.history import load
-from bench.raw_driver import sqlite_connect
+from bench.raw_driver import sqlite_connect, sqlite_params
 from bench.service_writers import timed_writers
 from domain.erasable_text import SEALED_FIELDS, sealing_scope
 from eventstore.bulk_read import read_events_after
@@ -162,17 +160,7 @@ def bare_rows(url: str, count: int, seed: int, *, chain: bool, keys: bool) -> fl
     try:
         prepared = []
         for row in history(count, seed=seed):
-            event = (
-                row["stream_id"],
-                row["version"],
-                row["type"],
-                row["schema_version"],
-                orjson.dumps(row["data"]).decode(),
-                orjson.dumps(row["metadata"]).decode(),
-                row["event_id"].hex,
-                row["occurred_at"].strftime("%Y-%m-%d %H:%M:%S.%f"),
-                row["occurred_at"].strftime("%Y-%m-%d %H:%M:%S.%f"),
-            )
+            event = sqlite_params(row, row["occurred_at"])
             scope = sealing_scope(row["stream_id"], row["type"], row["data"])
             key = (
                 (scope, row["event_id"].hex, secrets.token_bytes(61))

@@ -11,7 +11,7 @@ is left is the price of the database itself.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -83,8 +83,19 @@ def _sqlite_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+def sqlite_params(row: Mapping[str, Any], recorded_at: datetime) -> tuple[Any, ...]:
+    """``row``'s values as sqlite3 binds them into an ``events``-shaped table, in column order."""
+    return _params(row, recorded_at, row["event_id"].hex, _sqlite_time)
+
+
 def postgres_params(row: Mapping[str, Any], recorded_at: datetime) -> tuple[Any, ...]:
     """``row``'s values in the order of ``POSTGRES_INSERT``."""
+    return _params(row, recorded_at, row["event_id"], lambda moment: moment)
+
+
+def _params(
+    row: Mapping[str, Any], recorded_at: datetime, event_id: Any, time: Callable[[datetime], Any]
+) -> tuple[Any, ...]:
     return (
         row["stream_id"],
         row["version"],
@@ -92,9 +103,9 @@ def postgres_params(row: Mapping[str, Any], recorded_at: datetime) -> tuple[Any,
         row["schema_version"],
         orjson.dumps(row["data"]).decode(),
         orjson.dumps(row["metadata"]).decode(),
-        row["event_id"],
-        row["occurred_at"],
-        recorded_at,
+        event_id,
+        time(row["occurred_at"]),
+        time(recorded_at),
     )
 
 
@@ -117,23 +128,9 @@ class RawAppender:
     def append(self, row: Mapping[str, Any]) -> int:
         recorded_at = datetime.now(UTC)
         if self._lite is not None:
-            data = orjson.dumps(row["data"]).decode()
-            metadata = orjson.dumps(row["metadata"]).decode()
+            params = sqlite_params(row, recorded_at)
             self._lite.execute("BEGIN IMMEDIATE")
-            inserted = self._lite.execute(
-                self._insert,
-                (
-                    row["stream_id"],
-                    row["version"],
-                    row["type"],
-                    row["schema_version"],
-                    data,
-                    metadata,
-                    row["event_id"].hex,
-                    _sqlite_time(row["occurred_at"]),
-                    _sqlite_time(recorded_at),
-                ),
-            )
+            inserted = self._lite.execute(self._insert, params)
             self._lite.execute("COMMIT")
             return int(inserted.lastrowid or 0)
         assert self._pg is not None
