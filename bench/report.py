@@ -302,13 +302,13 @@ def markdown(results: dict[str, Any]) -> str:
         _line(*(["---"] * 8)),
     ]
     part = f" of {', '.join(results['only'])}" if results.get("only") else ""
-    runs = f"{results['runs']} runs per figure"
+    runs = f"{results['runs']} run{'s' if results['runs'] != 1 else ''} per figure"
     rounds = results.get("sizes", {}).get("ceiling_rounds")
     if rounds is not None and "stack_ceiling" in results["workloads"]:
-        runs += f" ({rounds} rounds for stack_ceiling)"
+        runs += f" ({rounds} round{'s' if rounds != 1 else ''} for stack_ceiling)"
     hook_rounds = results.get("sizes", {}).get("hook_rounds")
     if hook_rounds is not None and "alertmanager_http" in results["workloads"]:
-        runs += f" ({hook_rounds} rounds for alertmanager_http)"
+        runs += f" ({hook_rounds} round{'s' if hook_rounds != 1 else ''} for alertmanager_http)"
     return (
         f"{results['mode']} run{part}, {runs}, measured"
         f" {results['measured_at'][:16].replace('T', ' ')} UTC on {results['cpus']} CPUs"

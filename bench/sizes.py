@@ -58,7 +58,7 @@ class Sizes:
 
 
 QUICK = Sizes(
-    runs=3,
+    runs=1,
     appends=200,
     writer_appends=20,
     peer_events=200,
@@ -71,9 +71,9 @@ QUICK = Sizes(
     scaling=(1000, 10_000),
     scaling_samples=50,
     transfer_events=1000,
-    ceiling_rounds=2,
+    ceiling_rounds=1,
     ceiling_seconds=2,
-    hook_rounds=2,
+    hook_rounds=1,
     hook_seconds=2,
     insights_incidents=5000,
     insights_reads=10,
