@@ -1,5 +1,5 @@
 """Tables of stored checkpoints and publication proofs, on the service's one MetaData
-(migration 0013 creates them, append-only like ``event_chain``).
+(migration 0013 creates them, append-only like ``events``).
 
 ``signed_at`` is kept as the exact text that was signed: the signature covers that text,
 so a stored checkpoint verifies without re-formatting a time.

@@ -20,6 +20,7 @@ from domain import commands as c
 from domain.events import encode, event_type, schema_version
 from domain.incident import Incident, decide, evolve
 from domain.values import stream_id_for
+from eventstore.chain import chained_rows, last_link
 from eventstore.schema import events
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -136,20 +137,29 @@ def rows(total: int, *, seed: int = 7, events_per_incident: int = 120) -> Iterat
 
 
 def load(engine: Engine, total: int, *, chunk: int = 5000, seed: int = 7) -> int:
-    """Append ``total`` generated events in large insert batches; returns how many.
+    """Append ``total`` generated events in large insert batches, numbered and chained
+    after the log's end as appends number and chain them; returns how many.
 
     Another ``seed`` gives other incidents, so loads with different seeds add up.
     """
     count = 0
     batch: list[dict[str, Any]] = []
     with engine.begin() as conn:
+        last, previous = last_link(conn)
+
+        def insert(batch: list[dict[str, Any]]) -> None:
+            nonlocal last, previous
+            chained = chained_rows(previous, last + 1, batch)
+            conn.execute(events.insert(), chained)
+            last, previous = chained[-1]["position"], bytes.fromhex(chained[-1]["chain_hash"])
+
         for row in rows(total, seed=seed):
             batch.append(row)
             if len(batch) >= chunk:
-                conn.execute(events.insert(), batch)
+                insert(batch)
                 count += len(batch)
                 batch = []
         if batch:
-            conn.execute(events.insert(), batch)
+            insert(batch)
             count += len(batch)
     return count

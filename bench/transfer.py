@@ -37,7 +37,6 @@ from bench.common import RESULTS, engine_for, fresh_database, run_child
 from bench.history import load
 from bench.memory import peak_rss_mib
 from domain.events import CURRENT_VERSIONS
-from eventstore.chain import chain_whole_log
 from eventstore.engine import create_engine
 from eventstore.transfer.export import export_log
 from eventstore.transfer.import_log import import_log
@@ -231,8 +230,6 @@ def run(events: int, rounds: int, workdir: Path) -> dict[str, Any]:
         engine = engine_for(source)
         started = time.perf_counter()
         loaded = load(engine, events)
-        with engine.begin() as conn:
-            chain_whole_log(conn)  # the generator writes around the store; exports carry the chain
         engine.dispose()
         print(f"generated {loaded:,} events in {time.perf_counter() - started:.1f}s")
         for number in range(1, rounds + 1):

@@ -23,9 +23,12 @@ booleans, null, objects, arrays): keys sorted by code point, no whitespace, stri
 only the escapes JSON requires, non-ASCII characters as themselves. The same event gives
 the same bytes on SQLite and PostgreSQL, whose ``jsonb`` reorders keys.
 
-The hashes live in ``event_chain`` (one row per position, hex), written in the
-transaction that appends the events, under the append lock, so the chain and the
-positions agree. ``event_chain`` refuses updates and deletes as ``events`` does.
+Each event's hash is its row's ``chain_hash`` column (64 lowercase hex digits), written
+by the statement that inserts the event: the append takes the append lock, reads the
+log's last position and hash, numbers its events from the next position on and hashes
+them before the insert, so the chain and the positions agree. ``events`` refuses updates
+and deletes, the hash with the rest of the row. Positions so drawn have no gaps (SQLite's
+never had), which lets a walk tell an event taken out of the log from one changed.
 """
 
 from __future__ import annotations
@@ -33,24 +36,28 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection
 
-from eventstore.bulk_read import read_events_after
 from eventstore.notify import CHANNEL
 from eventstore.records import NewEvent, RecordedEvent
 
 GENESIS = bytes(32)
 """The hash before the first event."""
 
-_LAST = "SELECT position, chain_hash FROM event_chain ORDER BY position DESC LIMIT 1"
-_NOTIFY_AND_END = (
-    "SELECT (SELECT chain_hash FROM event_chain ORDER BY position DESC LIMIT 1),"  # noqa: S608 - constant
-    f" pg_notify('{CHANNEL}', %s)"
+LOG_END = "SELECT position, chain_hash FROM events ORDER BY position DESC LIMIT 1"
+"""The log's last position and hash: read by an append under the append lock."""
+LOG_END_AND_NOTIFY = (
+    "SELECT e.position, e.chain_hash, pg_notify('"  # noqa: S608 - constant
+    + CHANNEL
+    + "', (coalesce(e.position, 0) + %s)::text)"
+    " FROM (SELECT 1) AS one LEFT JOIN"
+    " (SELECT position, chain_hash FROM events ORDER BY position DESC LIMIT 1) AS e ON true"
 )
-_INSERT_SQLITE = "INSERT INTO event_chain (position, chain_hash) VALUES (?, ?)"
-_INSERT_POSTGRES = "INSERT INTO event_chain (position, chain_hash) VALUES (%s, %s)"
+"""PostgreSQL: the same, and a notification to the log's listeners (sent at commit) of the
+head the append's ``%s`` events will reach: one round trip."""
 
 
 def _time(moment: datetime) -> str:
@@ -135,68 +142,57 @@ def new_links(
     return chained
 
 
-class ChainEnd:
-    """The chain's end as this process last committed it, to spare the read of it before an
-    append: trusted only when the append's first position follows it directly, which no
-    other writer's event can then sit between (positions rise, and appends hold the lock)."""
+def chain_hashes(
+    previous: bytes,
+    written: Iterable[tuple[int, str, int, NewEvent]],
+    recorded_at: datetime,
+) -> list[str | None]:
+    """The ``chain_hash`` column of each event of ``written``, after ``previous``."""
+    return [digest.hex() for _, digest in new_links(previous, written, recorded_at)]
 
-    def __init__(self) -> None:
-        self.position = -1
-        self.digest = GENESIS
 
-    def before(self, first_position: int) -> bytes | None:
-        return self.digest if first_position == self.position + 1 else None
+def log_end(row: Any) -> tuple[int, bytes]:
+    """The position and hash of a row of ``LOG_END`` (0 and the genesis hash: empty log).
 
-    def committed(self, position: int, digest: bytes) -> None:
-        self.position, self.digest = position, digest
+    An event at the end with no hash was written around the service; the chain goes on
+    from the genesis hash there and ``incidents verify`` names that event.
+    """
+    if row is None or row[0] is None:
+        return 0, GENESIS
+    return int(row[0]), GENESIS if row[1] is None else bytes.fromhex(row[1])
 
 
 def last_link(conn: Connection) -> tuple[int, bytes]:
     """The position and hash the chain ends at (0 and the genesis hash when empty)."""
     # Straight to the driver: it runs in every group commit on SQLite, where compiling and
     # wrapping a statement costs several times the read.
-    row = conn.exec_driver_sql(_LAST).first()
-    return (0, GENESIS) if row is None else (int(row[0]), bytes.fromhex(row[1]))
+    return log_end(conn.exec_driver_sql(LOG_END).first())
 
 
-def notify_and_read_end(conn: Connection, position: int) -> bytes:
-    """PostgreSQL: tell listeners the log grew to ``position`` (at commit) and read the
-    chain's end, in one round trip; under the append lock, so the end is the log's end
-    before the caller's events, which wrote no chain row yet."""
-    row = conn.exec_driver_sql(_NOTIFY_AND_END, (str(int(position)),)).one()
-    return GENESIS if row[0] is None else bytes.fromhex(row[0])
-
-
-def extend_chain(
-    conn: Connection,
-    written: Sequence[tuple[int, str, int, NewEvent]],
-    recorded_at: datetime,
-    previous: bytes | None = None,
-) -> bytes:
-    """Chain the just-inserted events ``written`` (position, stream, version, event as
-    stored) after the chain's end (``previous``, when the caller read it already), in the
-    caller's appending transaction (which holds the append lock); the new end's hash."""
-    if previous is None:
-        _, previous = last_link(conn)
-    chained = new_links(previous, written, recorded_at)
-    write_links(conn, chained)
-    return chained[-1][1] if chained else previous
-
-
-def write_links(conn: Connection, chained: Sequence[tuple[int, bytes]]) -> None:
-    if not chained:
-        return
-    rows = [(position, digest.hex()) for position, digest in chained]
-    statement = _INSERT_POSTGRES if conn.dialect.name == "postgresql" else _INSERT_SQLITE
-    conn.exec_driver_sql(statement, rows if len(rows) > 1 else rows[0])
-
-
-def chain_whole_log(conn: Connection, batch_size: int = 5000) -> bytes:
-    """Chain every event of a log that has no chain yet (an upgrade, an import), in the
-    caller's transaction; the head's hash."""
-    previous, after = GENESIS, 0
-    while batch := read_events_after(conn, after, batch_size, as_stored=True):
-        chained = links(previous, batch)
-        write_links(conn, chained)
-        after, previous = chained[-1]
-    return previous
+def chained_rows(
+    previous: bytes, first_position: int, rows: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``rows`` (``events`` columns, without position and hash, all of one recording time
+    or not) numbered from ``first_position`` and chained after ``previous``: for loading
+    generated or restored events straight into the log."""
+    chained = []
+    for offset, row in enumerate(rows):
+        position = first_position + offset
+        canonical = _canonical(
+            position,
+            row["stream_id"],
+            row["version"],
+            NewEvent(
+                row["event_id"],
+                row["type"],
+                row["data"],
+                row["occurred_at"],
+                row["schema_version"],
+                row["metadata"],
+            ),
+            _time(row["occurred_at"]).encode(),
+            _time(row["recorded_at"]).encode(),
+        )
+        previous = hashlib.sha256(previous + canonical).digest()
+        chained.append({**row, "position": position, "chain_hash": previous.hex()})
+    return chained

@@ -22,20 +22,13 @@ _LENGTHS = tuple(_PACK(n) for n in range(1 << 16))
 """Length prefixes looked up rather than packed: a tuple index costs a fraction of a call."""
 
 _COLUMNS = (
-    "SELECT e.position, e.stream_id, e.version, e.event_id, e.type, e.schema_version, e.data,"
-    " e.metadata, e.occurred_at, e.recorded_at, c.chain_hash FROM events e"
-    " LEFT JOIN event_chain c ON c.position = e.position"
+    "SELECT position, stream_id, version, event_id, type, schema_version, data, metadata,"
+    " occurred_at, recorded_at, chain_hash FROM events"
 )
-ROWS = f"{_COLUMNS} WHERE e.position > ? ORDER BY e.position LIMIT ?"
+ROWS = f"{_COLUMNS} WHERE position > ? ORDER BY position LIMIT ?"
 """The walk's rows: an event's columns, then its stored chain hash (NULL: none)."""
-ROWS_IN_RANGE = f"{_COLUMNS} WHERE e.position > ? AND e.position <= ? ORDER BY e.position LIMIT ?"
+ROWS_IN_RANGE = f"{_COLUMNS} WHERE position > ? AND position <= ? ORDER BY position LIMIT ?"
 """The same, up to a last position."""
-
-ORPHAN_LINK = (
-    "SELECT c.position FROM event_chain c LEFT JOIN events e ON e.position = c.position"
-    " WHERE e.position IS NULL ORDER BY c.position LIMIT 1"
-)
-"""The first chain hash whose event is gone (deleted around the service)."""
 
 
 def _time(text: str) -> bytes:

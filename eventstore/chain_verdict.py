@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from eventstore.chain import GENESIS
 
 UNCHAINED = "the event has no chain hash: it was written around the service"
-MISSING = "a chained event is missing from the log"
+MISSING = "a chained event is missing from the log: the chain breaks where positions skip this one"
 CHANGED = "the event's content or place differs from what was chained"
 
 
@@ -26,6 +26,16 @@ class Verdict:
     @property
     def ok(self) -> bool:
         return self.bad_position is None
+
+    def broken(self, position: int, after: int) -> Verdict:
+        """The event at ``position`` does not chain after the one at ``after``: an event
+        between them was taken out of the log when positions skip (appends number them
+        without gaps; a PostgreSQL log from before they did has gaps of rolled back
+        appends, after which a changed event reads as a missing one), else this one was
+        changed or moved."""
+        if position > after + 1:
+            return self.bad(after + 1, MISSING)
+        return self.bad(position, CHANGED)
 
     def bad(self, position: int, reason: str) -> Verdict:
         self.bad_position = position

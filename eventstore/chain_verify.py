@@ -9,7 +9,6 @@ stored hash after it then disagrees with the recomputed chain too.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Collection
 from hashlib import sha256
 
@@ -20,12 +19,11 @@ from eventstore.chain import GENESIS, canonical_bytes
 from eventstore.chain_verdict import CHANGED, MISSING, UNCHAINED, Verdict
 from eventstore.chain_verify_sqlite import verify_sqlite
 
-__all__ = ["MISSING", "UNCHAINED", "Verdict", "verify_chain"]
+__all__ = ["CHANGED", "MISSING", "UNCHAINED", "Verdict", "verify_chain"]
 
 BATCH = 5000
 _STORED = text(
-    "SELECT position, chain_hash FROM event_chain WHERE position > :after"
-    " ORDER BY position LIMIT :limit"
+    "SELECT position, chain_hash FROM events WHERE position > :after AND position <= :last"
 )
 
 
@@ -36,8 +34,8 @@ def verify_chain(
     progress: Callable[[int], object] | None = None,
     processes: int = 1,
 ) -> Verdict:
-    """Walk the whole log in position order beside ``event_chain``; stop at the first
-    mismatch. ``positions``: where to note the recomputed hash (checkpoints).
+    """Walk the whole log in position order, each event against its stored hash; stop at
+    the first mismatch. ``positions``: where to note the recomputed hash (checkpoints).
     ``processes``: on a SQLite file of many events, walk ranges of it in that many
     processes at once (eventstore/chain_verify_sqlite.py); ``progress`` is then not called.
     """
@@ -46,45 +44,28 @@ def verify_chain(
         return verify_sqlite(driver, set(positions), progress, processes)
     verdict = Verdict()
     wanted = set(positions)
-    previous = GENESIS
-    after = 0
-    stored: deque[tuple[int, str]] = deque()
-    read_to = 0
-    while True:
-        batch = _batch(conn, after)
-        if len(stored) <= len(batch):
-            rows = conn.execute(_STORED, {"after": read_to, "limit": BATCH * 2}).all()
-            stored.extend((int(p), str(h)) for p, h in rows)
-            read_to = stored[-1][0] if stored else read_to
-        if not batch:
-            break
+    previous, previous_position = GENESIS, 0
+    while batch := _batch(conn, previous_position):
+        # The hashes of the same positions, read apart: the events come decoded as the
+        # store reads them, which their canonical bytes are made from.
+        rows = conn.execute(_STORED, {"after": previous_position, "last": batch[-1].position})
+        stored = {int(position): digest for position, digest in rows}
         for event in batch:
-            if not stored or stored[0][0] > event.position:
-                return _bad(verdict, event.position, UNCHAINED)
-            if stored[0][0] < event.position:
-                return _bad(verdict, stored[0][0], MISSING)
-            _, expected = stored.popleft()
-            previous = sha256(previous + event.canonical).digest()
-            if previous.hex() != expected:
-                return _bad(verdict, event.position, CHANGED)
+            expected = stored.get(event.position)
+            if expected is None:
+                return verdict.bad(event.position, UNCHAINED)
+            link = sha256(previous + event.canonical).digest()
+            if link.hex() != expected:
+                return verdict.broken(event.position, previous_position)
+            previous, previous_position = link, event.position
             if event.position in wanted:
-                verdict.at[event.position] = previous
+                verdict.at[event.position] = link
             verdict.events += 1
             verdict.head_position = event.position
-            verdict.head_hash = previous
-        after = batch[-1].position
+            verdict.head_hash = link
         if progress is not None:
-            progress(after)
-    if stored and not _appended_since(conn, stored[0][0]):
-        return _bad(verdict, stored[0][0], MISSING)
+            progress(previous_position)
     return verdict
-
-
-def _appended_since(conn: Connection, position: int) -> bool:
-    """Whether the event at ``position`` exists now: appended (with its chain row) after the
-    walk read its last page, as a live log's appends go on; not missing, then."""
-    found = conn.execute(text("SELECT 1 FROM events WHERE position = :p"), {"p": position})
-    return found.first() is not None
 
 
 class _Walked:
@@ -102,7 +83,3 @@ def _batch(conn: Connection, after: int) -> list[_Walked]:
         _Walked(e.position, canonical_bytes(e))
         for e in read_events_after(conn, after, BATCH, as_stored=True)
     ]
-
-
-def _bad(verdict: Verdict, position: int, reason: str) -> Verdict:
-    return verdict.bad(position, reason)

@@ -1,8 +1,8 @@
 """The walk of eventstore/chain_verify.py over SQLite's stored columns, in one process or in
 several, each over its own range of positions.
 
-Each event is read with its stored hash (one joined query per batch, the driver's own
-cursor) and its link checked: SHA-256 of the stored hash before it and its canonical
+Each event is read with its stored hash (one query per batch, the driver's own cursor)
+and its link checked: SHA-256 of the stored hash before it and its canonical
 bytes must be its own stored hash. Until the first mismatch the recomputed chain and the
 stored one are the same hashes, so checking each link on its own finds the same first
 bad position as recomputing the chain from the genesis hash — and lets ranges of the log
@@ -22,15 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from eventstore.chain import GENESIS
-from eventstore.chain_sqlite import ORPHAN_LINK, ROWS_IN_RANGE, canonical_row
-from eventstore.chain_verdict import CHANGED, MISSING, UNCHAINED, Verdict
+from eventstore.chain_sqlite import ROWS_IN_RANGE, canonical_row
+from eventstore.chain_verdict import UNCHAINED, Verdict
 
 BATCH = 5000
 PARALLEL_FROM = 100_000
 """Events below which a walk stays in one process: starting more costs more than it saves."""
-_HASH_BEFORE = (
-    "SELECT c.chain_hash FROM events e JOIN event_chain c ON c.position = e.position"
-    " WHERE e.position <= ? ORDER BY e.position DESC LIMIT 1"
+_EVENT_BEFORE = (
+    "SELECT position, chain_hash FROM events WHERE position <= ? ORDER BY position DESC LIMIT 1"
 )
 _HEAD = "SELECT max(position), count(*) FROM events"
 
@@ -43,17 +42,11 @@ def verify_sqlite(
 ) -> Verdict:
     """Walk the log of the SQLite connection ``driver`` with ``processes`` processes at
     most; the first bad position, as a single walk finds it."""
-    orphan = driver.execute(ORPHAN_LINK).fetchone()
-    stop = int(orphan[0]) if orphan is not None else sys.maxsize
     head, count = driver.execute(_HEAD).fetchone()
     path = _file_of(driver)
     if processes > 1 and count >= PARALLEL_FROM and path is not None and path.is_file():
-        verdict = _in_processes(path.as_uri(), int(head), stop, wanted, processes)
-    else:
-        verdict = walk_range(driver, 0, sys.maxsize, GENESIS, stop, wanted, progress)
-    if verdict.ok and stop != sys.maxsize:
-        verdict.bad(stop, MISSING)
-    return verdict
+        return _in_processes(path.as_uri(), int(head), wanted, processes)
+    return walk_range(driver, 0, sys.maxsize, GENESIS, 0, wanted, progress)
 
 
 def _file_of(driver: Any) -> Path | None:
@@ -69,26 +62,24 @@ def walk_range(
     after: int,
     last: int,
     previous: bytes,
-    stop: int,
+    previous_position: int,
     wanted: set[int],
     progress: Callable[[int], object] | None = None,
 ) -> Verdict:
     """Check every link of the events after ``after`` up to ``last``, ``previous`` the
-    stored hash of the event before them; ``stop``: a position whose event is gone."""
+    stored hash of the event before them, at ``previous_position`` (0: none)."""
     verdict = Verdict()
     # The verdict is kept in locals until a batch ends: this loop runs once per event.
     while rows := driver.execute(ROWS_IN_RANGE, (after, last, BATCH)).fetchall():
         for count, row in enumerate(rows):
             position = row[0]
-            if position > stop:
-                return _walked(verdict, rows, count, previous).bad(stop, MISSING)
             stored = row[10]
             if stored is None:
                 return _walked(verdict, rows, count, previous).bad(position, UNCHAINED)
             link = sha256(previous + canonical_row(row)).digest()
             if link.hex() != stored:
-                return _walked(verdict, rows, count, previous).bad(position, CHANGED)
-            previous = link
+                return _walked(verdict, rows, count, previous).broken(position, previous_position)
+            previous, previous_position = link, position
             if position in wanted:
                 verdict.at[position] = link
         _walked(verdict, rows, len(rows), previous)
@@ -107,14 +98,14 @@ def _walked(verdict: Verdict, rows: list[Any], count: int, head: bytes) -> Verdi
     return verdict
 
 
-def _in_processes(uri: str, head: int, stop: int, wanted: set[int], processes: int) -> Verdict:
+def _in_processes(uri: str, head: int, wanted: set[int], processes: int) -> Verdict:
     bounds = [head * part // processes for part in range(processes + 1)]
     ranges = list(pairwise(bounds))
     # Fork: the children need nothing but this module, and start in milliseconds. Each
     # opens the file read-only on its own; nothing of the parent's connections is used.
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(len(ranges), mp_context=context) as pool:
-        parts = pool.map(_range_in_child, [(uri, a, b, stop, wanted) for a, b in ranges])
+        parts = pool.map(_range_in_child, [(uri, a, b, wanted) for a, b in ranges])
         verdict = Verdict()
         for part in parts:
             verdict.then(part)
@@ -123,12 +114,16 @@ def _in_processes(uri: str, head: int, stop: int, wanted: set[int], processes: i
     return verdict
 
 
-def _range_in_child(task: tuple[str, int, int, int, set[int]]) -> Verdict:
-    uri, after, last, stop, wanted = task
+def _range_in_child(task: tuple[str, int, int, set[int]]) -> Verdict:
+    uri, after, last, wanted = task
     connection = sqlite3.connect(f"{uri}?mode=ro", uri=True)
     try:
-        found = connection.execute(_HASH_BEFORE, (after,)).fetchone() if after > 0 else None
-        previous = bytes.fromhex(found[0]) if found is not None else GENESIS
-        return walk_range(connection, after, last, previous, stop, wanted)
+        found = connection.execute(_EVENT_BEFORE, (after,)).fetchone() if after > 0 else None
+        # An unchained event before the range: the range before finds it first.
+        if found is None or found[1] is None:
+            previous, previous_position = GENESIS, 0 if found is None else int(found[0])
+        else:
+            previous, previous_position = bytes.fromhex(found[1]), int(found[0])
+        return walk_range(connection, after, last, previous, previous_position, wanted)
     finally:
         connection.close()

@@ -1,4 +1,5 @@
-"""Insert new events through the driver: one statement for the whole batch, positions back.
+"""Insert new events through the driver: numbered and chained after the log's end (read
+under the append lock), one statement for the whole batch.
 
 An append is the hottest statement of the service. Going through SQLAlchemy's compiled
 insert costs more than the insert itself on SQLite (bind processing per column, result
@@ -18,60 +19,75 @@ from uuid import UUID
 import orjson
 from sqlalchemy import Connection
 
+from eventstore.chain import LOG_END, LOG_END_AND_NOTIFY, chain_hashes, log_end
 from eventstore.records import NewEvent
 
-NewRow = tuple[str, int, NewEvent, datetime]
-"""A row to insert: stream, version, the event, the recorded time."""
+NewRow = tuple[int, str, int, NewEvent, datetime, str | None]
+"""A row to insert: position, stream, version, the event, the recorded time, chain hash."""
 
 _COLUMNS = (
-    "INSERT INTO events (stream_id, version, type, schema_version, data, metadata, event_id,"
-    " occurred_at, recorded_at) VALUES "
+    "INSERT INTO events (position, stream_id, version, type, schema_version, data, metadata,"
+    " event_id, occurred_at, recorded_at, chain_hash) VALUES "
 )
-_SQLITE_INSERT = _COLUMNS + "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
-_POSTGRES_ROW = "(%s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s)"
+_SQLITE_INSERT = _COLUMNS + "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_POSTGRES_ROW = "(%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s, %s)"
 POSTGRES_ROWS_PER_STATEMENT = 1000
 """Rows per multi-row insert: well inside PostgreSQL's 65,535 parameters a statement."""
 
 
-def insert_events(conn: Connection, rows: Sequence[NewRow]) -> list[int]:
-    """Insert ``rows`` in the caller's writing transaction; their positions, in row order.
+def numbered(
+    end: Any, rows: Sequence[tuple[str, int, NewEvent]], recorded_at: datetime
+) -> list[NewRow]:
+    """``rows`` (stream, version, event) numbered and chained after the log's end, ``end``
+    a row of ``chain.LOG_END`` read under the append lock."""
+    last, previous = log_end(end)
+    written = [
+        (position, stream_id, version, event)
+        for position, (stream_id, version, event) in enumerate(rows, start=last + 1)
+    ]
+    hashes = chain_hashes(previous, written, recorded_at)
+    return [
+        (position, stream_id, version, event, recorded_at, digest)
+        for (position, stream_id, version, event), digest in zip(written, hashes, strict=True)
+    ]
+
+
+def insert_events(
+    conn: Connection, rows: Sequence[tuple[str, int, NewEvent]], recorded_at: datetime
+) -> list[int]:
+    """Insert ``rows`` (stream, version, event) after the log's end, numbered and chained,
+    in the caller's writing transaction, which holds the append lock; their positions.
 
     Statements go through ``exec_driver_sql``: SQLAlchemy still wraps driver errors,
     invalidates lost connections and tells its error listeners (write health), but
-    compiles and processes nothing.
+    compiles and processes nothing. On PostgreSQL the read of the log's end also queues
+    the notification of the new head (sent at commit).
     """
     if conn.dialect.name == "postgresql":
-        return _insert_postgres(conn, rows)
-    return _insert_sqlite(conn, rows)
+        end = conn.exec_driver_sql(LOG_END_AND_NOTIFY, (len(rows),)).first()
+        new = numbered(end, rows, recorded_at)
+        _insert_postgres(conn, new)
+    else:
+        new = numbered(conn.exec_driver_sql(LOG_END).first(), rows, recorded_at)
+        if len(new) == 1:
+            conn.exec_driver_sql(_SQLITE_INSERT, sqlite_values(new[0]))
+        else:
+            conn.exec_driver_sql(_SQLITE_INSERT, [sqlite_values(row) for row in new])
+    return [row[0] for row in new]
 
 
-def _insert_sqlite(conn: Connection, rows: Sequence[NewRow]) -> list[int]:
-    # sqlite3 cannot return rows from executemany. The transaction holds SQLite's write
-    # lock (BEGIN IMMEDIATE) and AUTOINCREMENT draws each rowid as the last one plus one,
-    # so the batch's positions are the consecutive run that ends at last_insert_rowid.
-    if len(rows) == 1:
-        return [int(conn.exec_driver_sql(_SQLITE_INSERT, sqlite_values(rows[0])).lastrowid)]
-    conn.exec_driver_sql(_SQLITE_INSERT, [sqlite_values(row) for row in rows])
-    last = int(conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
-    return list(range(last - len(rows) + 1, last + 1))
-
-
-def _insert_postgres(conn: Connection, rows: Sequence[NewRow]) -> list[int]:
-    # One multi-row INSERT per chunk: one round trip. PostgreSQL draws the identity for
-    # the rows of a VALUES list in their order; RETURNING's order is not promised, so
-    # the positions are sorted back into that order.
-    positions: list[int] = []
+def _insert_postgres(conn: Connection, rows: Sequence[NewRow]) -> None:
+    # One multi-row INSERT per chunk: one round trip each.
     for start in range(0, len(rows), POSTGRES_ROWS_PER_STATEMENT):
         chunk = rows[start : start + POSTGRES_ROWS_PER_STATEMENT]
         values = tuple(value for row in chunk for value in postgres_values(row))
-        result = conn.exec_driver_sql(_postgres_insert(len(chunk)), values)
-        positions.extend(sorted(int(position) for position in result.scalars()))
-    return positions
+        conn.exec_driver_sql(postgres_insert(len(chunk)), values)
 
 
 @lru_cache(maxsize=64)
-def _postgres_insert(count: int) -> str:
-    return _COLUMNS + ", ".join([_POSTGRES_ROW] * count) + " RETURNING position"
+def postgres_insert(count: int) -> str:
+    """The multi-row insert of ``count`` rows of ``postgres_values``."""
+    return _COLUMNS + ", ".join([_POSTGRES_ROW] * count)
 
 
 def _json(value: dict[str, Any]) -> str:
@@ -92,8 +108,9 @@ def _sqlite_time(moment: datetime) -> str:
 def _values(
     row: NewRow, event_id: Callable[[UUID], Any], time: Callable[[datetime], Any]
 ) -> tuple[Any, ...]:
-    stream_id, version, event, recorded_at = row
+    position, stream_id, version, event, recorded_at, chain_hash = row
     return (
+        position,
         stream_id,
         version,
         event.type,
@@ -103,6 +120,7 @@ def _values(
         event_id(event.event_id),
         time(event.occurred_at),
         time(recorded_at),
+        chain_hash,
     )
 
 

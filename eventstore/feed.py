@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, or_, select
 
-from eventstore.records import RecordedEvent
+from eventstore.records import RECORDED_FIELDS, RecordedEvent
 from eventstore.schema import events
 from eventstore.sealed_text import open_sealed
 from eventstore.store import head_position_in
@@ -63,7 +63,8 @@ def read_log_page(
     upper = head
     if log_filter.by_type and log_filter.stream_id is None:
         upper = min(head, after + SCAN_WINDOW)
-    query = select(events).where(events.c.position > after, events.c.position <= upper)
+    columns = [events.c[name] for name in RECORDED_FIELDS]  # not the chain hash
+    query = select(*columns).where(events.c.position > after, events.c.position <= upper)
     if log_filter.stream_id is not None:
         query = query.where(events.c.stream_id == log_filter.stream_id)
     if log_filter.by_type:

@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 
 from eventstore.append_checks import check_new_events, original_result, violated_constraint
 from eventstore.bulk_read import RAW_COLUMNS, read_events_after, recorded_events, stored_events
-from eventstore.chain import extend_chain, notify_and_read_end
 from eventstore.direct_append import append_directly
 from eventstore.engine import WRITE
 from eventstore.errors import ConcurrencyError
@@ -201,11 +200,11 @@ class EventStore:
         ]
         sealed = seal_events(self.engine, [(stream_id, event) for stream_id, _, event in given])
         rows = [
-            (stream_id, version, stored, recorded_at)
+            (stream_id, version, stored)
             for (stream_id, version, _), stored in zip(given, sealed.events, strict=True)
         ]
         try:
-            positions = insert_events(conn, rows)
+            positions = insert_events(conn, rows, recorded_at)
         except IntegrityError as exc:
             if decided_under_lock and violated_constraint(exc) == "uq_events_stream_version":
                 # Only a writer that bypassed the append lock can have taken the version.
@@ -214,18 +213,6 @@ class EventStore:
             raise
         for statement, values in key_statements(sealed, positions, recorded_at, conn.dialect.name):
             conn.exec_driver_sql(statement, values if len(values) > 1 else values[0])
-        previous = None
-        if conn.dialect.name == "postgresql":
-            previous = notify_and_read_end(conn, positions[-1])
-        extend_chain(
-            conn,
-            [
-                (position, stream_id, version, event)
-                for position, (stream_id, version, event, _) in zip(positions, rows, strict=True)
-            ],
-            recorded_at,
-            previous,
-        )
         # Inline work reads the events as every reader does: with their text open.
         return [
             event.recorded(position, stream_id, version, recorded_at)

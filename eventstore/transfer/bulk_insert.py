@@ -1,10 +1,7 @@
 """Insert checked event rows, positions and chain hashes included, as fast as each backend
 allows.
 
-PostgreSQL: one ``COPY ... FROM STDIN`` through psycopg, fed with text it parses itself;
-the chain rows are spooled aside meanwhile (no other statement can run on the connection
-while a COPY is open, and ending the COPY at every batch would make the server wait for
-Python and Python for the server) and copied into ``event_chain`` after the last event.
+PostgreSQL: one ``COPY ... FROM STDIN`` through psycopg, fed with text it parses itself.
 SQLite: ``executemany`` on the sqlite3 connection, with values already in the form
 SQLAlchemy's column types store (naive UTC text times, 32-digit hex UUIDs, JSON text),
 so the store reads them back exactly as if it had written them itself.
@@ -16,7 +13,6 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from tempfile import SpooledTemporaryFile
 from typing import Any
 
 import psycopg
@@ -26,19 +22,12 @@ from eventstore.transfer.event_lines import EventRow
 
 COPY_EVENTS = (
     "COPY events (position, stream_id, version, type, schema_version, data, metadata,"
-    " event_id, occurred_at, recorded_at) FROM STDIN"
+    " event_id, occurred_at, recorded_at, chain_hash) FROM STDIN"
 )
-COPY_CHAIN = "COPY event_chain (position, chain_hash) FROM STDIN"
 INSERT_EVENTS = (
     "INSERT INTO events (position, stream_id, version, type, schema_version, data, metadata,"
-    " event_id, occurred_at, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " event_id, occurred_at, recorded_at, chain_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-
-INSERT_CHAIN = "INSERT INTO event_chain (position, chain_hash) VALUES (?, ?)"
-
-# Chain rows are about 72 bytes each: a million of them spill to disk past this.
-CHAIN_SPOOL_MEMORY = 16 << 20
-CHAIN_COPY_CHUNK = 1 << 20
 
 Write = Callable[[Sequence[EventRow]], None]
 
@@ -53,46 +42,25 @@ class BulkInsertRefused(Exception):
 
 @contextmanager
 def bulk_writer(conn: Connection) -> Iterator[Write]:
-    """A function that inserts batches of rows, and their chain rows, within ``conn``'s open
-    transaction; every row is in both tables once the context ends without an error."""
+    """A function that inserts batches of rows, chain hashes included, within ``conn``'s
+    open transaction; every row is in the log once the context ends without an error."""
     driver: Any = conn.connection.driver_connection
     try:
         if conn.dialect.name == "postgresql":
-            with SpooledTemporaryFile(CHAIN_SPOOL_MEMORY) as chain, driver.cursor() as cursor:
-                with cursor.copy(COPY_EVENTS) as copy:
+            with driver.cursor() as cursor, cursor.copy(COPY_EVENTS) as copy:
 
-                    def copy_batch(batch: Sequence[EventRow]) -> None:
-                        copy.write("".join([_copy_line(row) for row in batch]).encode())
-                        chain.write("".join([_chain_line(row) for row in batch]).encode())
+                def copy_batch(batch: Sequence[EventRow]) -> None:
+                    copy.write("".join([_copy_line(row) for row in batch]).encode())
 
-                    yield copy_batch
-                chain.seek(0)
-                with cursor.copy(COPY_CHAIN) as copy:
-                    while block := chain.read(CHAIN_COPY_CHUNK):
-                        copy.write(block)
+                yield copy_batch
         else:
 
             def insert_batch(batch: Sequence[EventRow]) -> None:
                 driver.executemany(INSERT_EVENTS, [_sqlite_row(row) for row in batch])
-                driver.executemany(INSERT_CHAIN, [(row.position, row.chain_hash) for row in batch])
 
             yield insert_batch
     except (psycopg.Error, sqlite3.Error) as exc:
         raise BulkInsertRefused(str(exc).strip()) from exc
-
-
-def advance_position_counter(conn: Connection, head_position: int) -> None:
-    """Make the next append draw a position after ``head_position``.
-
-    PostgreSQL's identity sequence ignores explicit values, so it is moved by hand (setval
-    is not transactional, but a sequence ahead of the log only leaves a gap, which
-    readers already allow). SQLite's AUTOINCREMENT counter follows explicit inserts.
-    """
-    if conn.dialect.name == "postgresql" and head_position > 0:
-        conn.exec_driver_sql(
-            "SELECT setval(pg_get_serial_sequence('events', 'position'), %(head)s)",
-            {"head": head_position},
-        )
 
 
 def _copy_text(text: str) -> str:
@@ -107,13 +75,8 @@ def _copy_line(row: EventRow) -> str:
     return (
         f"{row.position}\t{_copy_text(row.stream_id)}\t{row.version}\t{_copy_text(row.type)}"
         f"\t{row.schema_version}\t{data}\t{metadata}\t{row.event_id}"
-        f"\t{row.occurred_at}\t{row.recorded_at}\n"
+        f"\t{row.occurred_at}\t{row.recorded_at}\t{row.chain_hash}\n"
     )
-
-
-def _chain_line(row: EventRow) -> str:
-    # Checked hex: nothing in it for COPY to escape.
-    return f"{row.position}\t{row.chain_hash}\n"
 
 
 def _sqlite_time(text: str) -> str:
@@ -133,4 +96,5 @@ def _sqlite_row(row: EventRow) -> tuple[int | str, ...]:
         row.event_id.replace("-", ""),
         _sqlite_time(row.occurred_at),
         _sqlite_time(row.recorded_at),
+        row.chain_hash,
     )

@@ -19,7 +19,7 @@ the same bytes whichever backend it was exported from (PostgreSQL's JSONB does n
 key order); only the header differs.
 
 Each event line's ``chain_hash`` is the log's hash chain at that position
-(eventstore/chain.py), as the source database stored it in ``event_chain``: 64
+(eventstore/chain.py), as the source database stored it with the event: 64
 lowercase hexadecimal digits of
 
     h(0) = 32 zero bytes

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine, select
 from eventstore.engine import WRITE
 from eventstore.schema import events
 from eventstore.store import head_position_in, lock_log_for_append
-from eventstore.transfer.bulk_insert import advance_position_counter, bulk_writer
+from eventstore.transfer.bulk_insert import bulk_writer
 from eventstore.transfer.event_lines import EventRow
 from eventstore.transfer.reader import LogFileReader
 from eventstore.transfer.text_keys import store_key_records
@@ -32,7 +32,7 @@ class ImportResult:
     sha256: str
     source_backend: str
     chain_hash: str
-    """The head's chain hash, as stored in ``event_chain``."""
+    """The head's chain hash, as stored with its event."""
     chain_checked: bool
     """Whether the file carried the chain (format version 2) and every hash matched; a
     version 1 file's chain is computed instead."""
@@ -50,9 +50,8 @@ def import_log(
 
     The file is checked line by line while it loads, every event's chain hash included
     (recomputed in the same pass, compared with the line's in a version 2 file, and
-    stored in ``event_chain`` with the event), and its trailer (count, SHA-256, chain
-    head) before the commit, so a bad file raises LogFileError and leaves the database as
-    it was. ``known_types`` (type -> newest schema version) refuses events this release
+    stored with the event), and its trailer (count, SHA-256, chain head) before the
+    commit, so a bad file raises LogFileError and leaves the database as it was. ``known_types`` (type -> newest schema version) refuses events this release
     could not read. Raises DatabaseNotEmpty when the log has any event, and
     BulkInsertRefused when the database refuses a row (a duplicate event id, say).
     """
@@ -66,7 +65,6 @@ def import_log(
             progress(0, head)
         _load(conn, reader, head, progress, batch_size)
         store_key_records(conn, reader.key_records)
-        advance_position_counter(conn, head)
         if progress is not None:
             progress(head, head)
     assert reader.trailer is not None  # events() raises unless it read a matching trailer

@@ -19,27 +19,24 @@ from sqlalchemy import Connection
 from eventstore.transfer.event_lines import event_line
 from eventstore.transfer.format import format_time
 
-# A left join: an event without a chain row (written around the service) is named, not
-# left out.
+# An event without a chain hash (written around the service) is named, not left out.
 _SQLITE_PAGE = (
-    "SELECT e.position, stream_id, version, event_id, type, schema_version, data, metadata,"
+    "SELECT position, stream_id, version, event_id, type, schema_version, data, metadata,"
     " occurred_at, recorded_at, chain_hash"
-    " FROM events e LEFT JOIN event_chain c ON c.position = e.position"
-    " WHERE e.position > ? ORDER BY e.position LIMIT ?"
+    " FROM events WHERE position > ? ORDER BY position LIMIT ?"
 )
 _POSTGRES_PAGE = (
-    "SELECT e.position, stream_id, version, event_id::text, type, schema_version,"
+    "SELECT position, stream_id, version, event_id::text, type, schema_version,"
     " data::text, metadata::text,"
     " to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'),"
     " to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'),"
     " chain_hash"
-    " FROM events e LEFT JOIN event_chain c ON c.position = e.position"
-    " WHERE e.position > %s ORDER BY e.position LIMIT %s"
+    " FROM events WHERE position > %s ORDER BY position LIMIT %s"
 )
 
 
 class UnchainedEvent(Exception):
-    """An event has no row in ``event_chain``: the log was written to around the service."""
+    """An event has no chain hash: the log was written to around the service."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from eventstore.chain import chain_whole_log
+from eventstore.bulk_read import read_events_after
+from eventstore.chain import GENESIS, links
 
 revision: str = "0011"
 down_revision: str | None = "0010"
@@ -43,7 +44,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("position", name=op.f("pk_event_chain")),
     )
     bind = op.get_bind()
-    chain_whole_log(bind)
+    previous, after = GENESIS, 0
+    while batch := read_events_after(bind, after, 5000, as_stored=True):
+        chained = links(previous, batch)
+        bind.execute(
+            sa.text("INSERT INTO event_chain (position, chain_hash) VALUES (:p, :h)"),
+            [{"p": position, "h": digest.hex()} for position, digest in chained],
+        )
+        after, previous = chained[-1]
     triggers = SQLITE_TRIGGERS if bind.dialect.name == "sqlite" else POSTGRES_TRIGGERS
     for statement in triggers:
         op.execute(statement)

@@ -1,6 +1,6 @@
 """Stored signed checkpoints of the log (every few minutes, and at each postmortem
 publication) and the proofs of publication that name them; both append-only like
-``event_chain``.
+``events``.
 
 Revision ID: 0013
 Revises: 0012

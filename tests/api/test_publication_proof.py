@@ -82,7 +82,7 @@ def test_a_published_revision_carries_a_proof_that_verifies(
     assert proof["position"] >= proof["published_position"]
     with engine.connect() as conn:
         chained = conn.execute(
-            text("SELECT chain_hash FROM event_chain WHERE position = :p"),
+            text("SELECT chain_hash FROM events WHERE position = :p"),
             {"p": proof["position"]},
         ).scalar_one()
     assert proof["chain_hash"] == chained

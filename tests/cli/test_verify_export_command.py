@@ -23,7 +23,7 @@ from application.log_checkpoints import LogSigner, public_pem
 from cli.main import app
 from eventstore import EventStore, NewEvent
 from eventstore.chain import last_link
-from eventstore.schema import event_chain
+from eventstore.schema import events
 from eventstore.transfer.export import export_log
 from tests.cli.runner import run_cli
 from tests.conftest import NewDatabase
@@ -215,7 +215,8 @@ def test_an_imported_export_passes_verify_with_the_sources_chain(
 
 def chain_rows(engine: Engine) -> list[tuple[int, str]]:
     with engine.connect() as conn:
-        rows = conn.execute(select(event_chain).order_by(event_chain.c.position)).all()
+        query = select(events.c.position, events.c.chain_hash).order_by(events.c.position)
+        rows = conn.execute(query).all()
     return [(int(p), str(h)) for p, h in rows]
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import Engine, func, select
 from eventstore import EventStore, NewEvent
 from eventstore.chain import GENESIS, link
 from eventstore.records import RecordedEvent
-from eventstore.schema import event_chain
+from eventstore.schema import events
 from eventstore.transfer.bulk_insert import BulkInsertRefused
 from eventstore.transfer.format import LogFileError
 from eventstore.transfer.import_log import DatabaseNotEmpty
@@ -51,7 +51,8 @@ def read_model_rows(engine: Engine) -> int:
 
 def chain_rows(engine: Engine) -> int:
     with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(event_chain)).scalar_one())
+        chained = select(func.count()).where(events.c.chain_hash.is_not(None))
+        return int(conn.execute(chained).scalar_one())
 
 
 def new_event(**data: Any) -> NewEvent:

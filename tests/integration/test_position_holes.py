@@ -1,12 +1,14 @@
-"""Positions on PostgreSQL have holes, and every reader of the log passes them.
+"""Positions on PostgreSQL: appends leave no holes, and every reader passes the holes an
+older log has.
 
-An identity value drawn by a transaction that then rolls back is never used again: a
-failed append, or a writer killed mid-transaction, leaves a position that no event will
-ever have. Positions strictly increase and no reader skips a committed event, but they
-are not contiguous. Here both kinds of hole are made for real (a rollback in process,
-and a writer process SIGKILLed while it holds the append lock with a position drawn),
-then every consumer is walked across them: the feed's pages, the SSE stream resumed at
-and around a hole, a projection worker, and export -> import into both backends.
+An append numbers its events after the log's last position, read under the append lock,
+so a failed append or a writer killed mid-transaction leaves nothing behind: the next
+append takes the same position (made for real here: a rollback in process, and a writer
+process SIGKILLed while it holds the lock with its positions drawn). A log written
+before migration 0015, when positions came from an identity sequence, has holes where
+such appends drew one, and so has a log imported from it; every consumer is walked
+across such holes: the feed's pages, the SSE stream resumed at and around a hole, a
+projection worker, and export -> import into both backends.
 """
 
 from __future__ import annotations
@@ -23,14 +25,20 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, insert, select
 
 from api.app import create_app
 from application.service import IncidentService
 from application.settings import Settings
 from domain import commands as c
-from domain.values import Severity
+from domain.events import NoteAdded, encode, event_type, schema_version
+from domain.values import NoteVisibility, Severity, stream_id_for
 from eventstore import EventStore, NewEvent
+from eventstore.chain import last_link, new_links
+from eventstore.chain_verify import verify_chain
 from eventstore.engine import create_engine
+from eventstore.schema import events
+from eventstore.store import lock_log_for_append
 from projections.runner import default_projections
 from projections.worker import ProjectionWorker
 from tests.api.conftest import ADMIN_TOKEN, STREAM_SECONDS
@@ -48,6 +56,7 @@ KILLED_WRITER = """
 import sys, time, uuid
 from datetime import UTC, datetime
 from domain import commands as c
+from domain.events import NoteAdded, encode, event_type, schema_version
 from domain.values import Severity
 from eventstore import EventStore, NewEvent
 from eventstore.engine import create_engine
@@ -98,11 +107,10 @@ def rolled_back_append(store: EventStore, count: int) -> None:
         )
 
 
-def killed_writer_hole(client: TestClient, store: EventStore, url: str) -> int:
-    """A writer draws a position and is SIGKILLed before its commit; the hole it leaves.
-
-    Meanwhile an append waits for the lock, and readers see the log without that position.
-    """
+def killed_writer(client: TestClient, store: EventStore, url: str) -> tuple[int, list[int]]:
+    """A writer draws a position and is SIGKILLed before its commit: that position, and
+    the positions of the append that waited for the lock meanwhile (readers saw the log
+    without the drawn one)."""
     writer = subprocess.Popen(
         [sys.executable, "-c", KILLED_WRITER, url],
         cwd=ROOT,
@@ -140,8 +148,7 @@ def killed_writer_hole(client: TestClient, store: EventStore, url: str) -> int:
     behind.join(30)
     assert not behind.is_alive(), "the killed writer's lock was never released"
     assert waiting
-    assert waiting[0] > drawn
-    return drawn
+    return drawn, waiting
 
 
 def pages(client: TestClient, after: int, limit: int) -> list[dict[str, Any]]:
@@ -153,17 +160,93 @@ def pages(client: TestClient, after: int, limit: int) -> list[dict[str, Any]]:
     return found
 
 
-def test_every_reader_passes_holes_left_by_a_rollback_and_a_killed_writer(
-    client: TestClient, postgres_url: str, request: pytest.FixtureRequest, tmp_path: Path
+def test_a_rollback_and_a_killed_writer_leave_no_hole(
+    client: TestClient, postgres_url: str
+) -> None:
+    store: EventStore = client.app.state.store  # type: ignore[attr-defined]
+    first = declare(client, title="Checkout returns 502")
+    head = store.head_position()
+    rolled_back_append(store, 2)
+    ok(client.post(f"/incidents/{first}/notes", json={"text": "After a rollback"}), 201)
+    noted = store.head_position()
+    drawn, waited = killed_writer(client, store, postgres_url)
+    rolled_back_append(store, 1)
+    declare(client, title="Search is slow")
+
+    assert noted == head + 1
+    assert drawn == noted + 1
+    assert waited[0] == drawn  # the killed writer's position, taken by the next append
+    committed = [event.position for event in read_log(store.engine)]
+    assert committed == list(range(1, store.head_position() + 1))
+    with store.engine.connect() as conn:
+        verdict = verify_chain(conn)
+    assert verdict.ok, verdict.reason
+    assert verdict.head_position == committed[-1]
+
+
+def leave_hole(store: EventStore, incident_id: str, width: int) -> int:
+    """``width`` positions after the head that no event will have, as a log written before
+    migration 0015 has where appends rolled back: the next event, a note on
+    ``incident_id``, is written (chained) after them, around the store. The first
+    position of the hole."""
+    stream = stream_id_for(uuid.UUID(incident_id))
+    note = NoteAdded(
+        occurred_at=datetime.now(UTC),
+        note_id=uuid.uuid4(),
+        text="after a hole",
+        visibility=NoteVisibility.PUBLIC,
+    )
+    event = NewEvent(
+        uuid.uuid4(),
+        event_type(note),
+        encode(note),
+        note.occurred_at,
+        schema_version(note),
+        {"actor": "importer"},
+    )
+    with store.engine.begin() as conn:
+        lock_log_for_append(conn)
+        last, previous = last_link(conn)
+        position = last + width + 1
+        version = (
+            conn.execute(
+                select(func.coalesce(func.max(events.c.version), 0)).where(
+                    events.c.stream_id == stream
+                )
+            ).scalar_one()
+            + 1
+        )
+        recorded_at = datetime.now(UTC)
+        [(_, digest)] = new_links(previous, [(position, stream, version, event)], recorded_at)
+        conn.execute(
+            insert(events).values(
+                position=position,
+                stream_id=stream,
+                version=version,
+                type=event.type,
+                schema_version=event.schema_version,
+                data=event.data,
+                metadata=event.metadata,
+                event_id=event.event_id,
+                occurred_at=event.occurred_at,
+                recorded_at=recorded_at,
+                chain_hash=digest.hex(),
+            )
+        )
+    return last + 1
+
+
+def test_every_reader_passes_holes_in_a_log_from_before(
+    client: TestClient, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     store: EventStore = client.app.state.store  # type: ignore[attr-defined]
     engine = store.engine
     first = declare(client, title="Checkout returns 502")
-    rolled_back_append(store, 2)
+    made = [leave_hole(store, first, 2)]
     ok(client.post(f"/incidents/{first}/notes", json={"text": "Rolled back 4812"}), 201)
-    killed = killed_writer_hole(client, store, postgres_url)
+    made.append(leave_hole(store, first, 1))
     second = declare(client, title="Search is slow")
-    rolled_back_append(store, 1)
+    made.append(leave_hole(store, second, 1))
     ok(client.post(f"/incidents/{second}/status", json={"status": "identified"}))
 
     committed = [event.position for event in read_log(engine)]
@@ -171,8 +254,10 @@ def test_every_reader_passes_holes_left_by_a_rollback_and_a_killed_writer(
     holes = sorted(set(range(1, head + 1)) - set(committed))
     assert committed == sorted(committed)
     assert committed[-1] == head
-    assert len(holes) >= 4, f"expected holes from 3 rolled-back positions and 1 killed: {holes}"
-    assert killed in holes
+    assert holes == [made[0], made[0] + 1, made[1], made[2]]
+    killed = made[1]
+    with engine.connect() as conn:
+        assert verify_chain(conn).ok
 
     # The feed, in pages of every size and starting anywhere, at a hole included.
     for limit in (1, 2, 3, 1000):

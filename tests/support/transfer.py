@@ -18,7 +18,6 @@ from application.service import IncidentService
 from bench.history import load as load_generated_history
 from domain.events import CURRENT_VERSIONS
 from eventstore import EventStore
-from eventstore.chain import chain_whole_log
 from eventstore.schema import events
 from eventstore.transfer.export import export_log
 from eventstore.transfer.import_log import import_log
@@ -33,8 +32,6 @@ AWKWARD_ACTOR = 'zoë "on-call" \\ ops\tteam'
 def write_history(engine: Engine, seed: int = 11) -> None:
     """About a thousand events of varied incidents, and read models rebuilt from them."""
     load_generated_history(engine, 700)
-    with engine.begin() as conn:
-        chain_whole_log(conn)  # the generator writes around the store, unchained
     clock = FakeClock(BASE, timedelta(milliseconds=1500))
     service = IncidentService(EventStore(engine, clock=clock), ProjectionRunner(), clock=clock)
     CommandWriter(service, random.Random(seed), actor=AWKWARD_ACTOR).write(250)
