@@ -2,9 +2,12 @@
 a log.
 
 Appends: the same appends three ways, taking turns on the same database in the same run:
-``plain`` (no chain rows and text stored in clear: this benchmark replaces the functions
-that write chain rows and seal text with ones that do nothing — the reference),
-``chain`` (chain rows, text in clear) and ``chain_and_sealing`` (as the service appends).
+``plain`` (no chain and text stored in clear — the reference: this benchmark replaces
+the function that hashes with one that returns no hash, so ``chain_hash`` stays NULL,
+and the read of the log's end with one of its last position alone; the store still
+numbers the events after that position itself, a read of the rightmost index page, and
+PostgreSQL still notifies in the same round trip), ``chain`` (text in clear) and
+``chain_and_sealing`` (as the service appends).
 Then the log those appends wrote is read back with its sealed text opened, beside the
 same read as stored. The appends:
 - one event per transaction, ``EventStore.append`` at its expected version (the direct
@@ -13,14 +16,16 @@ same read as stored. The appends:
   commits what waits in one transaction), ``--per-writer`` each.
 
 On SQLite the same kind of appends are also made with the bare driver (sqlite3), one row
-per transaction with nothing else: into ``events`` alone, with a row in ``event_chain``,
-and with a row in ``text_keys`` as well for the events a real append seals. That is what
-the database itself charges for the side tables, before any Python of ours runs.
+per transaction with nothing else: into ``events`` alone (SQLite numbers it), after
+reading the log's end with a precomputed hash in ``chain_hash``, and with a row in
+``text_keys`` as well for the events a real append seals. That is what the database
+itself charges for the chain and the keys, before any Python of ours runs.
 
-Verify: ``--events`` generated events written straight into the log, chained from the
-start as an upgrade or an import chains them, then walked by ``verify_chain`` in one process and in two (``incidents verify`` walks a
-SQLite log of 100,000 events or more in ranges, one process per CPU up to four); the
-reference is reading the same events (``read_events_after``) without hashing them.
+Verify: ``--events`` generated events written straight into the log, numbered and
+chained as appends chain them, then walked by ``verify_chain`` in one process and in
+two (``incidents verify`` walks a SQLite log of 100,000 events or more in ranges, one
+process per CPU up to four); the reference is reading the same events
+(``read_events_after``) without hashing them.
 
 .venv/bin/python -m bench.chain                       # both backends
 .venv/bin/python -m bench.chain --backend sqlite --appends 500 --events 20000
@@ -41,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import eventstore.direct_append as direct
+import eventstore.event_inserts as event_inserts
 import eventstore.store as store_module
 from application.bootstrap import build
 from application.settings import Settings
@@ -51,7 +57,7 @@ from bench.raw_driver import sqlite_connect, sqlite_params
 from bench.service_writers import timed_writers
 from domain.erasable_text import SEALED_FIELDS, sealing_scope
 from eventstore.bulk_read import read_events_after
-from eventstore.chain import chain_whole_log
+from eventstore.chain import LOG_END
 from eventstore.chain_verify import verify_chain
 from eventstore.notify import CHANNEL
 from eventstore.sealed_text import SealedBatch
@@ -64,21 +70,21 @@ def _in_clear(_engine: Any, rows: Any) -> SealedBatch:
     return SealedBatch([event for _, event in rows], [], [])
 
 
-def _notify_only(conn: Any, position: int) -> bytes:
-    """What a plain append sends instead of notifying and reading the chain's end at once."""
-    conn.exec_driver_sql(f"SELECT pg_notify('{CHANNEL}', '{int(position)}')")
-    return b""
+def _unhashed(_previous: bytes, written: list[Any], _recorded_at: Any) -> list[str | None]:
+    return [None] * len(written)
 
 
+_END_UNCHAINED = "SELECT max(position), NULL FROM events"
+_END_UNCHAINED_AND_NOTIFY = (
+    "SELECT max(position), NULL,"
+    f" pg_notify('{CHANNEL}', (coalesce(max(position), 0) + %s)::text) FROM events"
+)
 CHAIN_LEFT_OUT: dict[tuple[Any, str], Any] = {
-    (store_module, "extend_chain"): lambda conn, written, recorded_at, previous=None: b"",
-    (store_module, "notify_and_read_end"): lambda conn, position: _notify_only(conn, position),
-    (direct, "_chained"): lambda *args: [],
-    (direct, "_previous"): lambda *args: b"",
-    (
-        direct,
-        "_LAST_LINK",
-    ): "SELECT NULL WHERE false",  # PostgreSQL reads the end in its insert's round trip
+    (event_inserts, "chain_hashes"): _unhashed,
+    (event_inserts, "LOG_END"): _END_UNCHAINED,
+    (event_inserts, "LOG_END_AND_NOTIFY"): _END_UNCHAINED_AND_NOTIFY,
+    (direct, "LOG_END"): _END_UNCHAINED,
+    (direct, "LOG_END_AND_NOTIFY"): _END_UNCHAINED_AND_NOTIFY,
 }
 SEALING_LEFT_OUT: dict[tuple[Any, str], Any] = {
     (store_module, "seal_events"): _in_clear,
@@ -148,14 +154,17 @@ _BARE_EVENT = (
     "INSERT INTO events (stream_id, version, type, schema_version, data, metadata, event_id,"
     " occurred_at, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_BARE_LINK = "INSERT INTO event_chain (position, chain_hash) VALUES (?, ?)"
+_BARE_CHAINED = (
+    "INSERT INTO events (position, stream_id, version, type, schema_version, data, metadata,"
+    " event_id, occurred_at, recorded_at, chain_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 _BARE_KEY = "INSERT INTO text_keys (scope, key_id, wrapped_key) VALUES (?, ?, ?)"
 
 
 def bare_rows(url: str, count: int, seed: int, *, chain: bool, keys: bool) -> float:
     """SQLite: appends per second of ``count`` generated events through sqlite3, one
-    transaction each, with a chain row and (for sealed types) a key row when asked; every
-    value is made before the clock starts."""
+    transaction each, chained after the log's end read in it and (for sealed types) with a
+    key row when asked; every value is made before the clock starts."""
     conn = sqlite_connect(url)
     try:
         prepared = []
@@ -171,9 +180,11 @@ def bare_rows(url: str, count: int, seed: int, *, chain: bool, keys: bool) -> fl
         began = time.perf_counter()
         for event, link, key in prepared:
             conn.execute("BEGIN IMMEDIATE")
-            position = conn.execute(_BARE_EVENT, event).lastrowid
-            if link is not None:
-                conn.execute(_BARE_LINK, (position, link))
+            if link is None:
+                conn.execute(_BARE_EVENT, event)
+            else:
+                last = conn.execute(LOG_END).fetchone()
+                conn.execute(_BARE_CHAINED, (last[0] + 1 if last else 1, *event, link))
             if key is not None:
                 conn.execute(_BARE_KEY, key)
             conn.execute("COMMIT")
@@ -222,10 +233,6 @@ def verifying(backend: str, workdir: Path, events: int) -> dict[str, float]:
         try:
             load(engine, events)
             began = time.perf_counter()
-            with engine.begin() as conn:
-                chain_whole_log(conn)
-            chaining = time.perf_counter() - began
-            began = time.perf_counter()
             with engine.connect() as conn:
                 verdict = verify_chain(conn)
             walk = time.perf_counter() - began
@@ -248,7 +255,6 @@ def verifying(backend: str, workdir: Path, events: int) -> dict[str, float]:
         "verify_per_s": verdict.events / walk,
         "verify_two_processes_per_s": verdict.events / walk_split,
         "read_only_per_s": read / reading,
-        "chain_existing_per_s": verdict.events / chaining,
         "verify_vs_read": (verdict.events / walk) / (read / reading),
     }
 
