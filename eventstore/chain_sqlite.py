@@ -8,18 +8,15 @@ microseconds (``2026-12-01 09:00:00.104000``); anything else is decoded the slow
 
 from __future__ import annotations
 
-import struct
 from typing import Any
 
 import orjson
 
+from eventstore.chain import canonical_fields
 from eventstore.stored_times import parse_stored_time
 
 _TIME_LENGTH = 26
 _SORTED = orjson.OPT_SORT_KEYS
-_PACK = struct.Struct(">I").pack
-_LENGTHS = tuple(_PACK(n) for n in range(1 << 16))
-"""Length prefixes looked up rather than packed: a tuple index costs a fraction of a call."""
 
 _COLUMNS = (
     "SELECT position, stream_id, version, event_id, type, schema_version, data, metadata,"
@@ -44,35 +41,17 @@ def _event_id(stored: str) -> bytes:
     return stored.lower().encode()
 
 
-def _length(n: int) -> bytes:
-    return _LENGTHS[n] if n < 65536 else _PACK(n)
-
-
 def canonical_row(row: Any) -> bytes:
     """``canonical_bytes`` of the event stored in ``row`` (the columns of ``ROWS``)."""
-    # Written out rather than looped: this runs once per event of the log.
-    p = _LENGTHS
-    position = str(row[0]).encode()
-    stream = row[1].encode()
-    version = str(row[2]).encode()
-    event_id = _event_id(row[3])
-    kind = row[4].encode()
-    schema = str(row[5]).encode()
-    data = orjson.dumps(orjson.loads(row[6]), option=_SORTED)
-    metadata = orjson.dumps(orjson.loads(row[7]), option=_SORTED)
-    occurred = _time(row[8])
-    recorded = _time(row[9])
-    return b"".join(
-        (
-            p[len(position)], position,
-            _length(len(stream)), stream,
-            p[len(version)], version,
-            _length(len(event_id)), event_id,
-            _length(len(kind)), kind,
-            p[len(schema)], schema,
-            _length(len(data)), data,
-            _length(len(metadata)), metadata,
-            p[len(occurred)], occurred,
-            p[len(recorded)], recorded,
-        )
-    )  # fmt: skip
+    return canonical_fields(
+        row[0],
+        row[1],
+        row[2],
+        _event_id(row[3]),
+        row[4],
+        row[5],
+        orjson.dumps(orjson.loads(row[6]), option=_SORTED),
+        orjson.dumps(orjson.loads(row[7]), option=_SORTED),
+        _time(row[8]),
+        _time(row[9]),
+    )

@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from eventstore.chain import LOG_END, LOG_END_AND_NOTIFY
-from eventstore.event_inserts import numbered, postgres_insert, postgres_values, sqlite_values
+from eventstore.event_inserts import numbered, postgres_insert
 from eventstore.records import AppendResult, NewEvent
 from eventstore.sealed_text import SealedBatch, key_statements, seal_events
 from eventstore.sqlite_writers import writer_queue_of
@@ -101,8 +101,8 @@ def _sqlite(
         driver.execute("BEGIN IMMEDIATE")
         try:
             recorded_at = clock()
-            new = numbered(driver.execute(LOG_END).fetchone(), rows, recorded_at)
-            values = [sqlite_values(row) for row in new]
+            values = numbered(driver.execute(LOG_END).fetchone(), rows, recorded_at, "sqlite")
+            positions = [row[0] for row in values]
             if expected > 0:
                 after = (rows[0][0], expected)
                 values = [(*v, *after) for v in values]
@@ -114,7 +114,6 @@ def _sqlite(
             if cursor.rowcount != len(rows):
                 driver.execute("ROLLBACK")
                 return None
-            positions = [row[0] for row in new]
             for statement, keys in key_statements(sealed, positions, recorded_at, "sqlite"):
                 driver.executemany(statement, keys)
             driver.execute("COMMIT")
@@ -150,14 +149,13 @@ def _postgres(
                 if expected > 0:
                     at.execute(_POSTGRES_AT, (rows[0][0], expected))
             recorded_at = clock()
-            new = numbered(end.fetchone(), rows, recorded_at)
+            new = numbered(end.fetchone(), rows, recorded_at, "postgresql")
             if expected > 0 and at.fetchone() is None:
                 driver.rollback()
                 return None
-        values = [value for row in new for value in postgres_values(row)]
         positions = [row[0] for row in new]
         with driver.cursor() as cursor, driver.pipeline():
-            cursor.execute(postgres_insert(len(new)), values)
+            cursor.execute(postgres_insert(len(new)), [value for row in new for value in row])
             for statement, keys in key_statements(sealed, positions, recorded_at, "postgresql"):
                 cursor.executemany(statement, keys)
             # Not driver.commit(), which waits for its answer before the pipeline ends.

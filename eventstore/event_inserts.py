@@ -10,20 +10,17 @@ driver as they are.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import hashlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
-from uuid import UUID
 
 import orjson
 from sqlalchemy import Connection
 
-from eventstore.chain import LOG_END, LOG_END_AND_NOTIFY, chain_hashes, log_end
+from eventstore.chain import LOG_END, LOG_END_AND_NOTIFY, canonical_fields, chain_time, log_end
 from eventstore.records import NewEvent
-
-NewRow = tuple[int, str, int, NewEvent, datetime, str | None]
-"""A row to insert: position, stream, version, the event, the recorded time, chain hash."""
 
 _COLUMNS = (
     "INSERT INTO events (position, stream_id, version, type, schema_version, data, metadata,"
@@ -34,22 +31,79 @@ _POSTGRES_ROW = "(%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s, %s)"
 POSTGRES_ROWS_PER_STATEMENT = 1000
 """Rows per multi-row insert: well inside PostgreSQL's 65,535 parameters a statement."""
 
+_SORTED = orjson.OPT_SORT_KEYS
+
 
 def numbered(
-    end: Any, rows: Sequence[tuple[str, int, NewEvent]], recorded_at: datetime
-) -> list[NewRow]:
-    """``rows`` (stream, version, event) numbered and chained after the log's end, ``end``
-    a row of ``chain.LOG_END`` read under the append lock."""
+    end: Any, rows: Sequence[tuple[str, int, NewEvent]], recorded_at: datetime, dialect: str
+) -> list[tuple[Any, ...]]:
+    """The values of ``rows`` (stream, version, event) as ``dialect``'s driver binds them
+    into the ``events`` columns, numbered and chained after the log's end, ``end`` a row
+    of ``chain.LOG_END`` read under the append lock.
+
+    On SQLite an id is 32 hex digits and a time naive UTC text; psycopg takes UUIDs and
+    aware datetimes. The JSON is written once, keys sorted, for the column and the hash
+    alike (PostgreSQL's ``jsonb`` keeps no order anyway).
+    """
     last, previous = log_end(end)
-    written = [
-        (position, stream_id, version, event)
-        for position, (stream_id, version, event) in enumerate(rows, start=last + 1)
-    ]
-    hashes = chain_hashes(previous, written, recorded_at)
-    return [
-        (position, stream_id, version, event, recorded_at, digest)
-        for (position, stream_id, version, event), digest in zip(written, hashes, strict=True)
-    ]
+    sqlite = dialect == "sqlite"
+    recorded = _utc(recorded_at)
+    if sqlite:
+        recorded_value: Any = _sqlite_time(recorded)
+        recorded_text = _chain_time(recorded_value)
+    else:
+        recorded_value, recorded_text = recorded, chain_time(recorded)
+    values = []
+    for position, (stream_id, version, event) in enumerate(rows, start=last + 1):
+        data = orjson.dumps(event.data, option=_SORTED)
+        metadata = orjson.dumps(event.metadata, option=_SORTED)
+        occurred = _utc(event.occurred_at)
+        if sqlite:
+            occurred_value: Any = _sqlite_time(occurred)
+            occurred_text = _chain_time(occurred_value)
+        else:
+            occurred_value, occurred_text = occurred, chain_time(occurred)
+        previous, digest = chained(
+            previous,
+            position,
+            stream_id,
+            version,
+            str(event.event_id).encode(),
+            event.type,
+            event.schema_version,
+            data,
+            metadata,
+            occurred_text,
+            recorded_text,
+        )
+        values.append(
+            (
+                position,
+                stream_id,
+                version,
+                event.type,
+                event.schema_version,
+                data.decode(),
+                metadata.decode(),
+                event.event_id.hex if sqlite else event.event_id,
+                occurred_value,
+                recorded_value,
+                digest,
+            )
+        )
+    return values
+
+
+def chained(previous: bytes, *fields: Any) -> tuple[bytes, str | None]:
+    """The hash of an event's ``fields`` (``chain.canonical_fields``) after ``previous``,
+    and the same in hex, as its ``chain_hash`` column holds it."""
+    digest = hashlib.sha256(previous + canonical_fields(*fields)).digest()
+    return digest, digest.hex()
+
+
+def _chain_time(sqlite_time: str) -> bytes:
+    # 2026-01-31 09:30:00.000000 -> 2026-01-31T09:30:00.000000Z, as chain_time writes it.
+    return f"{sqlite_time[:10]}T{sqlite_time[11:]}Z".encode()
 
 
 def insert_events(
@@ -63,35 +117,29 @@ def insert_events(
     compiles and processes nothing. On PostgreSQL the read of the log's end also queues
     the notification of the new head (sent at commit).
     """
-    if conn.dialect.name == "postgresql":
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
         end = conn.exec_driver_sql(LOG_END_AND_NOTIFY, (len(rows),)).first()
-        new = numbered(end, rows, recorded_at)
+        new = numbered(end, rows, recorded_at, dialect)
         _insert_postgres(conn, new)
     else:
-        new = numbered(conn.exec_driver_sql(LOG_END).first(), rows, recorded_at)
-        if len(new) == 1:
-            conn.exec_driver_sql(_SQLITE_INSERT, sqlite_values(new[0]))
-        else:
-            conn.exec_driver_sql(_SQLITE_INSERT, [sqlite_values(row) for row in new])
+        new = numbered(conn.exec_driver_sql(LOG_END).first(), rows, recorded_at, dialect)
+        conn.exec_driver_sql(_SQLITE_INSERT, new[0] if len(new) == 1 else new)
     return [row[0] for row in new]
 
 
-def _insert_postgres(conn: Connection, rows: Sequence[NewRow]) -> None:
+def _insert_postgres(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     # One multi-row INSERT per chunk: one round trip each.
     for start in range(0, len(rows), POSTGRES_ROWS_PER_STATEMENT):
         chunk = rows[start : start + POSTGRES_ROWS_PER_STATEMENT]
-        values = tuple(value for row in chunk for value in postgres_values(row))
+        values = tuple(value for row in chunk for value in row)
         conn.exec_driver_sql(postgres_insert(len(chunk)), values)
 
 
 @lru_cache(maxsize=64)
 def postgres_insert(count: int) -> str:
-    """The multi-row insert of ``count`` rows of ``postgres_values``."""
+    """The multi-row insert of ``count`` rows of ``numbered`` values."""
     return _COLUMNS + ", ".join([_POSTGRES_ROW] * count)
-
-
-def _json(value: dict[str, Any]) -> str:
-    return orjson.dumps(value).decode()
 
 
 def _utc(moment: datetime) -> datetime:
@@ -103,40 +151,3 @@ def _utc(moment: datetime) -> datetime:
 def _sqlite_time(moment: datetime) -> str:
     # SQLAlchemy's SQLite DateTime storage form: naive UTC, microseconds always written.
     return _utc(moment).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-def _values(
-    row: NewRow, event_id: Callable[[UUID], Any], time: Callable[[datetime], Any]
-) -> tuple[Any, ...]:
-    position, stream_id, version, event, recorded_at, chain_hash = row
-    return (
-        position,
-        stream_id,
-        version,
-        event.type,
-        event.schema_version,
-        _json(event.data),
-        _json(event.metadata),
-        event_id(event.event_id),
-        time(event.occurred_at),
-        time(recorded_at),
-        chain_hash,
-    )
-
-
-def sqlite_values(row: NewRow) -> tuple[Any, ...]:
-    """A row as SQLite stores it: ids as 32 hex digits, times as naive UTC text."""
-    return _values(row, _hex, _sqlite_time)
-
-
-def postgres_values(row: NewRow) -> tuple[Any, ...]:
-    """A row as psycopg binds it: UUIDs and aware UTC datetimes as they are."""
-    return _values(row, _same, _utc)
-
-
-def _hex(value: UUID) -> str:
-    return value.hex
-
-
-def _same(value: UUID) -> UUID:
-    return value
