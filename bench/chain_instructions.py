@@ -1,0 +1,133 @@
+"""What the hash chain and sealed text cost a single append on SQLite, in CPU instructions:
+a count that the machine's other work and the disk's moods do not move, beside the
+timings of bench/chain.py, whose runs spread wider than the costs they measure.
+
+Each variant of bench/chain.py (``plain``, ``chain``, ``chain_and_sealing``) runs in its
+own process under ``valgrind --tool=callgrind``: the same generated events, 500
+appends to warm up, then ``--appends`` more, and again with twice as many. The
+difference between the two counts, divided by ``--appends``, is what one more append
+costs in instructions, with the interpreter's start, the imports and the warm-up taken
+out. Python's hashing is seeded alike in every child; event ids and keys are still
+random, so counts differ a little from run to run. Callgrind counts instructions, not
+time: a write that waits for the disk costs
+few of them, so the database's own writes are under-counted here and measured by
+bench/chain.py instead.
+
+.venv/bin/python -m bench.chain_instructions                  # about 5 minutes on 2 cores
+.venv/bin/python -m bench.chain_instructions --appends 500
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+from bench.appends import history, new_event
+from bench.chain import CHAIN_LEFT_OUT, SEALING_LEFT_OUT, left_out
+from bench.common import engine_for, fresh_database, record
+from eventstore.store import EventStore
+
+WARMUP = 500
+VARIANTS = ("plain", "chain", "chain_and_sealing")
+_COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def appends_in_child(variant: str, count: int, most: int) -> None:
+    """``WARMUP + count`` single appends of ``variant`` on a fresh SQLite file, the events
+    the first of ``WARMUP + most`` generated ones (the same for every count)."""
+    sides: dict[str, Any] = {
+        "plain": lambda: left_out({**CHAIN_LEFT_OUT, **SEALING_LEFT_OUT}),
+        "chain": lambda: left_out(SEALING_LEFT_OUT),
+        "chain_and_sealing": nullcontext,
+    }
+    batch = history(WARMUP + most, seed=5)[: WARMUP + count]
+    with tempfile.TemporaryDirectory() as tmp, fresh_database("sqlite", Path(tmp)) as url:
+        engine = engine_for(url)
+        store = EventStore(engine)
+        with sides[variant]():
+            for row in batch:
+                store.append(row["stream_id"], [new_event(row)], row["version"] - 1)
+        engine.dispose()
+
+
+def instructions(variant: str, count: int, most: int, workdir: Path) -> int:
+    """Instructions callgrind counts in a child making ``count`` measured appends."""
+    out = workdir / f"{variant}-{count}.callgrind"
+    done = subprocess.run(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            f"--callgrind-out-file={out}",
+            sys.executable,
+            "-m",
+            "bench.chain_instructions",
+            "--child",
+            variant,
+            str(count),
+            str(most),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+            "PYTHONHASHSEED": "0",
+        },
+    )
+    found = _COLLECTED.search(done.stderr)
+    if found is None:
+        raise RuntimeError(f"callgrind printed no count: {done.stderr[-500:]}")
+    return int(found.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--appends", type=int, default=2000)
+    parser.add_argument("--child", nargs=3, metavar=("VARIANT", "COUNT", "MOST"))
+    args = parser.parse_args()
+    if args.child:
+        variant, count, most = args.child
+        appends_in_child(variant, int(count), int(most))
+        return
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is not installed (Debian package valgrind)")
+    n = args.appends
+    jobs = [(variant, count) for variant in VARIANTS for count in (n, 2 * n)]
+    workers = max(1, min(2, os.cpu_count() or 1))
+    with (
+        tempfile.TemporaryDirectory(prefix="incidents-bench-instructions-") as tmp,
+        ThreadPoolExecutor(workers) as pool,
+    ):
+        counted = pool.map(lambda job: instructions(job[0], job[1], 2 * n, Path(tmp)), jobs)
+        counts = dict(zip(jobs, counted, strict=True))
+    per_append = {v: (counts[(v, 2 * n)] - counts[(v, n)]) / n for v in VARIANTS}
+    figures: dict[str, Any] = {
+        "appends": n,
+        "warmup": WARMUP,
+        "instructions_per_append": per_append,
+        "chain_cost": per_append["chain"] / per_append["plain"] - 1,
+        "chain_and_sealing_cost": per_append["chain_and_sealing"] / per_append["plain"] - 1,
+    }
+    for variant in VARIANTS:
+        print(f"{variant}: {per_append[variant]:,.0f} instructions per append")
+    print(
+        f"the chain: +{figures['chain_cost']:.1%};"
+        f" the chain and sealing: +{figures['chain_and_sealing_cost']:.1%}"
+    )
+    print(f"recorded in {record('chain-instructions', figures)}")
+
+
+if __name__ == "__main__":
+    main()
