@@ -37,6 +37,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, Table, func, literal_column, select, text
+from sqlalchemy.sql.elements import ColumnClause
 
 from api.app import create_app
 from application.settings import Settings
@@ -91,7 +92,7 @@ def _match_count(engine: Engine, q: str) -> int:
     query = parse(q)
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
-            vector = literal_column("document")
+            vector: ColumnClause[Any] = literal_column("document")
             statement = (
                 select(func.count())
                 .select_from(search_documents)

@@ -55,6 +55,10 @@ _LENGTHS = tuple(_PACK(n) for n in range(_LOOKED_UP))
 
 LOG_END = "SELECT position, chain_hash FROM events ORDER BY position DESC LIMIT 1"
 """The log's last position and hash: read by an append under the append lock."""
+_LAST_CHAINED = (
+    "SELECT position, chain_hash FROM events WHERE chain_hash IS NOT NULL"
+    " ORDER BY position DESC LIMIT 1"
+)
 LOG_END_AND_NOTIFY = (
     "SELECT e.position, e.chain_hash, pg_notify('"  # noqa: S608 - constant
     + CHANNEL
@@ -143,7 +147,7 @@ def canonical_fields(
             p[len(at)], at,
             length_prefix(len(stream)), stream,
             p[len(number)], number,
-            p[len(event_id)], event_id,
+            length_prefix(len(event_id)), event_id,
             length_prefix(len(name)), name,
             p[len(schema)], schema,
             length_prefix(len(data)), data,
@@ -203,10 +207,10 @@ def log_end(row: Any) -> tuple[int, bytes]:
 
 
 def last_link(conn: Connection) -> tuple[int, bytes]:
-    """The position and hash the chain ends at (0 and the genesis hash when empty)."""
-    # Straight to the driver: it runs in every group commit on SQLite, where compiling and
-    # wrapping a statement costs several times the read.
-    return log_end(conn.exec_driver_sql(LOG_END).first())
+    """The position and hash the chain ends at: its last chained event's (0 and the genesis
+    hash when there is none). What a checkpoint signs: an event written around the
+    service after it, which has no hash, is never vouched for."""
+    return log_end(conn.exec_driver_sql(_LAST_CHAINED).first())
 
 
 def chained_rows(

@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from eventstore.chain import LOG_END, LOG_END_AND_NOTIFY
-from eventstore.event_inserts import numbered, postgres_insert
+from eventstore.event_inserts import numbered, postgres_inserts
 from eventstore.records import AppendResult, NewEvent
 from eventstore.sealed_text import SealedBatch, key_statements, seal_events
 from eventstore.sqlite_writers import writer_queue_of
@@ -155,7 +155,8 @@ def _postgres(
                 return None
         positions = [row[0] for row in new]
         with driver.cursor() as cursor, driver.pipeline():
-            cursor.execute(postgres_insert(len(new)), [value for row in new for value in row])
+            for statement, values in postgres_inserts(new):
+                cursor.execute(statement, values)
             for statement, keys in key_statements(sealed, positions, recorded_at, "postgresql"):
                 cursor.executemany(statement, keys)
             # Not driver.commit(), which waits for its answer before the pipeline ends.

@@ -11,7 +11,7 @@ driver as they are.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -130,15 +130,20 @@ def insert_events(
 
 def _insert_postgres(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     # One multi-row INSERT per chunk: one round trip each.
+    for statement, values in postgres_inserts(rows):
+        conn.exec_driver_sql(statement, values)
+
+
+def postgres_inserts(rows: Sequence[tuple[Any, ...]]) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """Multi-row inserts of ``rows`` (``numbered`` values), ``POSTGRES_ROWS_PER_STATEMENT``
+    at most each: (statement, its parameters)."""
     for start in range(0, len(rows), POSTGRES_ROWS_PER_STATEMENT):
         chunk = rows[start : start + POSTGRES_ROWS_PER_STATEMENT]
-        values = tuple(value for row in chunk for value in row)
-        conn.exec_driver_sql(postgres_insert(len(chunk)), values)
+        yield _postgres_insert(len(chunk)), tuple(value for row in chunk for value in row)
 
 
 @lru_cache(maxsize=64)
-def postgres_insert(count: int) -> str:
-    """The multi-row insert of ``count`` rows of ``numbered`` values."""
+def _postgres_insert(count: int) -> str:
     return _COLUMNS + ", ".join([_POSTGRES_ROW] * count)
 
 

@@ -33,7 +33,9 @@ events = Table(
     "events",
     metadata,
     # Appends number their events after the log's last position, under the append lock
-    # (eventstore/event_inserts.py); the identity only numbers rows written around them.
+    # (eventstore/event_inserts.py); PostgreSQL's identity sequence is not drawn from
+    # since migration 0015, which leaves it where it was (a row written around the
+    # service without a position collides with the log's).
     Column(
         "position",
         BigInteger().with_variant(Integer(), "sqlite"),

@@ -33,12 +33,14 @@ APPEND_LOCK_KEY = 0x1_0C1D_E27
 def lock_log_for_append(conn: Connection) -> None:
     """Serialise writers of the log for the rest of this transaction.
 
-    On PostgreSQL two transactions could otherwise take positions 10 and 11 and commit
-    in the opposite order; a reader paging with ``position > last`` would then pass 10
-    for good. Holding one transaction-scoped advisory lock from before the position is
-    drawn until commit makes positions become visible in position order, so a follower
-    never skips an event. SQLite allows one writer at a time (BEGIN IMMEDIATE), which
-    gives the same order without a lock.
+    Appends number their events after the log's last position and chain them after its
+    last hash, both read under this lock: on PostgreSQL two transactions could otherwise
+    read the same end and write the same position (one would fail), or, numbering apart,
+    commit 10 and 11 in the opposite order, and a reader paging with ``position > last``
+    would pass 10 for good. Holding one transaction-scoped advisory lock from before the
+    end is read until commit makes positions become visible in position order, so a
+    follower never skips an event. SQLite allows one writer at a time (BEGIN
+    IMMEDIATE), which gives the same order without a lock.
     """
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY})")

@@ -81,3 +81,10 @@ def downgrade() -> None:
     for statement in POSTGRES_CHAIN_TRIGGERS if postgres else SQLITE_CHAIN_TRIGGERS:
         op.execute(statement)
     op.drop_column("events", "chain_hash")
+    if postgres:
+        # The release before draws positions from the identity, which appends since this
+        # revision have not moved: past the head, or its next append collides.
+        op.execute(
+            "SELECT setval(pg_get_serial_sequence('events', 'position'),"
+            " (SELECT max(position) FROM events)) WHERE EXISTS (SELECT 1 FROM events)"
+        )

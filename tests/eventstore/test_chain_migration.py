@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 from alembic import command
-from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy import Connection, Engine, inspect, select, text
 
 from application.schema_migrations import alembic_config
 from eventstore import EventStore, NewEvent
@@ -38,6 +38,15 @@ def _hashes(engine: Engine) -> list[tuple[int, str]]:
         return [(int(p), str(h)) for p, h in conn.execute(query)]
 
 
+def _next_drawn(conn: Connection) -> int:
+    """The position the database would give the next row inserted without one."""
+    if conn.dialect.name == "postgresql":
+        drawn = "SELECT nextval(pg_get_serial_sequence('events', 'position'))"
+        return int(conn.exec_driver_sql(drawn).scalar_one())
+    counter = "SELECT seq FROM sqlite_sequence WHERE name = 'events'"
+    return int(conn.exec_driver_sql(counter).scalar_one()) + 1
+
+
 def test_the_stored_hashes_move_into_the_events_rows(store: EventStore) -> None:
     engine = store.engine
     _fill(store, 9)
@@ -48,6 +57,8 @@ def test_the_stored_hashes_move_into_the_events_rows(store: EventStore) -> None:
         assert "chain_hash" not in {c["name"] for c in inspect(conn).get_columns("events")}
         kept = conn.execute(text("SELECT position, chain_hash FROM event_chain ORDER BY 1"))
         assert [(int(p), str(h)) for p, h in kept] == before
+        # The release before lets the database number events: it must go on after the head.
+        assert _next_drawn(conn) == before[-1][0] + 1
     _migrate(engine, "head")
 
     assert _hashes(engine) == before

@@ -22,7 +22,8 @@ from eventstore import EventStore, NewEvent, chain_verify, chain_verify_sqlite
 from eventstore.bulk_read import read_events_after
 from eventstore.chain import GENESIS, canonical_bytes, last_link, link, links, new_links
 from eventstore.chain_sqlite import ROWS, canonical_row
-from eventstore.chain_verify import CHANGED, MISSING, Verdict, verify_chain
+from eventstore.chain_verify import CHANGED, MISSING, UNCHAINED, Verdict, verify_chain
+from eventstore.schema import events
 from tests.conftest import NewDatabase
 from tests.support.transfer import export_bytes, import_bytes
 
@@ -318,3 +319,31 @@ def test_sqlite_rows_give_the_bytes_of_their_decoded_events(store: EventStore) -
         decoded = read_events_after(conn, 0, 1000)
         raw = conn.connection.driver_connection.execute(ROWS, (0, 1000)).fetchall()  # type: ignore[union-attr]
     assert [canonical_row(row) for row in raw] == [canonical_bytes(e) for e in decoded]
+
+
+def test_what_a_checkpoint_signs_ends_at_the_last_chained_event(store: EventStore) -> None:
+    """An event written around the service after the chain has no hash: the chain's end,
+    which checkpoints sign, stays at the event before it, and the walk names it."""
+    fill(store, streams=1)
+    with store.engine.connect() as conn:
+        before = last_link(conn)
+    with store.engine.begin() as conn:
+        conn.execute(
+            events.insert(),
+            {
+                "position": before[0] + 1,
+                "stream_id": "stream-around",
+                "version": 1,
+                "type": "Noted",
+                "schema_version": 1,
+                "data": {},
+                "metadata": {},
+                "event_id": uuid4(),
+                "occurred_at": T0,
+                "recorded_at": T0,
+            },
+        )
+    with store.engine.connect() as conn:
+        assert last_link(conn) == before
+    verdict = verified(store.engine)
+    assert (verdict.bad_position, verdict.reason) == (before[0] + 1, UNCHAINED)

@@ -288,7 +288,7 @@ def test_every_reader_passes_holes_in_a_log_from_before(
     summaries = ok(client.get("/incidents"))
     assert {incident["id"] for incident in summaries["items"]} >= {first, second}
 
-    # Export and import keep the holes: positions are identities, never renumbered.
+    # Export and import keep the holes: positions are kept as they are, never renumbered.
     exported = export_bytes(engine)
     for backend in ("postgresql", "sqlite"):
         with fresh_database(backend, request, tmp_path / f"{backend}.db") as url:
