@@ -114,6 +114,7 @@ def _postgres_rows(path: Path) -> list[tuple[Any, ...]]:
             v["event_id"],
             v["occurred_at"],
             v["recorded_at"],
+            v["chain_hash"],
         )
         for v in _events(path)
     ]
@@ -136,6 +137,7 @@ def _sqlite_rows(path: Path) -> list[tuple[Any, ...]]:
             v["event_id"].replace("-", ""),
             _sqlite_time(v["occurred_at"]),
             _sqlite_time(v["recorded_at"]),
+            v["chain_hash"],
         )
         for v in _events(path)
     ]
@@ -162,7 +164,7 @@ def raw_sqlite(url: str, rows: list[tuple[Any, ...]]) -> tuple[float, float]:
     ddl = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'events'").fetchone()[0]
     conn.execute(ddl.replace("CREATE TABLE events", "CREATE TABLE events_raw", 1))
     conn.execute("CREATE INDEX ix_events_raw_recorded_at ON events_raw (recorded_at)")
-    insert = "INSERT INTO events_raw VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    insert = "INSERT INTO events_raw VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     started, cpu = time.perf_counter(), time.process_time()
     conn.execute("BEGIN IMMEDIATE")
     conn.executemany(insert, rows)
