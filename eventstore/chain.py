@@ -177,24 +177,6 @@ def links(previous: bytes, recorded: Iterable[RecordedEvent]) -> list[tuple[int,
     return chained
 
 
-def new_links(
-    previous: bytes,
-    written: Iterable[tuple[int, str, int, NewEvent]],
-    recorded_at: datetime,
-) -> list[tuple[int, bytes]]:
-    """``links`` of events just written, as (position, stream, version, event) recorded
-    at ``recorded_at``: the same hashes, without making each a RecordedEvent first (an
-    append's own events all share one recording time, written out once)."""
-    recorded = _time(recorded_at).encode()
-    chained = []
-    for position, stream_id, version, event in written:
-        occurred = _time(event.occurred_at).encode()
-        canonical = _canonical(position, stream_id, version, event, occurred, recorded)
-        previous = hashlib.sha256(previous + canonical).digest()
-        chained.append((position, previous))
-    return chained
-
-
 def log_end(row: Any) -> tuple[int, bytes]:
     """The position and hash of a row of ``LOG_END`` (0 and the genesis hash: empty log).
 

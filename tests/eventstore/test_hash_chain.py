@@ -20,9 +20,10 @@ from sqlalchemy import Engine, text
 
 from eventstore import EventStore, NewEvent, chain_verify, chain_verify_sqlite
 from eventstore.bulk_read import read_events_after
-from eventstore.chain import GENESIS, canonical_bytes, last_link, link, links, new_links
+from eventstore.chain import GENESIS, canonical_bytes, last_link, link, links
 from eventstore.chain_sqlite import ROWS, canonical_row
 from eventstore.chain_verify import CHANGED, MISSING, UNCHAINED, Verdict, verify_chain
+from eventstore.event_inserts import numbered
 from eventstore.schema import events
 from tests.conftest import NewDatabase
 from tests.support.transfer import export_bytes, import_bytes
@@ -202,8 +203,9 @@ def test_the_canonical_bytes_are_length_prefixed_fields_in_a_fixed_order(store: 
 
 
 def test_an_appends_own_links_are_those_of_its_events_as_read_back() -> None:
-    """``new_links`` (what appends chain with) gives ``links`` of the recorded events, times
-    given in another zone than UTC included."""
+    """What appends number and hash their events with (``numbered``, as each driver binds
+    them) gives ``links`` of the recorded events, times given in another zone than UTC
+    included."""
     recorded_at = datetime(2026, 12, 1, 10, 0, 0, 5, tzinfo=ZoneInfo("Europe/Berlin"))
     events = [
         NewEvent(uuid4(), "Noted", {"b": 1, "a": ["ü"]}, datetime(2026, 12, 1, 9, tzinfo=UTC)),
@@ -212,7 +214,11 @@ def test_an_appends_own_links_are_those_of_its_events_as_read_back() -> None:
     written = [(7 + i, "incident-x", 3 + i, event) for i, event in enumerate(events)]
     recorded = [event.recorded(p, s, v, recorded_at) for p, s, v, event in written]
 
-    assert new_links(GENESIS, written, recorded_at) == links(GENESIS, recorded)
+    end = (6, "ab" * 32)  # the log's last position and hash, as an append reads them
+    expected = links(bytes.fromhex(end[1]), recorded)
+    for dialect in ("sqlite", "postgresql"):
+        values = numbered(end, [(s, v, event) for _, s, v, event in written], recorded_at, dialect)
+        assert [(row[0], bytes.fromhex(row[-1])) for row in values] == expected
     assert links(GENESIS, recorded)[1][1] == link(link(GENESIS, recorded[0]), recorded[1])
 
 

@@ -34,7 +34,7 @@ from domain import commands as c
 from domain.events import NoteAdded, encode, event_type, schema_version
 from domain.values import NoteVisibility, Severity, stream_id_for
 from eventstore import EventStore, NewEvent
-from eventstore.chain import last_link, new_links
+from eventstore.chain import last_link, link
 from eventstore.chain_verify import verify_chain
 from eventstore.engine import create_engine
 from eventstore.schema import events
@@ -217,7 +217,7 @@ def leave_hole(store: EventStore, incident_id: str, width: int) -> int:
             + 1
         )
         recorded_at = datetime.now(UTC)
-        [(_, digest)] = new_links(previous, [(position, stream, version, event)], recorded_at)
+        digest = link(previous, event.recorded(position, stream, version, recorded_at))
         conn.execute(
             insert(events).values(
                 position=position,
