@@ -26,19 +26,19 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from eventstore.chain import LOG_END, LOG_END_AND_NOTIFY
-from eventstore.event_inserts import numbered, postgres_inserts
+from eventstore.event_inserts import (
+    INSERT_INTO_EVENTS,
+    SQLITE_INSERT,
+    numbered,
+    postgres_inserts,
+)
 from eventstore.records import AppendResult, NewEvent
 from eventstore.sealed_text import SealedBatch, key_statements, seal_events
 from eventstore.sqlite_writers import writer_queue_of
 
 _SQLITE_AFTER = (
-    "INSERT INTO events (position, stream_id, version, type, schema_version, data, metadata,"
-    " event_id, occurred_at, recorded_at, chain_hash) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+    INSERT_INTO_EVENTS + " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"  # noqa: S608 - constant
     " WHERE EXISTS (SELECT 1 FROM events WHERE stream_id = ? AND version = ?)"
-)
-_SQLITE_FIRST = (
-    "INSERT INTO events (position, stream_id, version, type, schema_version, data, metadata,"
-    " event_id, occurred_at, recorded_at, chain_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _POSTGRES_AT = "SELECT 1 FROM events WHERE stream_id = %s AND version = %s"
 
@@ -106,7 +106,7 @@ def _sqlite(
             if expected > 0:
                 after = (rows[0][0], expected)
                 values = [(*v, *after) for v in values]
-            statement = _SQLITE_AFTER if expected > 0 else _SQLITE_FIRST
+            statement = _SQLITE_AFTER if expected > 0 else SQLITE_INSERT
             if len(values) == 1:
                 cursor = driver.execute(statement, values[0])
             else:

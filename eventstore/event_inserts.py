@@ -22,11 +22,13 @@ from sqlalchemy import Connection
 from eventstore.chain import LOG_END, LOG_END_AND_NOTIFY, canonical_fields, chain_time, log_end
 from eventstore.records import NewEvent
 
-_COLUMNS = (
+INSERT_INTO_EVENTS = (
     "INSERT INTO events (position, stream_id, version, type, schema_version, data, metadata,"
-    " event_id, occurred_at, recorded_at, chain_hash) VALUES "
+    " event_id, occurred_at, recorded_at, chain_hash)"
 )
-_SQLITE_INSERT = _COLUMNS + "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+"""The insert's head, in the order of ``numbered``'s values."""
+SQLITE_INSERT = INSERT_INTO_EVENTS + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_COLUMNS = INSERT_INTO_EVENTS + " VALUES "
 _POSTGRES_ROW = "(%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s, %s)"
 POSTGRES_ROWS_PER_STATEMENT = 1000
 """Rows per multi-row insert: well inside PostgreSQL's 65,535 parameters a statement."""
@@ -124,7 +126,7 @@ def insert_events(
         _insert_postgres(conn, new)
     else:
         new = numbered(conn.exec_driver_sql(LOG_END).first(), rows, recorded_at, dialect)
-        conn.exec_driver_sql(_SQLITE_INSERT, new[0] if len(new) == 1 else new)
+        conn.exec_driver_sql(SQLITE_INSERT, new[0] if len(new) == 1 else new)
     return [row[0] for row in new]
 
 
