@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
+from typing import Protocol, cast
 from uuid import UUID
 
 from sqlalchemy import Connection, Table
@@ -71,3 +71,14 @@ class Projection(Protocol):
     def apply(self, conn: Connection, batch: Sequence[Envelope]) -> None:
         """Apply events in log order; called inside the transaction that moves the checkpoint."""
         ...
+
+
+def resumed(projection: Projection) -> Projection:
+    """A rebuilding projection going on from rows that other processes wrote.
+
+    A projection that keeps track of the rows it wrote itself (to tell new rows from
+    stored ones without asking) says how it goes on without that, by a ``resumed()``
+    method; every other one goes on as it is.
+    """
+    resume = getattr(projection, "resumed", None)
+    return projection if resume is None else cast(Projection, resume())

@@ -10,7 +10,9 @@ on), each write a WAL record and, after a checkpoint, a full page image. They be
 LOGGED once the replay has reached the head, before the append lock is taken: one
 sequential write of each table's final contents to the WAL, which is what makes it
 crash-safe and reach replicas. A crash during the replay empties the shadows, and the
-rebuild, which failed with it, starts over.
+rebuild, which failed with it, starts over. Their indexes are built then too, several
+tables at once (projections/shadow_finish.py), so the swap under the lock only renames;
+on SQLite, which writes one table at a time, the swap builds them.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from sqlalchemy import Connection, Engine, Table
 
 from eventstore.engine import WRITE
 from eventstore.store import head_position_in, lock_log_for_append, read_all_in
-from projections.base import Projection, envelope
+from projections.base import Projection, envelope, resumed
 from projections.checkpoints import load_checkpoints, save_checkpoint
 from projections.defaults import default_names
 from projections.ownership import rebuild_lock
@@ -32,6 +34,7 @@ from projections.partitioned_rebuild import (
     replay_in_partitions,
     shareable,
 )
+from projections.shadow_finish import finish_shadows, take_live_names
 from projections.shadow_tables import SUFFIX, make_companions, shadow_of
 
 __all__ = ["BATCH_SIZE", "PARALLEL_FROM", "SUFFIX", "rebuild", "rebuild_outdated", "shadow_of"]
@@ -47,21 +50,12 @@ def _swap(conn: Connection, live: Table, shadow: Table) -> None:
     live.drop(conn)
     conn.exec_driver_sql(f'ALTER TABLE "{shadow.name}" RENAME TO "{live.name}"')
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(
-            f'ALTER TABLE "{live.name}" RENAME CONSTRAINT "{shadow.primary_key.name}"'
-            f' TO "pk_{live.name}"'
-        )
+        # Indexes and the rest were made on the shadow already (finish_shadows).
+        take_live_names(conn, live, shadow)
+        return
     for index in live.indexes:
         index.create(conn)
     make_companions(conn, live)
-    if conn.dialect.name == "postgresql":
-        # A new table has no statistics until autovacuum comes by: until then the planner
-        # guesses, and a search for common words may sort every match (search_queries.py).
-        conn.exec_driver_sql(f'ANALYZE "{live.name}"')
-
-
-def _persistence(conn: Connection, table: Table, persistence: str) -> None:
-    conn.exec_driver_sql(f'ALTER TABLE "{table.name}" SET {persistence}')
 
 
 def rebuild(
@@ -113,7 +107,7 @@ def _rebuild(
                 shadow.drop(conn, checkfirst=True)
                 shadow.create(conn)
                 if postgres:
-                    _persistence(conn, shadow, "UNLOGGED")
+                    conn.exec_driver_sql(f'ALTER TABLE "{shadow.name}" SET UNLOGGED')
             head = head_position_in(conn)
         position = 0
         names = default_names(targets)
@@ -130,6 +124,8 @@ def _rebuild(
                 batch_size=batch_size,
             )
             position = head
+            # What a building projection remembers of its own writes covers none of theirs.
+            building = [resumed(target) for target in building]
         # Replay in committed batches: no long transaction, reads and appends go on.
         while True:
             with conn.begin():
@@ -138,9 +134,8 @@ def _rebuild(
                 break
             position = reached
         if postgres:
-            with conn.begin():
-                for shadow in shadows.values():
-                    _persistence(conn, shadow, "LOGGED")
+            pairs = [(table, shadows[table.name]) for p in targets for table in p.tables]
+            finish_shadows(engine, pairs, workers)
         with conn.begin():
             lock_log_for_append(conn)
             load_checkpoints(conn, for_update=True)

@@ -35,20 +35,34 @@ class SearchProjection:
         alert_names: Table = search_alert_names,
         *,
         rebuilding: bool = False,
+        stored: set[int] | None = None,
     ) -> None:
         self.documents = documents
         self.alert_names = alert_names
         self.rebuilding = rebuilding
         """Writing a rebuild's shadow tables: documents not read back are new to them."""
+        self.stored = stored
+        """In a replay from the first event into empty tables, the keys of the documents
+        this instance has stored: every other document is new to the table and is
+        COPYed rather than upserted (a section's draft, written whole, most of all).
+        None where other writers came first (another process's partition, say)."""
 
     @property
     def tables(self) -> tuple[Table, ...]:
         return (self.documents, self.alert_names)
 
     def using(self, tables: Mapping[str, Table]) -> SearchProjection:
+        # A rebuild starts from empty tables: at first nothing is stored.
         return SearchProjection(
-            tables[search_documents.name], tables[search_alert_names.name], rebuilding=True
+            tables[search_documents.name],
+            tables[search_alert_names.name],
+            rebuilding=True,
+            stored=set(),
         )
+
+    def resumed(self) -> SearchProjection:
+        """The same rebuild going on from rows that other processes wrote."""
+        return SearchProjection(self.documents, self.alert_names, rebuilding=True)
 
     def apply(self, conn: Connection, batch: Sequence[Envelope]) -> None:
         relevant = [env for env in batch if type(env.event) in APPLIERS]
@@ -57,6 +71,8 @@ class SearchProjection:
         t = self.documents
         docs = Documents()
         earlier = earlier_keys(relevant)
+        if self.stored is not None:
+            earlier &= self.stored
         if earlier:
             query = select(t).where(t.c.doc_key.in_(earlier))
             docs.rows.update({row.doc_key: dict(row._mapping) for row in conn.execute(query)})
@@ -67,7 +83,13 @@ class SearchProjection:
         if removed:
             conn.execute(delete(t).where(t.c.doc_key.in_(removed)))
         kept = [(key, row) for key in sorted(docs.rows) if (row := docs.rows[key]) is not None]
-        if self.rebuilding:
+        if self.stored is not None:
+            known = self.stored
+            upsert(conn, t, [row for key, row in kept if key in known])
+            insert_new(conn, t, [row for key, row in kept if key not in known])
+            known.difference_update(removed)
+            known.update(key for key, _ in kept)
+        elif self.rebuilding:
             # Each event is applied once, so a document neither read back nor rewritten
             # whole is not stored yet.
             maybe_stored = stored | docs.replaced

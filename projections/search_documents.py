@@ -53,17 +53,20 @@ def doc_key(incident_id: UUID, kind: str, ref: str) -> int:
     documents of 8,000 incidents (a log of a million events) with a probability of
     about (n²/2¹⁷ + Σ nᵢ²/2) / 2⁴⁷ ≈ 2·10⁻⁷.
     """
-    incident, near = _incident_bits(incident_id)
-    what = hashlib.blake2b(incident + f"{kind}/{ref}".encode(), digest_size=8).digest()
-    return near | int.from_bytes(what, "big") >> 17
+    started, near = _incident_bits(incident_id)
+    what = started.copy()
+    what.update(f"{kind}/{ref}".encode())
+    return near | int.from_bytes(what.digest(), "big") >> 17
 
 
 @lru_cache(maxsize=65_536)
-def _incident_bits(incident_id: UUID) -> tuple[bytes, int]:
-    """The incident's id as bytes and its part of its documents' keys (events of one
-    incident come together: cached)."""
+def _incident_bits(incident_id: UUID) -> tuple[Any, int]:
+    """A hash fed the incident's id, which each of its documents' keys goes on from (a
+    copy costs less than hashing the id again), and the incident's part of those keys.
+    Events of one incident come together: cached."""
     incident = incident_id.bytes
-    return incident, int.from_bytes(hashlib.blake2b(incident, digest_size=2).digest(), "big") << 47
+    started = hashlib.blake2b(incident, digest_size=8)
+    return started, int.from_bytes(hashlib.blake2b(incident, digest_size=2).digest(), "big") << 47
 
 
 def section_ref(section: str, revision: int | None) -> str:

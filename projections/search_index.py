@@ -55,9 +55,15 @@ DOCUMENT = (
 
 FTS_SUFFIX = "_fts"
 GIN_INDEX = "ix_search_documents_document"
+"""The GIN index's name: named after its table, as a rebuild's shadow's is after it."""
 
 _FTS5_SHADOWS = ("", "_data", "_idx", "_docsize", "_config")
 """The tables FTS5 keeps for one full-text table, by suffix of its name."""
+
+
+def gin_index(table: Table) -> str:
+    """The GIN index over ``table``'s tsvector (PostgreSQL): GIN_INDEX for the live table."""
+    return f"ix_{table.name}_document"
 
 
 def fts_table(table: Table) -> str:
@@ -88,7 +94,9 @@ def _triggers(name: str, fts: str) -> list[str]:
 def build_text_index(conn: Connection, table: Table) -> None:
     """Index every row of ``table`` from scratch and keep the index in step from now on."""
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f'CREATE INDEX "{GIN_INDEX}" ON "{table.name}" USING gin (document)')
+        conn.exec_driver_sql(
+            f'CREATE INDEX "{gin_index(table)}" ON "{table.name}" USING gin (document)'
+        )
         return
     fts = fts_table(table)
     # The previous table's index: its triggers went with that table.

@@ -25,16 +25,19 @@ def shadow_of(table: Table) -> Table:
 
 
 def made_after_swap(table: Table, make: Companion) -> None:
-    """Have every rebuild call ``make`` once a shadow is swapped in as ``table``.
+    """Have every rebuild call ``make`` on the table that will be swapped in as ``table``.
 
     Like indexes, such structures are made once over the whole table rather than kept up
-    row by row during the replay, and they take the live table's names.
+    row by row during the replay. On SQLite they are made on the table once swapped in;
+    on PostgreSQL on the shadow before (projections/shadow_finish.py), named after the
+    table they are given, and the swap renames every name of the shadow's.
     """
     _COMPANIONS[table.name] = make
 
 
-def make_companions(conn: Connection, table: Table) -> None:
-    """Make what belongs beside ``table`` (just swapped in), if anything does."""
-    make = _COMPANIONS.get(table.name)
+def make_companions(conn: Connection, live: Table, target: Table | None = None) -> None:
+    """Make what belongs beside ``live``, if anything does, on ``target``: the table
+    itself once swapped in (the default), or its shadow before (named after it)."""
+    make = _COMPANIONS.get(live.name)
     if make is not None:
-        make(conn, table)
+        make(conn, live if target is None else target)

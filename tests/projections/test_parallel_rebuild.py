@@ -19,8 +19,9 @@ import pytest
 from sqlalchemy import Engine, insert, select, text
 
 from application.service import IncidentService
+from domain.commands import EditPostmortemSection
 from domain.events import NoteAdded, encode, event_type, schema_version
-from domain.values import NoteVisibility, stream_id_for
+from domain.values import NoteVisibility, Section, stream_id_for
 from eventstore import EventStore, NewEvent
 from eventstore.bulk_read import read_events_between
 from eventstore.schema import events
@@ -35,6 +36,7 @@ from projections.partition_worker import PartitionJob, run_partition
 from projections.partitioned_rebuild import PartitionFailed
 from projections.rebuild import SUFFIX, rebuild
 from projections.runner import default_projections
+from projections.search_tables import search_documents
 from projections.tables import timeline_entries
 from tests.clocks import FakeClock
 from tests.projections.rebuild_support import BASE, make_service
@@ -132,6 +134,42 @@ def test_appends_during_the_parallel_replay_are_caught_up_before_the_swap(
     assert reached == service.store.head_position() > head
     assert_same_rows(during[0], snapshot(engine), "after appends during the rebuild: ")
     assert_timeline_exactly_once(engine)
+
+
+def test_drafts_the_workers_wrote_are_rewritten_by_appends_caught_up_after_them(
+    engine: Engine, replays: list[bool]
+) -> None:
+    """A worker knows which documents it stored and COPYs the rest; after the workers, the
+    catch-up must not take a draft they stored for a new one (PostgreSQL's COPY would
+    fail on its key)."""
+    service, _ = _write(engine, 31, 300)
+    with engine.connect() as conn:
+        drafts = conn.execute(
+            select(search_documents.c.incident_id, search_documents.c.ref).where(
+                search_documents.c.ref.like("%@draft")
+            )
+        ).all()
+    assert drafts, "the history wrote no draft"
+    during: list[Any] = []
+
+    def progress(count: int) -> None:
+        if not during:
+            for incident_id, ref in drafts:
+                section = Section(ref.partition("@")[0])
+                edit = EditPostmortemSection(
+                    incident_id=incident_id, at=BASE, section=section, text=f"Again {ref}"
+                )
+                service.execute(edit, {"actor": "tester"})
+            during.append(snapshot(engine))
+
+    rebuild(engine, default_projections(), progress, processes=2, parallel_from=0, batch_size=13)
+
+    assert replays == [False], "the rebuild did not go through worker processes"
+    assert during, "no progress was reported during the replay"
+    rebuilt = snapshot(engine)
+    assert_same_rows(during[0], rebuilt, "drafts edited during the rebuild: ")
+    bodies = {row["body"] for row in rebuilt[search_documents.name].values()}
+    assert {f"Again {ref}" for _, ref in drafts} <= bodies
 
 
 def _undecodable(store: EventStore) -> None:
