@@ -17,8 +17,9 @@ the ``incident_search`` configuration, the ``simple`` one (no stemming, no stop 
 behind ``unaccent`` (a copy of ``simple`` alone where the extension is missing).
 
 Migration 0007 creates these for the live table. A rebuild fills its shadow table
-without the SQLite index and builds it once after the swap, as it does indexes; the
-tsvector column is part of the shadow from its creation.
+without them and builds the index once over the whole table, as it does indexes: the
+FTS5 table after the swap, the GIN index on the shadow before (named after it, renamed
+by the swap). The tsvector column is part of the shadow from its creation.
 """
 
 from __future__ import annotations
