@@ -6,8 +6,8 @@ rebuilds its projections from their names, reads its partition's events up to th
 position the rebuild started from, in committed pages, and writes the rows into the
 shadow tables: those of the log's database on PostgreSQL, where writers of different
 rows do not wait for each other. SQLite lets one transaction write at a time, so there
-one worker writes into the log's database and each other one into a scratch file of
-its own, which the rebuild merges afterwards.
+each worker writes into a scratch file of its own, without a journal, which the rebuild
+merges afterwards.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import Engine, create_engine, func, insert, select, text
 
 from application.service import IncidentService
 from domain.commands import EditPostmortemSection
@@ -366,3 +366,42 @@ def test_postgresql_shadows_are_unlogged_while_replayed_and_logged_once_swapped_
     assert persistence_of(live) == dict.fromkeys(live, "p")  # p: permanent (logged)
     assert persistence_of(shadows) == {}
     assert_same_rows(inline, snapshot(engine), "unlogged replay: ")
+
+
+def test_sqlite_workers_each_write_a_scratch_file_and_the_log_gets_their_rows_at_the_merge(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("scratch files are SQLite's: PostgreSQL's workers write the shadows")
+    _write(engine, 13, 150)
+    inline = snapshot(engine)
+    timeline_shadow = timeline_entries.name + SUFFIX
+    merged: list[tuple[list[str], int, int]] = []
+    merge = partitioned_rebuild.merge_scratch_files
+
+    def rows_in(url: str) -> int:
+        counting = create_engine(url)
+        try:
+            with counting.connect() as conn:
+                counted = conn.execute(text(f'SELECT count(*) FROM "{timeline_shadow}"'))
+                return int(counted.scalar_one())
+        finally:
+            counting.dispose()
+
+    def spy(target: Engine, paths: list[str], tables: list[Any]) -> None:
+        in_files = sum(rows_in(f"sqlite:///{path}") for path in paths)
+        merged.append((list(paths), rows_in(str(target.url)), in_files))
+        merge(target, paths, tables)
+
+    monkeypatch.setattr(partitioned_rebuild, "merge_scratch_files", spy)
+    rebuild(engine, default_projections(), processes=2, parallel_from=0, batch_size=40)
+
+    assert len(merged) == 1, "the rebuild did not go through worker processes"
+    paths, in_log, in_files = merged[0]
+    assert len(set(paths)) == len(paths) == 2, paths
+    assert str(engine.url.database) not in paths
+    assert in_log == 0, "a worker wrote into the log's database before the merge"
+    with engine.connect() as conn:
+        live = conn.execute(select(func.count()).select_from(timeline_entries)).scalar_one()
+    assert in_files == live > 0
+    assert_same_rows(inline, snapshot(engine), "merged from scratch files: ")
