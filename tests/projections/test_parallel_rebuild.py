@@ -31,7 +31,7 @@ from eventstore.stream_partitions import (
     sample_stream_keys,
     split_streams,
 )
-from projections import partitioned_rebuild
+from projections import partitioned_rebuild, scratch_merge
 from projections.partition_worker import PartitionJob, run_partition
 from projections.partitioned_rebuild import PartitionFailed
 from projections.rebuild import SUFFIX, rebuild
@@ -377,7 +377,7 @@ def test_sqlite_workers_each_write_a_scratch_file_and_the_log_gets_their_rows_at
     inline = snapshot(engine)
     timeline_shadow = timeline_entries.name + SUFFIX
     merged: list[tuple[list[str], int, int]] = []
-    merge = partitioned_rebuild.merge_scratch_files
+    merge = scratch_merge.merge_scratch_files
 
     def rows_in(url: str) -> int:
         counting = create_engine(url)
