@@ -100,7 +100,9 @@ def build_text_index(conn: Connection, table: Table) -> None:
         )
         return
     fts = fts_table(table)
-    # The previous table's index: its triggers went with that table.
+    # The previous table's index: its triggers went with that table. Dropped with
+    # secure_delete on, as every connection has it: until its segments merge, it may
+    # still hold the words of a redacted note.
     conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{fts}"')
     conn.exec_driver_sql(
         f'CREATE VIRTUAL TABLE "{fts}" USING fts5(title, body,'
