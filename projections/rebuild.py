@@ -47,7 +47,7 @@ Progress = Callable[[int], None]
 
 
 def _swap(conn: Connection, live: Table, shadow: Table) -> None:
-    _drop_replaced(conn, live)
+    live.drop(conn)
     conn.exec_driver_sql(f'ALTER TABLE "{shadow.name}" RENAME TO "{live.name}"')
     if conn.dialect.name == "postgresql":
         # Indexes and the rest were made on the shadow already (finish_shadows).
@@ -56,26 +56,6 @@ def _swap(conn: Connection, live: Table, shadow: Table) -> None:
     for index in live.indexes:
         index.create(conn)
     make_companions(conn, live)
-
-
-def _drop_replaced(conn: Connection, live: Table) -> None:
-    """Drop a live table its shadow replaces, under the append lock.
-
-    On SQLite without zeroing its pages: ``secure_delete`` (eventstore/engine.py) zeroed
-    every row deleted or rewritten while it lived, a redacted note's among them, so what
-    it still holds is what its shadow holds too. Zeroing them would write the whole
-    table once more while appends wait: 2.4 s for the timeline of 1,000,000 events,
-    against 0.1 s. The full-text index, which keeps a deleted document's terms until its
-    segments merge, is dropped with zeroing (projections/search_index.py).
-    """
-    if conn.dialect.name != "sqlite":
-        live.drop(conn)
-        return
-    conn.exec_driver_sql("PRAGMA secure_delete=OFF")
-    try:
-        live.drop(conn)
-    finally:
-        conn.exec_driver_sql("PRAGMA secure_delete=ON")
 
 
 def rebuild(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
@@ -103,11 +104,25 @@ def test_scrub_runs_on_either_database(database_url: str, engine: Engine) -> Non
     assert expected in done.stdout + done.stderr
 
 
-def test_a_rebuild_after_the_redaction_leaves_no_trace_of_the_text_either(
-    tmp_path: Path, sqlite_template: Path
+def _searchable_note(settings: Settings, engine: Engine) -> tuple[str, str]:
+    """A note holding TOKEN, found by search: (incident id, note id)."""
+    with TestClient(create_app(settings)) as client:
+        client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
+        incident_id = declare(client)
+        answer = client.post(
+            f"/incidents/{incident_id}/notes",
+            json={"text": f"Customer {TOKEN.decode()}@example.com called"},
+        )
+        assert ok(client.get("/search", params={"q": TOKEN.decode()}))["items"]
+    return incident_id, answer.json()["note_id"]
+
+
+@pytest.mark.parametrize("rebuilt", ["before the redaction", "after the redaction"])
+def test_a_rebuild_leaves_no_trace_of_the_redacted_text_either(
+    tmp_path: Path, sqlite_template: Path, rebuilt: str
 ) -> None:
-    # The rebuild drops the live tables without zeroing them (their rows live on in the
-    # new ones) but the old search index with zeroing: its segments still held the word.
+    # A rebuild drops the tables it replaces, which held the note's text when it ran:
+    # zeroed as they go, or the text of a note redacted later would stay in free pages.
     database = tmp_path / "db" / "incidents.db"
     database.parent.mkdir()
     database.write_bytes(sqlite_template.read_bytes())
@@ -117,17 +132,34 @@ def test_a_rebuild_after_the_redaction_leaves_no_trace_of_the_text_either(
         admin_token=ADMIN_TOKEN,
         log_signing_key_file=str(tmp_path / "log-signing.key"),
     )
+
+    def rebuild() -> None:
+        done = run_cli("rebuild", "--database-url", url)
+        assert done.exit_code == 0, done.stdout + done.stderr
+
     engine = create_engine(url)
     try:
-        wrapped = _redacted_note(settings, engine)
+        incident_id, note_id = _searchable_note(settings, engine)
+        with engine.connect() as conn:
+            (wrapped,) = conn.execute(select(text_keys.c.wrapped_key)).scalars().all()
+        if rebuilt == "before the redaction":
+            rebuild()
+        with TestClient(create_app(settings)) as client:
+            client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
+            ok(
+                client.patch(
+                    f"/incidents/{incident_id}/timeline/{note_id}",
+                    json={"redacted": True, "reason": "PII"},
+                )
+            )
+            assert ok(client.get("/search", params={"q": TOKEN.decode()}))["items"] == []
     finally:
         engine.dispose()
-
-    rebuilt = run_cli("rebuild", "--database-url", url)
-    assert rebuilt.exit_code == 0, rebuilt.stdout + rebuilt.stderr
+    if rebuilt == "after the redaction":
+        rebuild()
     done = run_cli("scrub", "--database-url", url)
     assert done.exit_code == 0, done.stdout + done.stderr
 
     on_disk = _files(database)
     assert TOKEN not in on_disk
-    assert wrapped not in on_disk
+    assert bytes(wrapped) not in on_disk
