@@ -28,6 +28,7 @@ from eventstore.sealed_text import vault_of
 from eventstore.stream_partitions import partition_streams
 from projections.partition_worker import PartitionJob, Report, run_partition
 from projections.scratch_merge import merge_scratch_files
+from projections.spare_connections import spare_engine
 
 log = structlog.get_logger()
 
@@ -94,7 +95,7 @@ def replay_in_partitions(
             # it the last to finish by a quarter (1,000,000 events), and its commits
             # contend with the service's appends; the merge writes each row once.
             scratch[:] = [str(Path(folder) / f"partition-{i}.db") for i in range(processes)]
-        with engine.connect() as conn:
+        with spare_engine(engine) as spare, spare.connect() as conn:
             partitions = partition_streams(conn, until, processes)
         jobs = [
             PartitionJob(

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, Index, Table
 
 from eventstore.engine import WRITE
 from projections.shadow_tables import make_companions
+from projections.spare_connections import spare_engine
 
 
 def shadow_index(index: Index, live: Table, shadow: Table) -> Index:
@@ -43,7 +44,13 @@ def _finish(engine: Engine, live: Table, shadow: Table) -> None:
 
 
 def finish_shadows(engine: Engine, pairs: Sequence[tuple[Table, Table]], workers: int) -> None:
-    """Make each (live, shadow) pair's shadow ready to be swapped in, ``workers`` at once."""
+    """Make each (live, shadow) pair's shadow ready to be swapped in, ``workers`` at once,
+    on connections outside ``engine``'s pool (projections/spare_connections.py)."""
+    with spare_engine(engine) as spare:
+        _finish_all(spare, pairs, workers)
+
+
+def _finish_all(engine: Engine, pairs: Sequence[tuple[Table, Table]], workers: int) -> None:
     with engine.connect() as conn:
         sizes = {
             shadow.name: conn.exec_driver_sql(

@@ -24,6 +24,7 @@ from domain.events import NoteAdded, encode, event_type, schema_version
 from domain.values import NoteVisibility, Section, stream_id_for
 from eventstore import EventStore, NewEvent
 from eventstore.bulk_read import read_events_between
+from eventstore.engine import create_engine as store_engine
 from eventstore.schema import events
 from eventstore.stream_partitions import (
     KEYS,
@@ -405,3 +406,18 @@ def test_sqlite_workers_each_write_a_scratch_file_and_the_log_gets_their_rows_at
         live = conn.execute(select(func.count()).select_from(timeline_entries)).scalar_one()
     assert in_files == live > 0
     assert_same_rows(inline, snapshot(engine), "merged from scratch files: ")
+
+
+def test_a_rebuild_needs_no_more_of_the_pool_than_two_connections(engine: Engine) -> None:
+    # The server rebuilds on the engine that serves its requests, whose pool may be as
+    # small as INCIDENTS_DB_POOL_SIZE=1 (one connection and one of overflow). On
+    # PostgreSQL the rebuild holds its lock's and its own, and samples the streams and
+    # finishes the shadows on others; SQLite's merge takes the second.
+    _write(engine, 17, 120)
+    inline = snapshot(engine)
+    small = store_engine(engine.url, pool_size=1, max_overflow=1, pool_timeout=3)
+    try:
+        rebuild(small, default_projections(), processes=2, parallel_from=0, batch_size=40)
+    finally:
+        small.dispose()
+    assert_same_rows(inline, snapshot(engine), "rebuilt on a pool of two: ")
