@@ -13,8 +13,15 @@ time: a write that waits for the disk costs
 few of them, so the database's own writes are under-counted here and measured by
 bench/chain.py instead.
 
+With ``--group``, the appends are bench/chain.py's group commits instead: 8 threads adding
+notes through the service's command writer, ``WARMUP_NOTES`` each to warm up, then
+``--notes`` more each and again twice as many; the difference, divided by the notes it
+adds, is what one more note costs. Callgrind runs one thread at a time, so commits
+may carry other numbers of notes than they do outside it.
+
 .venv/bin/python -m bench.chain_instructions                  # about 5 minutes on 2 cores
 .venv/bin/python -m bench.chain_instructions --appends 500
+.venv/bin/python -m bench.chain_instructions --group --notes 100
 """
 
 from __future__ import annotations
@@ -31,24 +38,46 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
+from application.bootstrap import build
+from application.settings import Settings
 from bench.appends import history, new_event
-from bench.chain import CHAIN_LEFT_OUT, SEALING_LEFT_OUT, left_out
+from bench.chain import CHAIN_LEFT_OUT, SEALING_LEFT_OUT, WRITERS, left_out
 from bench.common import engine_for, fresh_database, record
+from bench.service_writers import timed_writers
 from eventstore.store import EventStore
 
 WARMUP = 500
+WARMUP_NOTES = 25
+"""Notes each writer adds before the measured ones, in group mode."""
 VARIANTS = ("plain", "chain", "chain_and_sealing")
 _COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+SIDES: dict[str, Any] = {
+    "plain": lambda: left_out({**CHAIN_LEFT_OUT, **SEALING_LEFT_OUT}),
+    "chain": lambda: left_out(SEALING_LEFT_OUT),
+    "chain_and_sealing": nullcontext,
+}
+
+
+def group_commits_in_child(variant: str, count: int) -> None:
+    """``WRITERS`` threads adding ``WARMUP_NOTES`` then ``count`` notes each through the
+    service's command writer on a fresh SQLite file, as ``variant``."""
+    with tempfile.TemporaryDirectory() as tmp, fresh_database("sqlite", Path(tmp)) as url:
+        settings = Settings(database_url=url, projection_mode="worker", log_level="WARNING")
+        runtime = build(settings)
+        try:
+            with SIDES[variant]():
+                timed_writers(runtime.service, WRITERS, WARMUP_NOTES)
+                timed_writers(runtime.service, WRITERS, count)
+        finally:
+            runtime.close()
 
 
 def appends_in_child(variant: str, count: int, most: int) -> None:
     """``WARMUP + count`` single appends of ``variant`` on a fresh SQLite file, the events
     the first of ``WARMUP + most`` generated ones (the same for every count)."""
-    sides: dict[str, Any] = {
-        "plain": lambda: left_out({**CHAIN_LEFT_OUT, **SEALING_LEFT_OUT}),
-        "chain": lambda: left_out(SEALING_LEFT_OUT),
-        "chain_and_sealing": nullcontext,
-    }
+    sides = SIDES
     batch = history(WARMUP + most, seed=5)[: WARMUP + count]
     with tempfile.TemporaryDirectory() as tmp, fresh_database("sqlite", Path(tmp)) as url:
         engine = engine_for(url)
@@ -59,9 +88,12 @@ def appends_in_child(variant: str, count: int, most: int) -> None:
         engine.dispose()
 
 
-def instructions(variant: str, count: int, most: int, workdir: Path) -> int:
-    """Instructions callgrind counts in a child making ``count`` measured appends."""
+def instructions(variant: str, count: int, most: int, workdir: Path, *, group: bool) -> int:
+    """Instructions callgrind counts in a child making ``count`` measured appends (group
+    commit: ``count`` notes per writer)."""
     out = workdir / f"{variant}-{count}.callgrind"
+    child = ["--group-child", variant, str(count)] if group else ["--child", variant]
+    child += [] if group else [str(count), str(most)]
     done = subprocess.run(
         [
             "valgrind",
@@ -70,10 +102,7 @@ def instructions(variant: str, count: int, most: int, workdir: Path) -> int:
             sys.executable,
             "-m",
             "bench.chain_instructions",
-            "--child",
-            variant,
-            str(count),
-            str(most),
+            *child,
         ],
         capture_output=True,
         text=True,
@@ -95,27 +124,39 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--appends", type=int, default=2000)
+    parser.add_argument("--group", action="store_true", help="group commits of notes instead")
+    parser.add_argument("--notes", type=int, default=100, help="notes per writer (--group)")
     parser.add_argument("--child", nargs=3, metavar=("VARIANT", "COUNT", "MOST"))
+    parser.add_argument("--group-child", nargs=2, metavar=("VARIANT", "COUNT"))
     args = parser.parse_args()
     if args.child:
         variant, count, most = args.child
         appends_in_child(variant, int(count), int(most))
         return
+    if args.group_child:
+        variant, count = args.group_child
+        group_commits_in_child(variant, int(count))
+        return
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (Debian package valgrind)")
-    n = args.appends
+    n = args.notes if args.group else args.appends
     jobs = [(variant, count) for variant in VARIANTS for count in (n, 2 * n)]
     workers = max(1, min(2, os.cpu_count() or 1))
     with (
         tempfile.TemporaryDirectory(prefix="incidents-bench-instructions-") as tmp,
         ThreadPoolExecutor(workers) as pool,
     ):
-        counted = pool.map(lambda job: instructions(job[0], job[1], 2 * n, Path(tmp)), jobs)
+        counted = pool.map(
+            lambda job: instructions(job[0], job[1], 2 * n, Path(tmp), group=args.group), jobs
+        )
         counts = dict(zip(jobs, counted, strict=True))
-    per_append = {v: (counts[(v, 2 * n)] - counts[(v, n)]) / n for v in VARIANTS}
+    # Group mode: n more notes from each writer.
+    added = n * WRITERS if args.group else n
+    per_append = {v: (counts[(v, 2 * n)] - counts[(v, n)]) / added for v in VARIANTS}
     figures: dict[str, Any] = {
-        "appends": n,
-        "warmup": WARMUP,
+        "mode": "group commit, notes" if args.group else "single appends",
+        "appends": added,
+        "warmup": WARMUP_NOTES * WRITERS if args.group else WARMUP,
         "instructions_per_append": per_append,
         "chain_cost": per_append["chain"] / per_append["plain"] - 1,
         "chain_and_sealing_cost": per_append["chain_and_sealing"] / per_append["plain"] - 1,
@@ -126,7 +167,8 @@ def main() -> None:
         f"the chain: +{figures['chain_cost']:.1%};"
         f" the chain and sealing: +{figures['chain_and_sealing_cost']:.1%}"
     )
-    print(f"recorded in {record('chain-instructions', figures)}")
+    name = "chain-instructions-group" if args.group else "chain-instructions"
+    print(f"recorded in {record(name, figures)}")
 
 
 if __name__ == "__main__":
