@@ -29,7 +29,7 @@ import weakref
 from binascii import Error as Base64Error
 from binascii import a2b_base64
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -221,7 +221,15 @@ def seal_events(engine: Engine, rows: Sequence[tuple[str, NewEvent]]) -> SealedB
             scope = sealing_scope(stream_id, event.type, event.data)
             assert scope is not None  # every sealed type has a scope (domain.erasable_text)
             keys.append((index, KeyRow(key_id, scope, wrapped)))
-            event = replace(event, data=data)
+            # Made directly: dataclasses.replace looks up the fields on every call.
+            event = NewEvent(
+                event.event_id,
+                event.type,
+                data,
+                event.occurred_at,
+                event.schema_version,
+                event.metadata,
+            )
         erased = erasing_scope(stream_id, event.type, event.data)
         if erased is not None:
             actor = event.metadata.get("actor")
