@@ -30,8 +30,8 @@ def _files(database: Path) -> bytes:
     )
 
 
-def _redacted_note(settings: Settings, engine: Engine) -> bytes:
-    """A note holding TOKEN, found by search, then redacted; its wrapped data key."""
+def _searchable_note(settings: Settings) -> tuple[str, str]:
+    """A note holding TOKEN, found by search: (incident id, note id)."""
     with TestClient(create_app(settings)) as client:
         client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
         incident_id = declare(client)
@@ -39,10 +39,13 @@ def _redacted_note(settings: Settings, engine: Engine) -> bytes:
             f"/incidents/{incident_id}/notes",
             json={"text": f"Customer {TOKEN.decode()}@example.com called"},
         )
-        note_id = answer.json()["note_id"]
         assert ok(client.get("/search", params={"q": TOKEN.decode()}))["items"]
-        with engine.connect() as conn:
-            (wrapped,) = conn.execute(select(text_keys.c.wrapped_key)).scalars().all()
+    return incident_id, answer.json()["note_id"]
+
+
+def _redact(settings: Settings, incident_id: str, note_id: str) -> None:
+    with TestClient(create_app(settings)) as client:
+        client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
         ok(
             client.patch(
                 f"/incidents/{incident_id}/timeline/{note_id}",
@@ -50,12 +53,24 @@ def _redacted_note(settings: Settings, engine: Engine) -> bytes:
             )
         )
         assert ok(client.get("/search", params={"q": TOKEN.decode()}))["items"] == []
+
+
+def _wrapped_key(engine: Engine) -> bytes:
+    with engine.connect() as conn:
+        (wrapped,) = conn.execute(select(text_keys.c.wrapped_key)).scalars().all()
     return bytes(wrapped)
 
 
-def test_after_scrub_the_sqlite_files_hold_neither_the_text_nor_its_key(
-    tmp_path: Path, sqlite_template: Path
-) -> None:
+def _redacted_note(settings: Settings, engine: Engine) -> bytes:
+    """A note holding TOKEN, found by search, then redacted; its wrapped data key."""
+    incident_id, note_id = _searchable_note(settings)
+    wrapped = _wrapped_key(engine)
+    _redact(settings, incident_id, note_id)
+    return wrapped
+
+
+def _copied_template(tmp_path: Path, sqlite_template: Path) -> tuple[Path, str, Settings]:
+    """A migrated SQLite database of its own: its file, URL and the service's settings."""
     database = tmp_path / "db" / "incidents.db"
     database.parent.mkdir()
     database.write_bytes(sqlite_template.read_bytes())
@@ -65,6 +80,13 @@ def test_after_scrub_the_sqlite_files_hold_neither_the_text_nor_its_key(
         admin_token=ADMIN_TOKEN,
         log_signing_key_file=str(tmp_path / "log-signing.key"),
     )
+    return database, url, settings
+
+
+def test_after_scrub_the_sqlite_files_hold_neither_the_text_nor_its_key(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    database, url, settings = _copied_template(tmp_path, sqlite_template)
     engine = create_engine(url)
     try:
         # Before the redaction the text is on disk (the read models hold it): the check
@@ -104,34 +126,13 @@ def test_scrub_runs_on_either_database(database_url: str, engine: Engine) -> Non
     assert expected in done.stdout + done.stderr
 
 
-def _searchable_note(settings: Settings, engine: Engine) -> tuple[str, str]:
-    """A note holding TOKEN, found by search: (incident id, note id)."""
-    with TestClient(create_app(settings)) as client:
-        client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
-        incident_id = declare(client)
-        answer = client.post(
-            f"/incidents/{incident_id}/notes",
-            json={"text": f"Customer {TOKEN.decode()}@example.com called"},
-        )
-        assert ok(client.get("/search", params={"q": TOKEN.decode()}))["items"]
-    return incident_id, answer.json()["note_id"]
-
-
 @pytest.mark.parametrize("rebuilt", ["before the redaction", "after the redaction"])
 def test_a_rebuild_leaves_no_trace_of_the_redacted_text_either(
     tmp_path: Path, sqlite_template: Path, rebuilt: str
 ) -> None:
     # A rebuild drops the tables it replaces, which held the note's text when it ran:
     # zeroed as they go, or the text of a note redacted later would stay in free pages.
-    database = tmp_path / "db" / "incidents.db"
-    database.parent.mkdir()
-    database.write_bytes(sqlite_template.read_bytes())
-    url = f"sqlite:///{database}"
-    settings = Settings(
-        database_url=url,
-        admin_token=ADMIN_TOKEN,
-        log_signing_key_file=str(tmp_path / "log-signing.key"),
-    )
+    database, url, settings = _copied_template(tmp_path, sqlite_template)
 
     def rebuild() -> None:
         done = run_cli("rebuild", "--database-url", url)
@@ -139,20 +140,11 @@ def test_a_rebuild_leaves_no_trace_of_the_redacted_text_either(
 
     engine = create_engine(url)
     try:
-        incident_id, note_id = _searchable_note(settings, engine)
-        with engine.connect() as conn:
-            (wrapped,) = conn.execute(select(text_keys.c.wrapped_key)).scalars().all()
+        incident_id, note_id = _searchable_note(settings)
+        wrapped = _wrapped_key(engine)
         if rebuilt == "before the redaction":
             rebuild()
-        with TestClient(create_app(settings)) as client:
-            client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
-            ok(
-                client.patch(
-                    f"/incidents/{incident_id}/timeline/{note_id}",
-                    json={"redacted": True, "reason": "PII"},
-                )
-            )
-            assert ok(client.get("/search", params={"q": TOKEN.decode()}))["items"] == []
+        _redact(settings, incident_id, note_id)
     finally:
         engine.dispose()
     if rebuilt == "after the redaction":
@@ -162,4 +154,4 @@ def test_a_rebuild_leaves_no_trace_of_the_redacted_text_either(
 
     on_disk = _files(database)
     assert TOKEN not in on_disk
-    assert bytes(wrapped) not in on_disk
+    assert wrapped not in on_disk
