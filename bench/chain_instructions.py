@@ -77,12 +77,11 @@ def group_commits_in_child(variant: str, count: int) -> None:
 def appends_in_child(variant: str, count: int, most: int) -> None:
     """``WARMUP + count`` single appends of ``variant`` on a fresh SQLite file, the events
     the first of ``WARMUP + most`` generated ones (the same for every count)."""
-    sides = SIDES
     batch = history(WARMUP + most, seed=5)[: WARMUP + count]
     with tempfile.TemporaryDirectory() as tmp, fresh_database("sqlite", Path(tmp)) as url:
         engine = engine_for(url)
         store = EventStore(engine)
-        with sides[variant]():
+        with SIDES[variant]():
             for row in batch:
                 store.append(row["stream_id"], [new_event(row)], row["version"] - 1)
         engine.dispose()
@@ -92,8 +91,11 @@ def instructions(variant: str, count: int, most: int, workdir: Path, *, group: b
     """Instructions callgrind counts in a child making ``count`` measured appends (group
     commit: ``count`` notes per writer)."""
     out = workdir / f"{variant}-{count}.callgrind"
-    child = ["--group-child", variant, str(count)] if group else ["--child", variant]
-    child += [] if group else [str(count), str(most)]
+    child = (
+        ["--group-child", variant, str(count)]
+        if group
+        else ["--child", variant, str(count), str(most)]
+    )
     done = subprocess.run(
         [
             "valgrind",
