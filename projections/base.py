@@ -82,19 +82,3 @@ def resumed(projection: Projection) -> Projection:
     """
     resume = getattr(projection, "resumed", None)
     return projection if resume is None else cast(Projection, resume())
-
-
-def holding(projection: Projection) -> Projection:
-    """A rebuilding projection in a worker that alone writes its tables (a partition of a
-    rebuild into a scratch file): one that can do better there than write batch by batch
-    says so by a ``holding()`` method, and is then ``finished``; every other one goes on
-    as it is."""
-    hold = getattr(projection, "holding", None)
-    return projection if hold is None else cast(Projection, hold())
-
-
-def finished(conn: Connection, projection: Projection) -> None:
-    """Write what a ``holding`` projection still holds, in the caller's transaction."""
-    finish = getattr(projection, "finish", None)
-    if finish is not None:
-        finish(conn)

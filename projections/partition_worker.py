@@ -26,7 +26,7 @@ from eventstore.bulk_read import first_position_after, read_events_between
 from eventstore.engine import WRITE, create_engine
 from eventstore.sealed_text import TextVault, install_vault
 from eventstore.stream_partitions import StreamPartition
-from projections.base import envelope, finished, holding
+from projections.base import envelope
 from projections.defaults import default_projections
 from projections.shadow_tables import shadow_of
 
@@ -87,9 +87,6 @@ def replay_partition(job: PartitionJob, progress: Callable[[int], None]) -> int:
     chosen = [p for p in default_projections() if p.name in job.names]
     shadows = {table.name: shadow_of(table) for p in chosen for table in p.tables}
     building = [p.using(shadows) for p in chosen]
-    if job.scratch is not None:
-        # Its own file: nobody else writes these tables until the merge.
-        building = [holding(target) for target in building]
     streams = job.streams.condition()
     replayed = 0
     with _connections(job) as (reader, writer):
@@ -116,9 +113,6 @@ def replay_partition(job: PartitionJob, progress: Callable[[int], None]) -> int:
             after = upto
             replayed += len(page)
             progress(len(page))
-        with writer.begin():
-            for target in building:
-                finished(writer, target)
     return replayed
 
 

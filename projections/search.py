@@ -24,10 +24,6 @@ from projections.search_documents import (
 from projections.search_tables import search_alert_names, search_documents
 from projections.sql import upsert
 
-HELD_DOCUMENTS = 200_000
-"""At most this many documents are held by a rebuild worker (about 1 KB each) before
-they are written and the rest of its partition goes on from the table."""
-
 
 class SearchProjection:
     name = "search"
@@ -40,7 +36,6 @@ class SearchProjection:
         *,
         rebuilding: bool = False,
         stored: set[int] | None = None,
-        held: Documents | None = None,
     ) -> None:
         self.documents = documents
         self.alert_names = alert_names
@@ -51,9 +46,6 @@ class SearchProjection:
         this instance has stored: every other document is new to the table and is
         COPYed rather than upserted (a section's draft, written whole, most of all).
         None where other writers came first (another process's partition, say)."""
-        self.held = held
-        """A rebuild worker's documents, held across batches until ``finish`` (or until
-        there are HELD_DOCUMENTS of them) and then written once each, in key order."""
 
     @property
     def tables(self) -> tuple[Table, ...]:
@@ -72,31 +64,13 @@ class SearchProjection:
         """The same rebuild going on from rows that other processes wrote."""
         return SearchProjection(self.documents, self.alert_names, rebuilding=True)
 
-    def holding(self) -> SearchProjection:
-        """This rebuild (``using``) in a worker that alone writes its tables: documents
-        are kept until ``finish`` rather than written batch by batch.
-
-        Most documents change after they are made (an incident's with every impact, root
-        cause and alert; a note when amended), often in a later batch: held, each is
-        written once, with no read of it back, and all in key order, which appends to
-        the table's tree rather than splitting pages all over it."""
-        return SearchProjection(
-            self.documents, self.alert_names, rebuilding=True, stored=set(), held=Documents()
-        )
-
-    def finish(self, conn: Connection) -> None:
-        """Write the documents held (``holding``), if any."""
-        if self.held is not None:
-            self._write(conn, self.held, set())
-            self.held = Documents()
-
     def apply(self, conn: Connection, batch: Sequence[Envelope]) -> None:
         relevant = [env for env in batch if type(env.event) in APPLIERS]
         if not relevant:
             return
         t = self.documents
-        docs = Documents() if self.held is None else self.held
-        earlier = earlier_keys(relevant) - docs.rows.keys()
+        docs = Documents()
+        earlier = earlier_keys(relevant)
         if self.stored is not None:
             earlier &= self.stored
         if earlier:
@@ -105,14 +79,6 @@ class SearchProjection:
         stored = set(docs.rows)
         for env in relevant:
             apply_to_documents(docs, env)
-        if self.held is None:
-            self._write(conn, docs, stored)
-        elif len(docs.rows) >= HELD_DOCUMENTS:
-            self.finish(conn)
-
-    def _write(self, conn: Connection, docs: Documents, stored: set[int]) -> None:
-        """Store ``docs``; ``stored``: the keys of those read back from the table."""
-        t = self.documents
         removed = [key for key, row in docs.rows.items() if row is None]
         if removed:
             conn.execute(delete(t).where(t.c.doc_key.in_(removed)))

@@ -12,13 +12,11 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from sqlalchemy import Engine, Table, func, select
+from sqlalchemy import Engine, func, select
 
 from application.service import IncidentService
 from domain import commands as c
 from domain.values import ActionKind, AlertSource, Section, Severity, Status
-from eventstore.store import read_all_in
-from projections.base import envelope, finished
 from projections.checkpoints import load_checkpoints
 from projections.rebuild import rebuild, rebuild_outdated
 from projections.runner import ProjectionRunner, default_projections
@@ -26,12 +24,7 @@ from projections.search import SearchProjection
 from projections.search_index import fts_table
 from projections.search_queries import SEARCH_CURSOR, SearchFilters, search
 from projections.search_syntax import QuerySyntaxError, fts5_query, parse
-from projections.search_tables import (
-    ORDINALS_PER_POSITION,
-    search_alert_names,
-    search_documents,
-)
-from projections.shadow_tables import shadow_of
+from projections.search_tables import ORDINALS_PER_POSITION, search_documents
 from projections.tables import checkpoints
 from projections.worker import ProjectionWorker
 from tests.clocks import FakeClock
@@ -604,51 +597,3 @@ def test_a_new_version_of_the_search_model_is_rebuilt_with_its_index(
         assert load_checkpoints(conn)["search"].version == SearchProjection.version
     later = note(service, incident_id, "platypus again")
     assert {r for _, r in refs(engine, "platypus")} == {str(note_id), str(later)}
-
-
-def _document_rows(engine: Engine, documents: Table, names: Table) -> tuple[list[Any], list[Any]]:
-    columns = [c for c in documents.c if c.name != "document"]  # PostgreSQL's tsvector
-    with engine.connect() as conn:
-        return (
-            [tuple(r) for r in conn.execute(select(*columns).order_by(documents.c.doc_key))],
-            [tuple(r) for r in conn.execute(select(names).order_by(*names.c))],
-        )
-
-
-@pytest.mark.parametrize("held", [100_000, 5], ids=["all held", "written part way"])
-def test_a_worker_holding_its_documents_writes_what_writing_each_batch_writes(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch, held: int
-) -> None:
-    # A rebuild worker that alone writes its tables holds the documents until the end
-    # (or until there are HELD_DOCUMENTS) and writes each once: amendments, redactions,
-    # publications and alerts that change documents of earlier batches included.
-    monkeypatch.setattr("projections.search.HELD_DOCUMENTS", held)
-    _history(engine, 20261207, 300)
-    shadows = {t.name: shadow_of(t) for t in SearchProjection().tables}
-    target = SearchProjection().using(shadows).holding()
-    with engine.connect() as conn:
-        with conn.begin():
-            for shadow in shadows.values():
-                shadow.create(conn)
-        position, batches = 0, 0
-        while True:
-            with conn.begin():
-                batch = read_all_in(conn, position, 7)
-                target.apply(conn, [envelope(r) for r in batch])
-            if not batch:
-                break
-            position, batches = batch[-1].position, batches + 1
-        with conn.begin():
-            if held > 1000:
-                # Nothing was written before the end: every document waited.
-                empty = conn.execute(select(func.count()).select_from(shadows["search_documents"]))
-                assert empty.scalar_one() == 0
-            finished(conn, target)
-    assert batches > 30
-
-    live = _document_rows(engine, search_documents, search_alert_names)
-    rebuilt = _document_rows(
-        engine, shadows[search_documents.name], shadows[search_alert_names.name]
-    )
-    assert len(live[0]) > 50
-    assert rebuilt == live
