@@ -9,9 +9,6 @@ amended, action items and postmortems) once per backend, then per run:
   table (a copy of most of the log's text) and its index. The full-text index alone is
   timed too: built over the swapped-in documents (FTS5 'rebuild'; the GIN index on
   PostgreSQL, whose tsvector column is computed as the documents are written);
-- on SQLite, runs ``incidents scrub`` after the two rebuilds, which left the tables they
-  replaced on the free list unzeroed: the time it takes to zero them (and merge the
-  search index), and how many pages they were;
 - asks ``GET /search?q=...`` through the whole application in-process (starlette's
   TestClient: routing, auth, the query, snippets, serialisation; no network)
   ``--queries`` times for each two-word query below, beside a bare count of the same
@@ -43,7 +40,6 @@ from sqlalchemy import Connection, Engine, Table, func, literal_column, select, 
 from sqlalchemy.sql.elements import ColumnClause
 
 from api.app import create_app
-from application.erasure_scrub import scrub
 from application.settings import Settings
 from bench.common import engine_for, record
 from bench.preload import preloaded
@@ -141,15 +137,6 @@ def measure(url: str, number: int, queries: int) -> Figures:
             "index_share_of_rebuild": index / without,
             "documents": float(documents),
         }
-        if engine.dialect.name == "sqlite":
-            # What the two rebuilds left unzeroed (projections/replaced_tables.py), and the
-            # scrub that zeroes it: what an operator runs after a redaction.
-            with engine.connect() as conn:
-                free = conn.exec_driver_sql("PRAGMA freelist_count").scalar_one()
-            started = time.perf_counter()
-            scrub(engine)
-            figures["scrub_after_rebuilds_s"] = time.perf_counter() - started
-            figures["free_pages_scrubbed"] = float(free)
         with _client(url) as client:
             for name, q in QUERIES.items():
                 client.get("/search", params={"q": q}).raise_for_status()  # warm up

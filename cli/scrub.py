@@ -8,9 +8,8 @@ from cli.output import console
 
 
 def scrub(database_url: DatabaseOption = None) -> None:
-    """After redactions: merge the search index, zero SQLite's free pages and checkpoint
-    its log, or VACUUM PostgreSQL's tables, so erased text and deleted keys leave the
-    files now."""
+    """After redactions: merge the search index, checkpoint SQLite's log or VACUUM
+    PostgreSQL's tables, so erased text and deleted keys leave the files now."""
     with opened(settings_for(database_url)) as runtime:
         done = scrub_database(runtime.engine)
     for statement in done:

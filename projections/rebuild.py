@@ -34,7 +34,6 @@ from projections.partitioned_rebuild import (
     replay_in_partitions,
     shareable,
 )
-from projections.replaced_tables import drop_unzeroed
 from projections.shadow_finish import finish_shadows, take_live_names
 from projections.shadow_tables import SUFFIX, make_companions, shadow_of
 
@@ -48,7 +47,7 @@ Progress = Callable[[int], None]
 
 
 def _swap(conn: Connection, live: Table, shadow: Table) -> None:
-    drop_unzeroed(conn, live)
+    live.drop(conn)
     conn.exec_driver_sql(f'ALTER TABLE "{shadow.name}" RENAME TO "{live.name}"')
     if conn.dialect.name == "postgresql":
         # Indexes and the rest were made on the shadow already (finish_shadows).

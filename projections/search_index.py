@@ -29,7 +29,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, event
 
-from projections.replaced_tables import drop_unzeroed
 from projections.search_tables import search_documents
 from projections.shadow_tables import made_after_swap
 
@@ -101,9 +100,10 @@ def build_text_index(conn: Connection, table: Table) -> None:
         )
         return
     fts = fts_table(table)
-    # The previous table's index: its triggers went with that table. Its pages go to the
-    # free list unzeroed, as the table's do (projections/replaced_tables.py).
-    drop_unzeroed(conn, fts)
+    # The previous table's index: its triggers went with that table. Dropped with
+    # secure_delete on, as every connection has it: until its segments merge, it may
+    # still hold the words of a redacted note.
+    conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{fts}"')
     conn.exec_driver_sql(
         f'CREATE VIRTUAL TABLE "{fts}" USING fts5(title, body,'
         f" content='{table.name}', content_rowid='ordinal', tokenize='{TOKENIZER}')"

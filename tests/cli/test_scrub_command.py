@@ -130,9 +130,8 @@ def test_scrub_runs_on_either_database(database_url: str, engine: Engine) -> Non
 def test_a_rebuild_leaves_no_trace_of_the_redacted_text_either(
     tmp_path: Path, sqlite_template: Path, rebuilt: str
 ) -> None:
-    # A rebuild drops the tables it replaces, which held the note's text when it ran,
-    # without zeroing them (projections/replaced_tables.py): scrub's zeroing of the free
-    # list is what takes the text of a note redacted later out of their pages.
+    # A rebuild drops the tables it replaces, which held the note's text when it ran:
+    # zeroed as they go, or the text of a note redacted later would stay in free pages.
     database, url, settings = _copied_template(tmp_path, sqlite_template)
 
     def rebuild() -> None:
