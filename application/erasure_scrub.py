@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from eventstore.engine import SQLITE_BUSY_TIMEOUT_MS
+
 _SQLITE = (
     # Merge the search index into one segment: deleted documents' terms are dropped.
     "INSERT INTO search_documents_fts(search_documents_fts) VALUES ('optimize')",
@@ -25,8 +27,17 @@ _POSTGRES = (
 )
 
 
-def scrub(engine: Engine) -> list[str]:
-    """Run each database's clean-up; the statements run, for the report."""
+class ScrubIncomplete(RuntimeError):
+    """SQLite's write-ahead log could not be emptied: readers kept it in use."""
+
+
+def scrub(engine: Engine, *, wait_seconds: float | None = None) -> list[str]:
+    """Run each database's clean-up; the statements run, for the report.
+
+    On SQLite the checkpoint that empties the write-ahead log waits ``wait_seconds`` (by
+    default the engine's busy timeout) for readers to let go of it, and raises
+    ``ScrubIncomplete`` if they did not: the log, which may hold the erased text, is
+    left as it was, and saying the text is gone would be untrue."""
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             for statement in _POSTGRES:
@@ -36,6 +47,19 @@ def scrub(engine: Engine) -> list[str]:
         for statement in _SQLITE:
             conn.exec_driver_sql(statement)
         conn.commit()
-        # Copy every page into the database file (zeroed rows included) and empty the log.
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").all()
+        if wait_seconds is not None:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={max(0, round(wait_seconds * 1000))}")
+        try:
+            # Copy every page into the database file (zeroed rows included) and empty
+            # the log. A reader still using the log makes it answer busy, not fail.
+            busy, _, _ = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        finally:
+            if wait_seconds is not None:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    if busy:
+        raise ScrubIncomplete(
+            "other connections kept reading SQLite's write-ahead log, which may still"
+            " hold the erased text: run scrub again when they are done (a running"
+            " service's requests and workers read it; stopping it lets scrub finish)"
+        )
     return [*_SQLITE, "PRAGMA wal_checkpoint(TRUNCATE)"]

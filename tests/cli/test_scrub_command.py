@@ -4,6 +4,7 @@ merged, the write-ahead log emptied); on PostgreSQL the keys table is rewritten.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -152,6 +153,39 @@ def test_a_rebuild_leaves_no_trace_of_the_redacted_text_either(
     done = run_cli("scrub", "--database-url", url)
     assert done.exit_code == 0, done.stdout + done.stderr
 
+    on_disk = _files(database)
+    assert TOKEN not in on_disk
+    assert wrapped not in on_disk
+
+
+def test_scrub_exits_1_and_claims_nothing_while_a_reader_keeps_the_log(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    # A reader holding a snapshot keeps SQLite's write-ahead log in use: the checkpoint
+    # cannot empty it, and the log may still hold the note. The checkpoint answers "busy"
+    # rather than failing, so scrub has to look at its answer.
+    database, url, settings = _copied_template(tmp_path, sqlite_template)
+    engine = create_engine(url)
+    try:
+        wrapped = _redacted_note(settings, engine)
+    finally:
+        engine.dispose()
+    wal = database.parent / f"{database.name}-wal"
+    reader = sqlite3.connect(database)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM events").fetchone()
+        held = run_cli("scrub", "--database-url", url, "--wait", "0.2")
+        output = held.stdout + held.stderr
+        assert held.exit_code == 1, output
+        assert "kept reading" in output
+        assert "OK" not in output
+        assert wal.stat().st_size > 0
+    finally:
+        reader.close()
+
+    done = run_cli("scrub", "--database-url", url)
+    assert done.exit_code == 0, done.stdout + done.stderr
     on_disk = _files(database)
     assert TOKEN not in on_disk
     assert wrapped not in on_disk
