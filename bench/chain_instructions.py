@@ -2,8 +2,10 @@
 a count that the machine's other work and the disk's moods do not move, beside the
 timings of bench/chain.py, whose runs spread wider than the costs they measure.
 
-Each variant of bench/chain.py (``plain``, ``chain``, ``chain_and_sealing``) runs in its
-own process under ``valgrind --tool=callgrind``: the same generated events, 500
+Each variant of bench/chain.py (``plain``, ``chain``, ``chain_and_sealing``), and
+``chain_and_key_rows`` (the chain, and a key row of the real size written for each event
+sealing would seal, but nothing sealed: what the keys' writes cost apart from the
+encryption and the larger events), runs in its own process under ``valgrind --tool=callgrind``: the same generated events, 500
 appends to warm up, then ``--appends`` more, and again with twice as many. The
 difference between the two counts, divided by ``--appends``, is what one more append
 costs in instructions, with the interpreter's start, the imports and the warm-up taken
@@ -33,29 +35,57 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
+import eventstore.direct_append as direct
+import eventstore.store as store_module
 from application.bootstrap import build
 from application.settings import Settings
 from bench.appends import history, new_event
 from bench.chain import CHAIN_LEFT_OUT, SEALING_LEFT_OUT, WRITERS, left_out
 from bench.common import engine_for, fresh_database, record
 from bench.service_writers import timed_writers
+from domain.erasable_text import SEALED_FIELDS, sealing_scope
+from eventstore.records import NewEvent
+from eventstore.sealed_text import KeyRow, SealedBatch, TextVault
 from eventstore.store import EventStore
 
 WARMUP = 500
 WARMUP_NOTES = 25
 """Notes each writer adds before the measured ones, in group mode."""
-VARIANTS = ("plain", "chain", "chain_and_sealing")
+VARIANTS = ("plain", "chain", "chain_and_key_rows", "chain_and_sealing")
 _COLLECTED = re.compile(r"Collected : (\d+)")
 
+
+WRAPPED_KEY_SIZE = len(TextVault(bytes(32)).new_key("size")[1])
+"""The size of a stored (wrapped) data key, as sealing writes it."""
+
+
+def _key_rows_only(_engine: Any, rows: Sequence[tuple[str, NewEvent]]) -> SealedBatch:
+    """What sealing writes to the database (a key row of the real size for each event that
+    would be sealed) without sealing anything: the events stay in clear."""
+    keys = [
+        (index, KeyRow(event.event_id.hex, scope, bytes(WRAPPED_KEY_SIZE)))
+        for index, (stream_id, event) in enumerate(rows)
+        if SEALED_FIELDS.get(event.type)
+        and (scope := sealing_scope(stream_id, event.type, event.data)) is not None
+    ]
+    return SealedBatch([event for _, event in rows], keys, [])
+
+
+KEY_ROWS_ONLY: dict[tuple[Any, str], Any] = {
+    (store_module, "seal_events"): _key_rows_only,
+    (direct, "seal_events"): _key_rows_only,
+}
 
 SIDES: dict[str, Any] = {
     "plain": lambda: left_out({**CHAIN_LEFT_OUT, **SEALING_LEFT_OUT}),
     "chain": lambda: left_out(SEALING_LEFT_OUT),
+    "chain_and_key_rows": lambda: left_out(KEY_ROWS_ONLY),
     "chain_and_sealing": nullcontext,
 }
 
@@ -161,12 +191,14 @@ def main() -> None:
         "warmup": WARMUP_NOTES * WRITERS if args.group else WARMUP,
         "instructions_per_append": per_append,
         "chain_cost": per_append["chain"] / per_append["plain"] - 1,
+        "chain_and_key_rows_cost": per_append["chain_and_key_rows"] / per_append["plain"] - 1,
         "chain_and_sealing_cost": per_append["chain_and_sealing"] / per_append["plain"] - 1,
     }
     for variant in VARIANTS:
         print(f"{variant}: {per_append[variant]:,.0f} instructions per append")
     print(
         f"the chain: +{figures['chain_cost']:.1%};"
+        f" the chain and key rows alone: +{figures['chain_and_key_rows_cost']:.1%};"
         f" the chain and sealing: +{figures['chain_and_sealing_cost']:.1%}"
     )
     name = "chain-instructions-group" if args.group else "chain-instructions"
