@@ -70,6 +70,15 @@ def _redacted_note(settings: Settings, engine: Engine) -> bytes:
     return wrapped
 
 
+def _redacted_note_at(url: str, settings: Settings) -> bytes:
+    """``_redacted_note`` in the database at ``url``, through an engine of its own."""
+    engine = create_engine(url)
+    try:
+        return _redacted_note(settings, engine)
+    finally:
+        engine.dispose()
+
+
 def _copied_template(tmp_path: Path, sqlite_template: Path) -> tuple[Path, str, Settings]:
     """A migrated SQLite database of its own: its file, URL and the service's settings."""
     database = tmp_path / "db" / "incidents.db"
@@ -105,11 +114,7 @@ def test_after_scrub_the_sqlite_files_hold_neither_the_text_nor_its_key(
     for leftover in database.parent.iterdir():
         leftover.unlink()
     database.write_bytes(sqlite_template.read_bytes())
-    engine = create_engine(url)
-    try:
-        wrapped = _redacted_note(settings, engine)
-    finally:
-        engine.dispose()
+    wrapped = _redacted_note_at(url, settings)
     done = run_cli("scrub", "--database-url", url)
     assert done.exit_code == 0, done.stdout + done.stderr
     assert "OK" in done.stdout + done.stderr
@@ -165,11 +170,7 @@ def test_scrub_exits_1_and_claims_nothing_while_a_reader_keeps_the_log(
     # cannot empty it, and the log may still hold the note. The checkpoint answers "busy"
     # rather than failing, so scrub has to look at its answer.
     database, url, settings = _copied_template(tmp_path, sqlite_template)
-    engine = create_engine(url)
-    try:
-        wrapped = _redacted_note(settings, engine)
-    finally:
-        engine.dispose()
+    wrapped = _redacted_note_at(url, settings)
     wal = database.parent / f"{database.name}-wal"
     reader = sqlite3.connect(database)
     try:
