@@ -5,15 +5,15 @@ timings of bench/chain.py, whose runs spread wider than the costs they measure.
 Each variant of bench/chain.py (``plain``, ``chain``, ``chain_and_sealing``), and
 ``chain_and_key_rows`` (the chain, and a key row of the real size written for each event
 sealing would seal, but nothing sealed: what the keys' writes cost apart from the
-encryption and the larger events), runs in its own process under ``valgrind --tool=callgrind``: the same generated events, 500
-appends to warm up, then ``--appends`` more, and again with twice as many. The
-difference between the two counts, divided by ``--appends``, is what one more append
-costs in instructions, with the interpreter's start, the imports and the warm-up taken
-out. Python's hashing is seeded alike in every child; event ids and keys are still
-random, so counts differ a little from run to run. Callgrind counts instructions, not
-time: a write that waits for the disk costs
-few of them, so the database's own writes are under-counted here and measured by
-bench/chain.py instead.
+encryption and the larger events), runs in its own process under
+``valgrind --tool=callgrind``: the same generated events, 500 appends to warm up, then
+``--appends`` more, and again with twice as many. The difference between the two counts,
+divided by ``--appends``, is what one more append costs in instructions, with the
+interpreter's start, the imports and the warm-up taken out. Python's hashing is seeded
+alike in every child; event ids and keys are still random, so counts differ a little
+from run to run. Callgrind counts instructions, not time: a write that waits for the
+disk costs few of them, so the database's own writes are under-counted here and
+measured by bench/chain.py instead.
 
 With ``--group``, the appends are bench/chain.py's group commits instead: 8 threads adding
 notes through the service's command writer, ``WARMUP_NOTES`` each to warm up, then
