@@ -31,7 +31,7 @@ class ScrubIncomplete(RuntimeError):
     """SQLite's write-ahead log could not be emptied: readers kept it in use."""
 
 
-def scrub(engine: Engine, *, wait_seconds: float | None = None) -> list[str]:
+def scrub(engine: Engine, *, wait_seconds: float = SQLITE_BUSY_TIMEOUT_MS / 1000) -> list[str]:
     """Run each database's clean-up; the statements run, for the report.
 
     On SQLite the checkpoint that empties the write-ahead log waits ``wait_seconds`` (by
@@ -47,15 +47,14 @@ def scrub(engine: Engine, *, wait_seconds: float | None = None) -> list[str]:
         for statement in _SQLITE:
             conn.exec_driver_sql(statement)
         conn.commit()
-        if wait_seconds is not None:
-            conn.exec_driver_sql(f"PRAGMA busy_timeout={max(0, round(wait_seconds * 1000))}")
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={max(0, round(wait_seconds * 1000))}")
         try:
             # Copy every page into the database file (zeroed rows included) and empty
             # the log. A reader still using the log makes it answer busy, not fail.
             busy, _, _ = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
         finally:
-            if wait_seconds is not None:
-                conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            # The connection goes back to the pool: with the engine's own timeout.
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     if busy:
         raise ScrubIncomplete(
             "other connections kept reading SQLite's write-ahead log, which may still"
