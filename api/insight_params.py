@@ -19,7 +19,7 @@ DEFAULT_DAYS = 90
 ALL_KINDS = "all"
 DEFAULT_KINDS = (IncidentKind.INCIDENT.value,)
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _LABEL_KEY: TypeAdapter[str] = TypeAdapter(LabelKey)
 _BOUND = (
     "must be a date (YYYY-MM-DD, midnight UTC) or an RFC 3339 time with a timezone,"

@@ -90,7 +90,12 @@ class BodyLimits:
     ) -> JSONResponse | None:
         """The answer the headers alone call for: a declared length too large, or not JSON
         (nor, where ``forms``, a urlencoded form)."""
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if (
+            declared is not None
+            and declared.isascii()
+            and declared.isdigit()
+            and int(declared) > self.max_bytes
+        ):
             return self._too_large()
         content_type = headers.get(b"content-type", b"").decode("latin-1")
         has_body = declared not in (None, b"0") or b"transfer-encoding" in headers

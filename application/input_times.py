@@ -24,11 +24,13 @@ GO_ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
 """Alertmanager's and Grafana's ``endsAt`` of an alert that still fires: Go's zero time."""
 PLUS_HINT = " (a '+' in a URL query means a space: write it as %2B)"
 
-_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
-_ISO8601 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}\S*")
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
+_ISO8601 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}\S*", re.ASCII)
 """PagerDuty documents "ISO 8601" and its own example has ``+0000``: looser than RFC 3339."""
-_LOST_PLUS = re.compile(r".*\d \d{2}:?\d{2}")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_LOST_PLUS = re.compile(r".*\d \d{2}:?\d{2}", re.ASCII)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
 def _refuse(value: Any, *, pattern: re.Pattern[str], form: str, query: bool) -> Any:

@@ -32,8 +32,10 @@ from projections.errors import NotFound
 
 Row = dict[str, Any]
 
-_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
-_NUMBER = re.compile(r"\d{1,19}")
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
+_NUMBER = re.compile(r"\d{1,19}", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,10 @@ to read them back; a cursor another list made, or nobody made, is an ``InvalidCu
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
@@ -28,11 +29,25 @@ class InvalidCursor(ValueError):
         self.cursor = cursor
 
 
+_POSITION = re.compile(r"[0-9]{1,19}", re.ASCII)
+_LARGEST = 2**63 - 1
+"""The database's largest integer: a larger key could not even be compared with a row's."""
+
+
 def _aware_time(text: str) -> datetime:
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
         raise ValueError("naive time")
+    # Compared in UTC: year 1 at +14:00 or year 9999 at -14:00 has no UTC date.
+    parsed.astimezone(UTC)
     return parsed
+
+
+def position(text: str) -> int:
+    """A cursor's row number: ASCII digits within the database's integers."""
+    if not _POSITION.fullmatch(text) or int(text) > _LARGEST:
+        raise ValueError("not a position")
+    return int(text)
 
 
 def _text(value: object) -> str:
@@ -60,7 +75,7 @@ class Keyset(Generic[A, B]):
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
             first, second = raw.split("|")
             return self.parse_first(first), self.parse_second(second)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise InvalidCursor(cursor) from exc
 
     def page(self, rows: Sequence[R], limit: int) -> tuple[Sequence[R], str | None]:
@@ -71,7 +86,7 @@ class Keyset(Generic[A, B]):
 
 SUMMARIES_CURSOR: Keyset[datetime, UUID] = Keyset(("declared_at", "incident_id"), _aware_time, UUID)
 """Incident summaries, newest first: by (declared_at, incident_id)."""
-BOARD_CURSOR: Keyset[date, int] = Keyset(("due_date", "position"), date.fromisoformat, int)
+BOARD_CURSOR: Keyset[date, int] = Keyset(("due_date", "position"), date.fromisoformat, position)
 """The action-item board, soonest due first: by (due_date, position)."""
-TIMELINE_CURSOR: Keyset[datetime, int] = Keyset(("occurred_at", "position"), _aware_time, int)
+TIMELINE_CURSOR: Keyset[datetime, int] = Keyset(("occurred_at", "position"), _aware_time, position)
 """A timeline, oldest first: by (occurred_at, position)."""

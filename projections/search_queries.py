@@ -42,7 +42,7 @@ from sqlalchemy import (
     text,
 )
 
-from projections.keysets import Keyset
+from projections.keysets import Keyset, position
 from projections.search_documents import link
 from projections.search_index import CONFIGURATION, FTS_SUFFIX
 from projections.search_syntax import SearchQuery, fts5_query, tsquery
@@ -69,14 +69,20 @@ _FTS = search_documents.name + FTS_SUFFIX
 _fts = table(_FTS, column("rowid"))
 
 
+_RANK = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?", re.ASCII)
+
+
 def _finite(text: str) -> float:
+    # float() alone would take other scripts' digits, "inf" and "1_0".
+    if not _RANK.fullmatch(text):
+        raise ValueError("not a rank")
     value = float(text)
     if not math.isfinite(value):
         raise ValueError("not a rank")
     return value
 
 
-SEARCH_CURSOR: Keyset[float, int] = Keyset(("rank", "ordinal"), _finite, int)
+SEARCH_CURSOR: Keyset[float, int] = Keyset(("rank", "ordinal"), _finite, position)
 """Search hits, best first: by rank, then the newest of equal ranks first (ordinal)."""
 
 RANKED_AT_MOST = 10_000

@@ -29,6 +29,9 @@ from outbound.manual_delivery import redeliver, send_test
 from outbound.secret_box import SecretKeyMismatch
 from outbound.subscriptions import Subscription, SubscriptionError, SubscriptionStore
 
+LARGEST_DELIVERY_ID = 2**63 - 1
+"""Delivery ids are 64-bit: a larger `before` could not be compared with one."""
+
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 SubscriptionId = Annotated[
@@ -56,7 +59,7 @@ UNSIGNABLE: dict[int | str, dict[str, Any]] = {
 _FIELD = re.compile(
     r"^(?P<path>[a-z_]+(?:\[\d+\])?(?:\.[a-z_]+(?:\[\d+\])?)*): (?P<message>.+)$", re.S
 )
-_STEP = re.compile(r"([a-z_]+)(?:\[(\d+)\])?")
+_STEP = re.compile(r"([a-z_]+)(?:\[(\d+)\])?", re.ASCII)
 
 
 def _invalid(exc: ValueError, kind: str) -> NoReturn:
@@ -229,6 +232,7 @@ def list_deliveries(
         int | None,
         Query(
             ge=1,
+            le=LARGEST_DELIVERY_ID,
             description="Only attempts older than this delivery_id: the previous `next_before`.",
         ),
     ] = None,

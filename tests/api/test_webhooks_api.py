@@ -504,7 +504,12 @@ def test_the_delivery_log_pages_newest_first(client: TestClient, receiver: Recei
 
 @pytest.mark.parametrize(
     ("params", "name"),
-    [({"limit": 0}, "limit"), ({"limit": 201}, "limit"), ({"before": 0}, "before")],
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 201}, "limit"),
+        ({"before": 0}, "before"),
+        ({"before": 2**63}, "before"),  # beyond the database's integers
+    ],
 )
 def test_delivery_log_parameters_are_checked(
     client: TestClient, receiver: Receiver, params: dict[str, Any], name: str

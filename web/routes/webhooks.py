@@ -51,7 +51,7 @@ LOG_SIZE = 20
 MAX_DESCRIPTION = 500
 ENABLED = {"true": True, "false": False}
 _SEPARATORS = re.compile(r"[\s,]+")
-_INDEX = re.compile(r"\[\d+\]")
+_INDEX = re.compile(r"\[\d+\]", re.ASCII)
 # A page holding a secret must not be kept by the browser or any cache on the way.
 _SECRET_HEADERS = {"Cache-Control": "no-store"}
 
