@@ -11,6 +11,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from api import exact_json
 from api.dependencies import request_metadata
 from application.alert_ingestion import AlertIngestor, Generations, Recorded
 from application.service import CommandContext
@@ -33,9 +34,17 @@ def parse(body: bytes, model: type[M]) -> M:
     if not body.strip():
         raise HTTPException(400, "the request has no body; send a JSON document")
     try:
-        data = orjson.loads(body)
+        data = exact_json.loads(body)
     except orjson.JSONDecodeError as exc:
         raise HTTPException(400, f"the body is not valid JSON: {exc}") from exc
+    except exact_json.InexactInteger as exc:
+        error = {
+            "type": "int_too_large",
+            "loc": ("body", *exc.path),
+            "msg": str(exc),
+            "input": None,
+        }
+        raise RequestValidationError([error]) from exc
     try:
         return model.model_validate(data)
     except ValidationError as exc:

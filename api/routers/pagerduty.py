@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from api import exact_json
 from api.hook_requests import documented_body, hook_context, ingestor, severities
 from application.integrations import Integration, IntegrationStore
 from domain.errors import DomainError
@@ -36,7 +37,7 @@ def _invalid(*errors: str) -> JSONResponse:
 async def _read(request: Request, limit: int) -> bytes | None:
     """The body, or None when it is larger than ``limit`` (read no further than that)."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         return None
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -76,9 +77,11 @@ async def enqueue(request: Request) -> Any:
     if raw is None:
         return _invalid(f"Event object is larger than {pd.MAX_EVENT_BYTES // 1024} KB")
     try:
-        data = orjson.loads(raw)
+        data = exact_json.loads(raw)
     except orjson.JSONDecodeError:
         return _invalid("Event object is not valid JSON")
+    except exact_json.InexactInteger as exc:
+        return _invalid(f"'{exc.where}' {exc}")
     if not isinstance(data, dict):
         return _invalid("Event object must be a JSON object")
     routing_key = data.get("routing_key") or request.headers.get("x-routing-key")

@@ -140,6 +140,14 @@ def test_a_signed_but_invalid_event_is_refused_after_the_signature(
             (event(colour="red"), 422, "body.colour: Extra inputs are not permitted"),
             (event(dedup_key=""), 422, None),
             (event(occurred_at="2999-01-01T00:00:00Z"), 422, None),
+            # Read as a float it would be stored as 1.2345678901234568e+29: changed.
+            (
+                event(details={"order_id": 123456789012345678901234567890}),
+                422,
+                "body.details.order_id: an integer beyond 64 bits would not be stored exactly;"
+                " send it as a string",
+            ),
+            (event(details={"debt": -(2**63) - 1}), 422, None),
         ]:
             headers = signed_headers(secret, body, "ci-checks")
             assert_problem(post(anonymous, body, headers), status, detail)

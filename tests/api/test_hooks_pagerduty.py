@@ -228,7 +228,23 @@ def test_invalid_events_get_pagerdutys_400_and_store_nothing(
         in_future["payload"]["timestamp"] = "2999-01-01T00:00:00Z"
         [error] = invalid(send(pd, in_future))
         assert error == "'payload.timestamp' 2999-01-01T00:00:00+00:00 lies in the future"
+        huge = trigger()
+        huge["payload"]["custom_details"] = {"ids": [1, 18446744073709551616]}
+        invalid(
+            send(pd, huge),
+            "'payload.custom_details.ids.1' an integer beyond 64 bits would not be stored"
+            " exactly; send it as a string",
+        )
     assert store_of(client).head_position() == 0
+
+
+def test_the_largest_64_bit_integers_are_stored_exactly(pd: TestClient, client: TestClient) -> None:
+    event = trigger(dedup_key="wide")
+    details = {"unsigned": 2**64 - 1, "signed": -(2**63), "text": "12345678901234567890123"}
+    event["payload"]["custom_details"] = details
+    accepted(send(pd, event), "wide")
+    [fired] = [e for e in ok(client.get("/events"))["events"] if e["type"] == "alert.fired"]
+    assert fired["data"]["details"]["custom_details"] == details
 
 
 @pytest.mark.parametrize(("action", "article"), [("acknowledge", "an"), ("resolve", "a")])
