@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import Field
 
 from api.schemas.common import Body, CommandBody, examples
+from application.input_times import RequestDate
 from application.text_fields import MultiLine, SingleLine
 from domain import commands as c
 from domain.values import Comment, Person, SectionText
@@ -65,4 +64,6 @@ class DueDateRequest(CommandBody):
 
     model_config = examples({"due_date": "2026-12-11"}, {"due_date": None})
 
-    due_date: date | None = Field(description="A calendar date, or null for the default.")
+    due_date: RequestDate | None = Field(
+        description="A calendar date (YYYY-MM-DD), or null for the default."
+    )

@@ -171,7 +171,11 @@ def test_the_postmortem_due_date_follows_business_days_and_can_be_set(client: Te
     waiting = ok(client.get("/postmortems", params={"overdue": "false"}))["items"]
     assert [(i["due_date"], i["due_date_is_default"]) for i in waiting] == [("2999-01-01", False)]
     with nothing_stored(client):
-        assert_problem(
-            client.put(f"/incidents/{incident}/postmortem/due-date", json={"due_date": "soon"}),
-            422,
-        )
+        # A date only: not a Unix time, not a time of day that a time zone could move.
+        for refused in ("soon", 1766016000, 0, "1766016000", "2026-01-01T00:00:00"):
+            assert_problem(
+                client.put(
+                    f"/incidents/{incident}/postmortem/due-date", json={"due_date": refused}
+                ),
+                422,
+            )
