@@ -11,7 +11,9 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from api import docs, openapi, problems
 from api.auth import AuthCheck, require, require_ingest
+from api.declared_inputs import declared_inputs_only
 from api.event_stream import StreamSlots
+from api.head_requests import HeadAsGet
 from api.limits import BodyLimits
 from api.metrics import Metrics
 from api.middleware import Failures, RequestContext
@@ -69,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The web interface's pages post HTML forms.
     app.add_middleware(BodyLimits, exempt=(pagerduty.PATH,), forms_under=(web.PREFIX + "/",))
     openapi.install(app, body_exempt=(pagerduty.PATH,))
+    app.add_middleware(HeadAsGet)  # every GET route, pages included, answers HEAD too
     app.add_middleware(Failures)  # inside RequestContext: the access line has the real status
     app.add_middleware(RequestContext, metrics=metrics)
     return app
@@ -100,14 +103,18 @@ def _keep_on_state(app: FastAPI, runtime: Runtime, metrics: Metrics) -> None:
     # Which auth check guards each route (by id), for the validation error handler too:
     # FastAPI validates a body before it runs dependencies, and credentials come first.
     state.auth_checks = {}
+    # What each route reads from a request (by id), for api.declared_inputs.
+    state.declared_inputs = {}
 
 
 def _include_routers(app: FastAPI) -> None:
-    app.include_router(health.public)
+    # After the auth check: who may ask comes before what was asked.
+    only_declared = Depends(declared_inputs_only)
+    app.include_router(health.public, dependencies=[only_declared])
     checks: dict[int, AuthCheck] = app.state.auth_checks
 
     def include(router: APIRouter, check: AuthCheck) -> None:
-        app.include_router(router, dependencies=[Depends(check)])
+        app.include_router(router, dependencies=[Depends(check), only_declared])
         checks.update(dict.fromkeys(map(id, router.routes), check))
 
     authenticated = require()
@@ -124,7 +131,9 @@ def _include_routers(app: FastAPI) -> None:
     include(similar.router, authenticated)
     include(insights.router, authenticated)
     include(hooks.router, require_ingest())
-    app.include_router(hooks.signed)  # authenticated by the request's HMAC signature
-    app.include_router(pagerduty.router)  # authenticated by the event's routing key
+    # Authenticated by the request's HMAC signature.
+    app.include_router(hooks.signed, dependencies=[only_declared])
+    # Authenticated by the event's routing key; every refusal in PagerDuty's own words.
+    app.include_router(pagerduty.router)
     include(integrations.router, require(Scope.ADMIN))
     include(webhooks.router, require(Scope.ADMIN))

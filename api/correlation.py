@@ -14,6 +14,11 @@ MAX_LENGTH = 200
 _VISIBLE_ASCII = re.compile(rf"[\x21-\x7e]{{1,{MAX_LENGTH}}}")
 
 
+def is_usable_id(value: str) -> bool:
+    """1 to 200 visible ASCII characters: the rule for correlation and request ids alike."""
+    return _VISIBLE_ASCII.fullmatch(value) is not None
+
+
 def correlation_id(request: Request, request_id: str | None) -> str | None:
     """``X-Correlation-ID`` when sent (422 unless 1 to 200 visible ASCII characters).
 
@@ -23,7 +28,7 @@ def correlation_id(request: Request, request_id: str | None) -> str | None:
     value = request.headers.get(HEADER)
     if value is None or value == "":
         return request_id
-    if not _VISIBLE_ASCII.fullmatch(value):
+    if not is_usable_id(value):
         raise RequestValidationError(
             [
                 {

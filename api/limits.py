@@ -1,5 +1,5 @@
-"""Request bodies: at most 1 MiB, and JSON (or a form, under the web interface's paths);
-refused before any route sees them."""
+"""Request bodies: at most 1 MiB whatever the method, and JSON (or a form, under the web
+interface's paths) where the method takes one; refused before any route sees them."""
 
 from __future__ import annotations
 
@@ -44,17 +44,17 @@ class BodyLimits:
         """Path prefixes whose routes take HTML forms (urlencoded) instead of JSON."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] not in BODY_METHODS
-            or scope["path"] in self.exempt
-        ):
+        if scope["type"] != "http" or scope["path"] in self.exempt:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
+        typed = scope["method"] in BODY_METHODS
+        if not typed and declared is None and b"transfer-encoding" not in headers:
+            await self.app(scope, receive, send)  # no body to hold to the limit
+            return
         forms = scope["path"].startswith(self.forms_under) if self.forms_under else False
-        refusal = self._refusal(headers, declared, forms=forms)
+        refusal = self._refusal(headers, declared, forms=forms, typed=typed)
         if refusal is not None:
             await refusal(scope, receive, send)
             return
@@ -86,10 +86,10 @@ class BodyLimits:
         return problem(413, f"request bodies are limited to {self.max_bytes} bytes", title=title)
 
     def _refusal(
-        self, headers: dict[bytes, bytes], declared: bytes | None, *, forms: bool
+        self, headers: dict[bytes, bytes], declared: bytes | None, *, forms: bool, typed: bool
     ) -> JSONResponse | None:
-        """The answer the headers alone call for: a declared length too large, or not JSON
-        (nor, where ``forms``, a urlencoded form)."""
+        """The answer the headers alone call for: a declared length too large, or, where
+        the method takes a body (``typed``), not JSON (nor, where ``forms``, a form)."""
         if (
             declared is not None
             and declared.isascii()
@@ -100,7 +100,7 @@ class BodyLimits:
         content_type = headers.get(b"content-type", b"").decode("latin-1")
         has_body = declared not in (None, b"0") or b"transfer-encoding" in headers
         accepted = _is_json(content_type) or (forms and _media(content_type) == FORM)
-        if has_body and content_type and not accepted:
+        if typed and has_body and content_type and not accepted:
             return problem(415, f"send application/json, not {content_type.split(';')[0]!r}")
         return None
 

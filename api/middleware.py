@@ -8,6 +8,7 @@ import uuid
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.correlation import is_usable_id
 from api.metrics import Metrics
 from api.problems import database_unavailable, unexpected_failure
 from application.database_faults import classify, describe
@@ -15,6 +16,7 @@ from application.database_faults import classify, describe
 log = structlog.get_logger("access")
 
 REQUEST_ID_HEADER = b"x-request-id"
+REQUEST_ID_RULE = "X-Request-ID must be 1 to 200 visible ASCII characters (no spaces)"
 
 
 class RequestContext:
@@ -29,10 +31,16 @@ class RequestContext:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"").decode("latin-1")
-        request_id = incoming if 0 < len(incoming) <= 200 else uuid.uuid4().hex
+        # An unusable id is replaced, not refused: proxies and load balancers set this
+        # header, and a request must not fail over it. The answer carries the new id.
+        usable = is_usable_id(incoming)
+        request_id = incoming if usable else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        if incoming and not usable:
+            # Its length, not its text: the value is whatever the client put there.
+            log.info("request_id.replaced", reason=REQUEST_ID_RULE, sent_length=len(incoming))
         started = time.perf_counter()
         status = 500
 

@@ -87,7 +87,8 @@ def _allowed_methods(request: Request) -> list[str]:
     """Every method some route accepts on this path (routers may be nested, so ask each)."""
     allowed = []
     for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
-        scope = {**request.scope, "method": method}
+        # HEAD is answered by the GET route (api.head_requests).
+        scope = {**request.scope, "method": "GET" if method == "HEAD" else method}
         if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
             allowed.append(method)
     return allowed

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 
 from api.cursor import BOARD_CURSOR, next_link
 from api.dependencies import ConnectionDep, ServiceDep
+from api.query_flags import QueryFlag
 from api.routers.common import COMMAND_ERRORS, NOT_FOUND, CommandsDep, require_summary
 from api.schemas.action_items import (
     ActionItemCreated,
@@ -126,7 +127,7 @@ def board(
     ] = None,
     incident_id: UUID | None = None,
     overdue: Annotated[
-        bool | None,
+        QueryFlag | None,
         Query(description="true: only items past due and not finished; false: only the others."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from api import insight_params
 from api.dependencies import ConnectionDep, ServiceDep
 from api.insights_csv import CSV, action_item_csv, incident_csv, wants_csv
+from api.query_flags import QueryFlag
 from api.schemas.insights import (
     ActionItemInsightGroup,
     ActionItemInsights,
@@ -76,7 +77,7 @@ def incidents(
         ),
     ] = None,
     include_duplicates: Annotated[
-        bool, Query(description="Count incidents that record duplicate_of another too.")
+        QueryFlag, Query(description="Count incidents that record duplicate_of another too.")
     ] = False,
     accept: Annotated[str | None, ACCEPT] = None,
 ) -> Any:

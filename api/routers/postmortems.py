@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from api.dependencies import ConnectionDep
+from api.query_flags import QueryFlag
 from api.schemas.examples import DUE_POSTMORTEMS, answers
 from application.postmortem_due import due_date, is_overdue
 from domain.values import IncidentKind, PostmortemStatus, Severity, Status
@@ -53,7 +54,7 @@ def list_postmortems(
     conn: ConnectionDep,
     request: Request,
     overdue: Annotated[
-        bool | None,
+        QueryFlag | None,
         Query(description="true: only those due before today; false: only those not overdue."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,

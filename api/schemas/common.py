@@ -4,10 +4,11 @@ and where a command landed."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from domain import commands as c
 from projections.documents.examples import INCIDENT_ID
@@ -17,6 +18,20 @@ class Body(BaseModel):
     """A request body: unknown fields are refused, and it is never changed."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _json_boolean(value: Any) -> Any:
+    # pydantic would take 1, "true", "yes" or "on" for true: a switch set by mistake,
+    # and some (a redaction) cannot be undone.
+    if not isinstance(value, bool):
+        raise PydanticCustomError("bool_type", "Input should be a JSON boolean: true or false")
+    return value
+
+
+JsonBool = Annotated[bool, BeforeValidator(_json_boolean)]
+"""A switch in a body: only JSON ``true`` or ``false``."""
+JsonTrue = Annotated[Literal[True], BeforeValidator(_json_boolean)]
+"""A switch in a body that can only be turned on: only JSON ``true``."""
 
 
 def examples(*values: dict[str, Any]) -> ConfigDict:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.schemas.common import Body, CommandBody, CommandResult, created_examples
+from api.schemas.common import Body, CommandBody, CommandResult, JsonTrue, created_examples
 from application.input_times import RequestTime
 from application.text_fields import MultiLine
 from domain import commands as c
@@ -53,7 +52,7 @@ class TimelinePatch(Body):
     occurred_at: RequestTime | None = Field(
         default=None, description="The note's new time: when the noted fact happened."
     )
-    redacted: Literal[True] | None = Field(
+    redacted: JsonTrue | None = Field(
         default=None,
         description="true: remove the note's text for good (a placeholder entry stays).",
     )

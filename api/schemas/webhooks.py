@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from api.schemas.common import Body, examples
+from api.schemas.common import Body, JsonBool, examples
 from application.text_fields import SingleLine
 from domain.values import ServiceName, Severity
 from outbound.subscriptions import MAX_SERVICES, MAX_TYPES, Delivery, Subscription
@@ -152,7 +152,7 @@ class WebhookPatch(Body):
     filter: WebhookFilterChange | None = Field(
         default=None, description="The lists of the filter to replace; absent ones are kept."
     )
-    enabled: bool | None = Field(
+    enabled: JsonBool | None = Field(
         default=None,
         description="false stops deliveries; true resumes them, retrying the held-back event.",
     )

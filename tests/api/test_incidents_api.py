@@ -649,7 +649,7 @@ def test_unknown_routes_and_methods_are_problems(client: TestClient) -> None:
     assert_problem(client.post(f"/incidents/{incident_id}/archive"), 404, "Not Found")
     response = client.delete(f"/incidents/{incident_id}")
     assert_problem(response, 405, "Method Not Allowed")
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD"
     assert "x-request-id" in response.headers
     assert_problem(client.put("/incidents"), 405, "Method Not Allowed")
 
@@ -657,7 +657,7 @@ def test_unknown_routes_and_methods_are_problems(client: TestClient) -> None:
 def test_a_405_lists_every_method_the_resource_allows(client: TestClient) -> None:
     response = client.put("/incidents")
     assert response.status_code == 405
-    assert set(response.headers["allow"].replace(" ", "").split(",")) == {"GET", "POST"}
+    assert set(response.headers["allow"].replace(" ", "").split(",")) == {"GET", "HEAD", "POST"}
 
 
 # --- the access log ------------------------------------------------------------------------
