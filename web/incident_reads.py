@@ -40,7 +40,7 @@ from projections.errors import NotFound
 from projections.postmortem import get_postmortem
 from projections.summary import get_summary
 from projections.timeline import get_timeline
-from web.incident_relations import RelatedIncident, related_incidents
+from web.incident_relations import Mention, RelatedIncident, mentions, related_incidents
 
 ITEMS_LIMIT = 10_000
 """More action items than any incident has: the page lists them all."""
@@ -159,6 +159,8 @@ class IncidentView:
     past: Past | None
     relations: list[RelatedIncident] = field(default_factory=list)
     """Read live only: a past view leaves them out, as the API's ``?as_of=`` summary does."""
+    mentions: dict[UUID, Mention] = field(default_factory=dict)
+    """The timeline's relation entries by entry id, naming the other incident by its title."""
 
     @property
     def newest_position(self) -> int:
@@ -208,14 +210,16 @@ def _now_view(
         raise NotFound.incident(incident_id)
     today = now.date()
     items = list_action_items(conn, incident_id=incident_id, today=today, limit=ITEMS_LIMIT)
+    timeline = _entries(get_timeline(conn, incident_id), stream)
     return IncidentView(
         summary=IncidentSummary.from_row(row),
-        timeline=_entries(get_timeline(conn, incident_id), stream),
+        timeline=timeline,
         items=[ActionItem.from_row(item, today) for item in items],
         postmortem=get_postmortem(conn, incident_id),
         moments=[Moment(env.recorded.position, env.recorded.recorded_at) for env in stream],
         past=None,
         relations=related_incidents(conn, incident_id),
+        mentions=mentions(conn, (item.entry for item in timeline)),
     )
 
 
@@ -234,13 +238,15 @@ def _past_view(
     today = moment.date()
     position = as_of.cut.position if as_of.cut.position is not None else row["last_position"]
     pm = postmortem_rows(shown)
+    timeline = _entries(timeline_rows(shown), shown)
     return IncidentView(
         summary=IncidentSummary.from_row(row),
-        timeline=_entries(timeline_rows(shown), shown),
+        timeline=timeline,
         items=[ActionItem.from_row(item, today) for item in action_item_rows(shown)],
         postmortem=postmortem_revision(pm) if pm.revisions else None,
         moments=[Moment(env.recorded.position, env.recorded.recorded_at) for env in stream],
         past=Past(as_of.text, position, moment),
+        mentions=mentions(conn, (item.entry for item in timeline)),
     )
 
 

@@ -1,9 +1,11 @@
 """The incidents an incident relates to, as its page lists them: each with its title, the
 relation as this incident reads it, and whether this incident recorded it (only the
-recording incident may withdraw a relation)."""
+recording incident may withdraw a relation); and the timeline's relation entries, which
+name the other incident by its title, linked to its page."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -12,6 +14,7 @@ from sqlalchemy import Connection, select
 
 from application.summary_documents import relation_documents
 from domain.values import Relation
+from projections.documents.timeline import TimelineEntry
 from projections.tables import incident_summaries
 
 RELATION_LABELS = {
@@ -68,3 +71,36 @@ def related_incidents(conn: Connection, incident_id: UUID) -> list[RelatedIncide
         )
         for r in relations
     ]
+
+
+RELATION_ENTRIES = frozenset({"related", "unrelated"})
+"""The timeline entries that name another incident (``details.other_incident_id``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A timeline entry's sentence around the other incident it names: ``before``, the
+    incident (its title; None when its summary is not there), ``after``."""
+
+    before: str
+    incident_id: UUID
+    title: str | None
+    after: str
+
+
+def mentions(conn: Connection, entries: Iterable[TimelineEntry]) -> dict[UUID, Mention]:
+    """The relation entries among ``entries`` by entry id, each split around the id of the
+    incident it names (as the timeline's text gives it), with that incident's title."""
+    found: dict[UUID, tuple[str, UUID, str]] = {}
+    for entry in entries:
+        other = entry.details.get("other_incident_id")
+        if entry.kind not in RELATION_ENTRIES or not isinstance(other, str):
+            continue
+        before, named, after = entry.text.partition(other)
+        if named:
+            found[entry.id] = (before, UUID(other), after)
+    titles = _titles(conn, {other for _, other, _ in found.values()})
+    return {
+        entry_id: Mention(before, other, titles.get(other), after)
+        for entry_id, (before, other, after) in found.items()
+    }

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from web import errors
+from web import error_pages
 from web.history import RefusalsStayPut
 from web.routes import (
     action_items,
@@ -33,7 +33,7 @@ def _home() -> RedirectResponse:
 
 
 def install(app: FastAPI) -> None:
-    errors.install(app)
+    error_pages.install(app, PREFIX)
     app.add_api_route("/", _home, include_in_schema=False)
     pages = (sign_in, incidents, incident, incident_forms, incident_classification, postmortem)
     for module in (*pages, action_items, insights, search, webhooks):

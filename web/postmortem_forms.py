@@ -17,7 +17,7 @@ def multi_line_field(text: str, field: str) -> str:
     try:
         return multi_line(text)
     except PydanticCustomError as exc:
-        raise FormInvalid(field, f"{field}: {exc.message()}") from None
+        raise FormInvalid.of(field, exc) from None
 
 
 def reviewers_field(text: str, field: str) -> tuple[str, ...]:
@@ -25,9 +25,9 @@ def reviewers_field(text: str, field: str) -> tuple[str, ...]:
     try:
         names = tuple(name.strip() for name in single_line(text).split(",") if name.strip())
     except PydanticCustomError as exc:
-        raise FormInvalid(field, f"{field}: {exc.message()}") from None
+        raise FormInvalid.of(field, exc) from None
     if not names:
-        raise FormInvalid(field, f"{field}: name at least one reviewer, such as bob, carol")
+        raise FormInvalid(field, "{label}: name at least one reviewer, such as bob, carol")
     return names
 
 
@@ -40,7 +40,7 @@ def required_comment(text: str, field: str) -> str:
     """A reviewer's comment that must say something: what should change."""
     comment = comment_field(text, field)
     if comment is None:
-        raise FormInvalid(field, f"{field}: say what should change")
+        raise FormInvalid(field, "Say what should change")
     return comment
 
 
@@ -51,4 +51,6 @@ def due_date_field(text: str, field: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise FormInvalid(field, f"{field}: {text!r} is not a date (YYYY-MM-DD)") from None
+        raise FormInvalid(
+            field, "{label}: “{text}” is not a date (YYYY-MM-DD)", text=text
+        ) from None

@@ -33,6 +33,7 @@ from projections.postmortem_audit import (
 )
 from web.diffs import Line, collapse, has_changes, line_diff
 from web.errors import PageError
+from web.incident_relations import mentions
 from web.proof_badge import proof_badge
 
 SECTION_TITLES = {
@@ -145,6 +146,7 @@ def page_context(
             if role.value in inc.roles
         ],
         "measures": _measures(doc.action_items),
+        "mentions": mentions(conn, doc.timeline),
         "item_status_labels": ITEM_STATUS_LABELS,
         "history": section_history(audited),
         "revisions": published_revisions(audited)[::-1],

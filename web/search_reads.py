@@ -4,8 +4,10 @@ where it lives in the web interface, and its snippet made safe to insert as HTML
 
 The snippet comes as HTML: the document's text escaped, each match inside ``<mark>``. It
 is not trusted as it is: cut at the ``<mark>`` and ``</mark>`` tags, every other piece is
-unescaped and escaped again, so no markup but those tags can reach the page, whatever a
-document held or a later change of the query function lets through.
+unescaped, the matches marked with control characters; a postmortem's passage loses its
+Markdown syntax (``web.plain_markdown``); then the text is escaped again and the marks become
+the tags, so no markup but those tags can reach the page, whatever a document held or a
+later change of the query function lets through.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from projections.keysets import InvalidCursor
 from projections.search_documents import DRAFT
 from projections.search_queries import SEARCH_CURSOR, SearchFilters, search
 from projections.search_syntax import QuerySyntaxError, parse
+from web.plain_markdown import plain_markdown
 from web.postmortem_reads import SECTION_TITLES
+from web.templating import when
 
 PAGE_SIZE = 20
 KIND_LABELS = {
@@ -36,6 +40,10 @@ KIND_LABELS = {
 """The kinds of document searched, in the order the kind filter offers them."""
 
 _MARK = re.compile(r"(</?mark>)")
+_OPEN, _CLOSE = "\x02", "\x03"
+_MARKS = re.compile("([\x02\x03])")
+MARKDOWN_KINDS = frozenset({"postmortem"})
+"""The kinds of document whose text is Markdown."""
 
 
 class SearchInvalid(Exception):
@@ -71,21 +79,46 @@ class Results:
     """Set when the query matched more documents and only the newest this many were ranked."""
 
 
-def safe_snippet(snippet: str) -> Markup:
-    """The snippet with ``<mark>`` kept (balanced, never nested) and everything else as text."""
+def _marked_text(snippet: str) -> str:
+    """The snippet's text, each ``<mark>`` (balanced, never nested) as a control character."""
     pieces, marking = [], False
     for piece in _MARK.split(snippet):
         if piece == "<mark>" and not marking:
-            pieces.append(piece)
+            pieces.append(_OPEN)
             marking = True
         elif piece == "</mark>" and marking:
-            pieces.append(piece)
+            pieces.append(_CLOSE)
             marking = False
         else:
-            pieces.append(html.escape(html.unescape(piece), quote=True))
+            pieces.append(_MARKS.sub("", html.unescape(piece)))
+    if marking:
+        pieces.append(_CLOSE)
+    return "".join(pieces)
+
+
+def _with_marks(text: str) -> Markup:
+    """The text escaped, its marks (balanced again, empty ones left out) as ``<mark>`` tags."""
+    pieces, marking = [], False
+    for piece in _MARKS.split(text):
+        if piece == _OPEN and not marking:
+            pieces.append("<mark>")
+            marking = True
+        elif piece == _CLOSE and marking:
+            pieces.append("</mark>")
+            marking = False
+        elif piece not in (_OPEN, _CLOSE):
+            pieces.append(html.escape(piece, quote=True))
     if marking:
         pieces.append("</mark>")
-    return Markup("".join(pieces))  # noqa: S704 - every piece but our own tags is escaped above
+    shown = "".join(pieces).replace("<mark></mark>", "")
+    return Markup(shown)  # noqa: S704 - every piece but our own tags is escaped above
+
+
+def safe_snippet(snippet: str, markdown: bool = False) -> Markup:
+    """The snippet with ``<mark>`` kept (balanced, never nested) and everything else as text;
+    without Markdown's syntax when ``markdown``."""
+    text = _marked_text(snippet)
+    return _with_marks(plain_markdown(text) if markdown else text)
 
 
 def _section(ref: str) -> tuple[str, str]:
@@ -106,6 +139,15 @@ def hit_title(kind: str, ref: str, title: str) -> str:
         shown = "draft" if revision == DRAFT else f"revision {revision}"
         return f"Postmortem: {name} ({shown})"
     return title
+
+
+def page_title(row: dict[str, object]) -> str:
+    """What the page calls a hit: as ``hit_title``, but a note (which has no title) by its
+    incident's title and when it happened."""
+    if row["kind"] == "note" and isinstance(row["occurred_at"], datetime):
+        incident = row["incident_title"] or f"Incident {row['incident_id']}"
+        return f"{incident}: note of {when(row['occurred_at'])}"
+    return hit_title(str(row["kind"]), str(row["ref"] or ""), str(row["title"] or ""))
 
 
 def hit_page(incident_id: UUID, kind: str, ref: str) -> str:
@@ -140,8 +182,8 @@ def read_search(conn: Connection, q: str, kind: str | None, cursor: str | None) 
             kind=row["kind"],
             incident_id=row["incident_id"],
             incident_title=row["incident_title"],
-            title=hit_title(row["kind"], row["ref"] or "", row["title"] or ""),
-            snippet=safe_snippet(row["snippet"] or ""),
+            title=page_title(row),
+            snippet=safe_snippet(row["snippet"] or "", row["kind"] in MARKDOWN_KINDS),
             occurred_at=row["occurred_at"],
             page=hit_page(row["incident_id"], row["kind"], row["ref"] or ""),
         )

@@ -3,7 +3,7 @@ use to show times, durations and Markdown the same way everywhere."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
@@ -23,6 +23,11 @@ def when(value: datetime | None) -> str:
     if value is None:
         return "—"
     return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def field_time(value: datetime) -> str:
+    """A moment as a ``datetime-local`` field holds it: UTC, to the second (forms read UTC)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def duration(seconds: float | None) -> str:
@@ -51,6 +56,7 @@ def _templates() -> Jinja2Templates:
     env = templates.env
     env.filters["when"] = when
     env.filters["duration"] = duration
+    env.filters["field_time"] = field_time
     env.filters["markdown"] = render_markdown
     env.globals["written_later"] = written_later
     env.globals["htmx"] = HTMX

@@ -54,6 +54,15 @@ async def principal_of(request: Request, session: Session) -> Principal | None:
     return principal
 
 
+async def signed_in_viewer(request: Request) -> Viewer | None:
+    """The signed-in viewer, or None: for what anyone is shown (an error page's header)."""
+    session = await session_of(request)
+    principal = None if session is None else await principal_of(request, session)
+    if session is None or principal is None or not principal.allows(Scope.READ):
+        return None
+    return Viewer(principal, session)
+
+
 async def current_viewer(request: Request) -> Viewer:
     """The signed-in viewer; anyone else is sent to the sign-in page."""
     session = await session_of(request)

@@ -85,6 +85,44 @@ def test_insights_filtered_through_the_form(page: Page, site: Site, screenshot: 
     expect(page.locator("#ttr-table")).to_be_visible()
 
 
+_CHART_TEXTS = """() => [...document.querySelectorAll("svg.chart")].flatMap((svg) => {
+  const drawn = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  return [...svg.querySelectorAll("text")].map((text) => {
+    const box = text.getBBox();
+    const size = parseFloat(getComputedStyle(text).fontSize) * drawn;
+    return {chart: svg.id, text: text.textContent, left: box.x, right: box.x + box.width,
+            width: svg.viewBox.baseVal.width, size: size};
+  });
+})"""
+
+
+@pytest.mark.parametrize(
+    "viewport",
+    [{"width": 1280, "height": 900}, {"width": 390, "height": 844}],
+    ids=["wide", "phone"],
+)
+def test_chart_texts_are_whole_and_readable_on_any_screen(
+    page: Page, site: Site, screenshot: Screenshot, viewport: dict[str, int]
+) -> None:
+    # 2024 holds no other test's incidents: a long time to resolve, a long service name.
+    service = f"payments-gateway-europe-west-{uuid.uuid4().hex[:4]}"
+    _incident(site, service, "2024-02-01T00:00:00Z", "2024-04-11T23:00:00Z")
+    _incident(site, "checkout", "2024-03-05T00:00:00Z", "2024-03-05T04:57:00Z")
+    page.set_viewport_size(viewport)
+    sign_in(page, site.reader_token, "/ui/insights")
+    page.goto("/ui/insights?from=2024-01-01&to=2024-07-01")
+    sev2 = page.locator("figure.chart-panel[data-severity=SEV2] text.chart-value")
+    expect(sev2.first).to_contain_text("median 70 d 23 h · p90 70 d 23 h")
+
+    texts = page.evaluate(_CHART_TEXTS)
+    assert {t["chart"] for t in texts} >= {"ttr-sev2", "services-chart"}
+    for text in texts:
+        assert text["left"] >= 0, f"cut on the left: {text}"
+        assert text["right"] <= text["width"], f"cut on the right: {text}"
+        assert text["size"] >= 12, f"too small: {text}"
+    screenshot(page, f"insights-charts-{viewport['width']}")
+
+
 def test_action_item_completion_by_owner(page: Page, site: Site, screenshot: Screenshot) -> None:
     owner = f"owner-{uuid.uuid4().hex[:6]}"  # items are counted by when they were added: now
     incident_id = _incident(site, "checkout", "2026-01-05T10:00:00Z", None)

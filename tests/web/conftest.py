@@ -113,6 +113,17 @@ def sign_in(web_app: FastAPI) -> Callable[..., WebUser]:
     return sign_in_with
 
 
+WRITER_TOKEN = "il_web-wes-token"
+"""A read-write token named "wes", not an admin: the actor of everything his browser does."""
+
+
+@pytest.fixture
+def wes(tokens: TokenStore, sign_in: Callable[..., WebUser]) -> WebUser:
+    """A person with a read-write token, signed in."""
+    tokens.create("wes", {Scope.READ, Scope.WRITE}, WRITER_TOKEN)
+    return sign_in(WRITER_TOKEN)
+
+
 @pytest.fixture
 def web(sign_in: Callable[..., WebUser], admin_token: str) -> WebUser:
     """A browser signed in as the admin: may read and change everything."""

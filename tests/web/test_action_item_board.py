@@ -171,7 +171,7 @@ def test_a_refused_change_is_shown_beside_the_item_and_stores_nothing(
         answer = change(alice, late, status="wont_do", next="/ui/action-items?owner=alice")
         assert answer.status_code == 422
         assert re.search(
-            rf'data-form-error="status-{late["id"]}">[^<]*only abandoned \(wont_do\) with a reason',
+            rf'data-form-error="status-{late["id"]}">[^<]*only abandoned \(won&#39;t do\) with',
             answer.text,
         )
         assert listed(answer) == ids(items, "done", "late")  # the board it came from

@@ -8,11 +8,15 @@ from __future__ import annotations
 import re
 from html import unescape
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
+from sqlalchemy import delete
 
+from projections.tables import incident_summaries
 from tests.api.helpers import declare, nothing_stored, ok
 from tests.web.incident_page_support import block, page
 
@@ -64,13 +68,13 @@ def test_labels_are_set_shown_as_chips_and_removed(api: TestClient, web: WebUser
 @pytest.mark.parametrize(
     ("typed", "message"),
     [
-        ("", "labels: write a label as key=value"),
-        ("team", "labels: 'team' is not key=value"),
-        ("=payments", "labels: '=payments' is not key=value"),
-        ("9team=payments", "labels: '9team' is not a label key"),
-        ("team=a=b", "labels: the value of team may not hold ="),
-        ("team=" + "x" * 101, "labels: the value of team"),
-        ("team=payments", "sets no label the incident does not already have"),
+        ("", "Write each label as key=value"),
+        ("team", "Labels: “team” is not key=value"),
+        ("=payments", "Labels: “=payments” is not key=value"),
+        ("9team=payments", "Labels: “9team” cannot be a label's key"),
+        ("team=a=b", "Labels: the value of team may not hold ="),
+        ("team=" + "x" * 101, "Labels: the value of team"),
+        ("team=payments", "The change sets no label the incident does not already have"),
     ],
 )
 def test_a_label_that_cannot_be_set_is_refused(
@@ -90,7 +94,7 @@ def test_removing_a_label_the_incident_does_not_have_is_refused(
     incident_id = declare(api)
     with nothing_stored(api):
         answer = web.post(f"{page(incident_id)}/labels/remove", {"key": "team"})
-    refused(answer, "label-remove", "the incident has no label(s) team to remove")
+    refused(answer, "label-remove", "The incident has no label(s) team to remove")
 
 
 def test_the_kind_is_shown_and_changed(api: TestClient, web: WebUser) -> None:
@@ -108,9 +112,13 @@ def test_the_kind_is_shown_and_changed(api: TestClient, web: WebUser) -> None:
         refused(
             web.post(f"{page(incident_id)}/kind", {"kind": "false_alarm"}),
             "kind",
-            "already of kind false_alarm",
+            "The incident is already of kind false alarm",
         )
-        refused(web.post(f"{page(incident_id)}/kind", {"kind": "outage"}), "kind", "kind:")
+        refused(
+            web.post(f"{page(incident_id)}/kind", {"kind": "outage"}),
+            "kind",
+            "Kind: choose one of the values offered",
+        )
 
 
 def test_a_relation_is_listed_on_both_incidents_and_removed_by_its_recorder(
@@ -148,13 +156,39 @@ def test_a_relation_is_listed_on_both_incidents_and_removed_by_its_recorder(
     refused(again, "unrelate", "records no relation")
 
 
+def test_the_timeline_names_a_related_incident_by_its_title(
+    api: TestClient, web: WebUser, web_app: FastAPI
+) -> None:
+    cause = declare(api, title="Payments <pool> exhausted")
+    effect = declare(api, title="Checkout returns 502")
+    relate = {"other_incident_id": cause, "relation": "caused_by"}
+    changed(web.post(f"{page(effect)}/relations", relate), effect)
+
+    named = f'<a class="mention" href="{page(cause)}">Payments &lt;pool&gt; exhausted</a>'
+    timeline = block(web.get(page(effect)).text, '<ol id="timeline"')
+    assert f"Marked as caused by incident {named}</p>" in timeline
+    assert cause not in re.sub(r'href="[^"]*"', "", timeline), "no bare id"
+    back = f'<a class="mention" href="{page(effect)}">Checkout returns 502</a>'
+    assert f"This incident caused incident {back}</p>" in web.get(page(cause)).text
+    postmortem = web.get(f"{page(effect)}/postmortem").text
+    assert f"Marked as caused by incident {named}</td>" in postmortem
+
+    # An incident whose summary is not written yet is named by its id, still linked.
+    engine = web_app.state.engine
+    with engine.begin() as conn:
+        gone = incident_summaries.c.incident_id == UUID(cause)
+        conn.execute(delete(incident_summaries).where(gone))
+    timeline = block(web.get(page(effect)).text, '<ol id="timeline"')
+    assert f'caused by incident <a class="mention" href="{page(cause)}">{cause}</a>' in timeline
+
+
 @pytest.mark.parametrize(
     ("other", "message"),
     [
-        ("", "other_incident_id: give the other incident's id"),
-        ("last week's outage", "other_incident_id: give the other incident's id"),
-        ("00000000-0000-4000-8000-00000000dead", "does not exist"),
-        ("self", "an incident cannot relate to itself"),
+        ("", "Other incident: give the other incident's id"),
+        ("last week's outage", "Other incident: give the other incident's id"),
+        ("00000000-0000-4000-8000-00000000dead", "Other incident: no incident has the id"),
+        ("self", "An incident cannot relate to itself"),
     ],
 )
 def test_a_relation_that_cannot_be_recorded_is_refused(
@@ -178,7 +212,7 @@ def test_an_unknown_relation_is_refused(api: TestClient, web: WebUser) -> None:
         answer = web.post(
             f"{page(incident_id)}/relations", {"other_incident_id": other, "relation": "blames"}
         )
-    refused(answer, "relation", "relation:")
+    refused(answer, "relation", "This incident is: choose one of the values offered")
 
 
 def test_a_past_view_says_relations_are_read_live(api: TestClient, web: WebUser) -> None:

@@ -134,6 +134,9 @@ def test_publish_then_edit_starts_revision_two_and_the_diff_shows_the_words(
     document = ok(api.get(f"/incidents/{incident_id}/postmortem"))
     assert (document["revision"], document["status"]) == (2, "draft")
     assert document["published_revisions"] == [1]
+    revisions = block(alice.get(page_of(incident_id)).text, '<ol id="revisions"')
+    words = " ".join(re.sub(r"<[^>]+>", " ", revisions).split())
+    assert re.search(r"UTC by alice · changes since$", words), words
 
     diff = alice.get(f"{page_of(incident_id)}/diff", **{"from": "1", "to": "2"})
     assert diff.status_code == 200
@@ -224,7 +227,7 @@ def test_refusals_are_shown_with_422_and_store_nothing(
         assert "must be in review" in early.text
         review = alice.post(f"{page_of(draft)}/review", {"reviewers": "bob"})
         assert review.status_code == 422
-        assert "the postmortem is empty" in review.text
+        assert "The postmortem is empty" in review.text
 
 
 def test_a_read_token_sees_the_document_and_no_forms(

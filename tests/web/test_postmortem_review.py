@@ -125,7 +125,7 @@ def test_changes_asked_for_block_publishing_until_the_reviewer_approves(
         refused(
             bob.post(f"{page}/request-changes", {"comment": "  "}),
             "request-changes",
-            "comment: say what should change",
+            "Say what should change",
         )
     done(bob.post(f"{page}/request-changes", {"comment": "Name the deploy's owner."}), incident_id)
     done(carol.post(f"{page}/approve", {"comment": ""}), incident_id)
@@ -176,9 +176,9 @@ def test_the_author_of_the_latest_edit_cannot_approve_it(
 @pytest.mark.parametrize(
     ("typed", "message"),
     [
-        ("", "reviewers: name at least one reviewer"),
-        (" , ,", "reviewers: name at least one reviewer"),
-        ("x" * 201, "reviewers.0"),
+        ("", "Reviewers: name at least one reviewer"),
+        (" , ,", "Reviewers: name at least one reviewer"),
+        ("x" * 201, "Reviewers can be at most 200 characters long"),
     ],
 )
 def test_a_review_without_a_valid_reviewer_is_refused(
@@ -223,7 +223,7 @@ def test_the_due_date_follows_resolution_and_can_be_set_and_cleared(
         refused(
             alice.post(f"{page}/due-date", {"due_date": "soon"}),
             "due-date",
-            "due_date: 'soon' is not a date",
+            "Due on: “soon” is not a date",
         )
         refused(
             alice.post(f"{page}/due-date", {"due_date": "2020-01-02"}),
@@ -233,6 +233,30 @@ def test_the_due_date_follows_resolution_and_can_be_set_and_cleared(
 
     done(alice.post(f"{page}/due-date", {"due_date": ""}), incident_id, "due")
     assert ok(api.get(f"/incidents/{incident_id}"))["postmortem_due_date"] == default
+
+
+def test_once_published_the_postmortem_is_no_longer_shown_as_due(
+    api: TestClient, people: dict[str, WebUser]
+) -> None:
+    alice, bob = people["alice"], people["bob"]
+    incident_id = written_by(api, alice)
+    page = page_of(incident_id)
+    done(alice.post(f"{page}/due-date", {"due_date": "2020-01-02"}), incident_id, "due")
+    done(alice.post(f"{page}/review", {"reviewers": "bob"}), incident_id)
+    in_review = alice.get(page).text
+    assert "2020-01-02" in block(in_review, '<span id="pm-due"')
+    assert "overdue" in block(in_review, '<span id="pm-due"')
+
+    done(bob.post(f"{page}/approve", {"comment": ""}), incident_id)
+    done(alice.post(f"{page}/publish"), incident_id)
+    published = alice.get(page).text
+    done(alice.post(f"{page}/sections/impact", {"text": "More"}), incident_id, "section-impact")
+    revision_two = alice.get(page).text  # a draft again, of a postmortem published already
+    assert "Revision 2" in revision_two
+    for html in (published, revision_two):
+        assert 'id="pm-due"' not in html
+        assert 'id="due"' not in html
+        assert "overdue" not in html
 
 
 def test_a_read_token_sees_the_verdicts_and_no_review_form(

@@ -6,6 +6,7 @@ test with a database runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import pytest
@@ -47,8 +48,12 @@ def test_a_note_is_found_with_its_words_marked_and_a_link_to_it(
     [hit] = hits(answer.text)
     assert 'data-kind="note"' in hit
     assert '<span class="hit-kind kind-note">Note</span>' in hit
+    written = next(e["occurred_at"] for e in entries if e["kind"] == "note")
+    when = datetime.fromisoformat(written).strftime("%Y-%m-%d %H:%M:%S UTC")
+    title = f"Checkout returns 502: note of {when}"  # the incident's title and the note's time
     assert (
-        f'<a class="hit-title" href="/ui/incidents/{incident_id}#entry-{note_id}">Note</a>' in hit
+        f'<a class="hit-title" href="/ui/incidents/{incident_id}#entry-{note_id}">{title}</a>'
+        in hit
     )
     assert "<mark>pool</mark> was <mark>exhausted</mark>" in hit
     assert f'in <a href="/ui/incidents/{incident_id}">Checkout returns 502</a>' in hit
@@ -105,16 +110,27 @@ def test_results_come_a_page_at_a_time(api: TestClient, web: WebUser) -> None:
         add_note(api, incident_id, f"Marmalade check {number}")
     first = web.get(PAGE, q="marmalade", kind="note")
     assert len(hits(first.text)) == PAGE_SIZE
+    assert f"Results 1\u2013{PAGE_SIZE}</p>" in block(first.text, '<p class="help page-range"')
+    assert 'rel="first"' not in first.text
     link = re.search(r'<a class="button" href="([^"]+)" rel="next" id="next-page">', first.text)
     assert link is not None
     following = link.group(1).replace("&amp;", "&")
     assert following.startswith("/ui/search?q=marmalade&kind=note&cursor=")
+    assert following.endswith(f"&start={PAGE_SIZE + 1}")
     second = web.client.get(following)
     assert second.status_code == 200
     assert len(hits(second.text)) == 3
     assert 'id="next-page"' not in second.text
     seen = set(hits(first.text)) | set(hits(second.text))
     assert len(seen) == PAGE_SIZE + 3, "no hit is shown twice"
+    where = block(second.text, '<p class="help page-range"')
+    assert f"Results {PAGE_SIZE + 1}\u2013{PAGE_SIZE + 3}" in where
+    assert '<a href="/ui/search?q=marmalade&amp;kind=note" rel="first">First page</a>' in where
+    assert f'<ol class="hits" id="hits" start="{PAGE_SIZE + 1}">' in second.text
+    # Reached without its number (an old link), a page still leads back to the first.
+    unnumbered = web.client.get(following.rsplit("&start=", 1)[0]).text
+    assert "Results" not in block(unnumbered, '<p class="help page-range"')
+    assert 'rel="first">First page</a>' in unnumbered
 
 
 def test_no_query_shows_the_form_and_nothing_found_says_so(web: WebUser) -> None:
@@ -160,6 +176,42 @@ def test_the_search_page_has_one_search_box(reader: WebUser) -> None:
     html = reader.get(PAGE, q="pool").text
     assert 'id="header-search"' not in html
     assert html.count('name="q"') == 1
+
+
+def test_a_postmortem_passage_is_shown_without_markdown(api: TestClient, web: WebUser) -> None:
+    incident_id = declare(api)
+    sections = {
+        "root_cause": "The **connection pool** on `payments-api` ran dry; *retry* as the"
+        " [runbook](https://runbooks.example/pool) says",
+        "lessons_learned": "## Pool\n\n- Dashboards for pool use\n- Canary <b>checks</b> pool",
+    }
+    for section, text in sections.items():
+        path = f"/incidents/{incident_id}/postmortem/sections/{section}"
+        ok(api.put(path, json={"text": text}))
+    found = hits(web.get(PAGE, q="pool", kind="postmortem").text)
+    snippets = [block(hit, '<p class="hit-snippet"') for hit in found]
+    assert len(snippets) == 2
+    for snippet in snippets:
+        words = re.sub(r"</?mark>", "", snippet)
+        for syntax in ("**", "](", "[", "`", "## ", "- ", "*retry*"):
+            assert syntax not in words, (syntax, snippet)
+        assert "<mark>pool</mark>" in snippet.lower()
+    text = " ".join(re.sub(r"</?mark>", "", s) for s in snippets)
+    assert "pool on payments-api ran dry; retry as the" in text
+    assert "• Dashboards for pool use" in text
+    assert "<b>" not in text  # markup stays text (PostgreSQL's headline drops it)
+
+
+def test_a_markdown_snippet_keeps_its_marks_and_escapes_the_rest() -> None:
+    snippet = (
+        "**<mark>Bold</mark>** and a [<mark>link</mark>](https://x.example/a) &lt;i&gt;"
+        " `<mark>code</mark>` and [more](https…"
+    )
+    assert safe_snippet(snippet, markdown=True) == (
+        "<mark>Bold</mark> and a <mark>link</mark> &lt;i&gt; <mark>code</mark> and more…"
+    )
+    assert safe_snippet("[a](https://x.example/<mark>pool</mark>) b", markdown=True) == "a b"
+    assert safe_snippet("**<mark>Bold</mark>**") == "**<mark>Bold</mark>**"  # text kinds
 
 
 def test_a_snippet_keeps_only_its_own_marks() -> None:

@@ -6,7 +6,7 @@ PostgreSQL, delivering to a receiver on 127.0.0.1."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -18,7 +18,6 @@ from markupsafe import escape
 from sqlalchemy import update
 
 from application.settings import Settings
-from application.tokens import Scope, TokenStore
 from outbound.secret_box import SecretBox
 from outbound.subscriptions import Subscription, SubscriptionStore
 from outbound.tables import webhook_subscriptions
@@ -33,7 +32,6 @@ if TYPE_CHECKING:
     from tests.web.conftest import WebUser
 
 PAGE = "/ui/webhooks"
-WRITER_TOKEN = "il_web-wes-token"
 SECRET = re.compile(r"whsec_[A-Za-z0-9+/=]+")
 
 
@@ -60,13 +58,6 @@ def receiver() -> Iterator[Receiver]:
 def store(web_app: FastAPI) -> SubscriptionStore:
     found: SubscriptionStore = web_app.state.webhooks
     return found
-
-
-@pytest.fixture
-def wes(tokens: TokenStore, sign_in: Callable[..., WebUser]) -> WebUser:
-    """A read-write token that is not an admin."""
-    tokens.create("wes", {Scope.READ, Scope.WRITE}, WRITER_TOKEN)
-    return sign_in(WRITER_TOKEN)
 
 
 def form(receiver: Receiver, **fields: Any) -> dict[str, Any]:

@@ -207,7 +207,7 @@ async def change_status(
             reason=multi_line_field(reason, "reason") if reason else None,
         )
 
-    outcome = await run(request, viewer, command)
+    outcome = await run(request, viewer, command, form="item-status")
     back = _back(values.get("next"))
     if isinstance(outcome, Refusal):
         errors = {f"status-{item_id}": outcome}

@@ -45,22 +45,26 @@ def label_pairs(text: str, field: str = "labels") -> dict[str, str]:
     """``key=value`` pairs separated by commas or spaces (a value holds neither)."""
     parts = [part for part in _SEPARATORS.split(text) if part]
     if not parts:
-        raise FormInvalid(field, f"{field}: write a label as key=value, such as team=payments")
+        raise FormInvalid(field, "Write each label as key=value, such as team=payments")
     pairs: dict[str, str] = {}
     for part in parts:
         key, equals, value = part.partition("=")
         if not equals or not key or not value:
-            raise FormInvalid(field, f"{field}: {part!r} is not key=value, such as team=payments")
+            raise FormInvalid(
+                field, "{label}: “{part}” is not key=value, such as team=payments", part=part
+            )
         if not _valid(_KEY, key):
             raise FormInvalid(
                 field,
-                f"{field}: {key!r} is not a label key: a letter or _, then letters, digits,"
-                " _, . or - (at most 63 characters)",
+                "{label}: “{key}” cannot be a label's key: a letter or _, then letters,"
+                " digits, _, . or - (at most 63 characters)",
+                key=key,
             )
         if not _valid(_VALUE, value):
             raise FormInvalid(
                 field,
-                f"{field}: the value of {key} may not hold = and has at most 100 characters",
+                "{label}: the value of {key} may not hold = and has at most 100 characters",
+                key=key,
             )
         pairs[key] = value
     return pairs
@@ -70,8 +74,7 @@ def incident_reference(text: str, field: str) -> UUID:
     """An incident's id, typed as it is or inside its page's address."""
     found = _UUID.search(text)
     if found is None:
-        message = "give the other incident's id, or the address of its page"
-        raise FormInvalid(field, f"{field}: {message}")
+        raise FormInvalid(field, "{label}: give the other incident's id, or its page's address")
     return UUID(found.group(0))
 
 
@@ -101,7 +104,7 @@ def _relate(
     # The domain sees one stream only: whether the other incident exists is asked here,
     # as the API does, so a mistyped id is refused rather than recorded.
     if other != incident_id and not service.load(other).exists:
-        raise FormInvalid(field, f"{field}: incident {other} does not exist")
+        raise FormInvalid(field, "{label}: no incident has the id {other}", other=other)
     return c.RelateIncident(
         incident_id=incident_id,
         at=now,
@@ -134,7 +137,9 @@ def _route(form: str, build: Build) -> Callable[..., Awaitable[Response]]:
         values = await form_values(request)
         service: IncidentService = request.app.state.service
         now = service.now()
-        outcome = await run(request, viewer, lambda: build(service, incident_id, values, now))
+        outcome = await run(
+            request, viewer, lambda: build(service, incident_id, values, now), form=form
+        )
         if isinstance(outcome, Refusal):
             failed = Failed(form, values, outcome)
             return await render(request, viewer, incident_id, failed=failed, status=422)

@@ -11,11 +11,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic_core import PydanticCustomError
 
+from application.service import IncidentService
 from application.text_fields import multi_line, single_line
 from domain import commands as c
+from domain.state import Incident
 from web.commands import FormInvalid, Refusal, form_time, form_values, optional, run
 from web.routes.incident import Failed, render
-from web.viewer import WriterDep
+from web.viewer import Viewer, WriterDep
 
 router = APIRouter(prefix="/ui/incidents/{incident_id}", include_in_schema=False)
 
@@ -27,7 +29,7 @@ def _checked(name: str, text: str, check: Callable[[str], str]) -> str:
     try:
         return check(text)
     except PydanticCustomError as exc:
-        raise FormInvalid(name, f"{name}: {exc.message()}") from None
+        raise FormInvalid.of(name, exc) from None
 
 
 def line(values: Values, name: str) -> str:
@@ -49,8 +51,9 @@ def day(values: Values, name: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        message = "give a date" if not text else f"{text!r} is not a date (YYYY-MM-DD)"
-        raise FormInvalid(name, f"{name}: {message}") from None
+        if not text:
+            raise FormInvalid(name, "{label}: give a date") from None
+        raise FormInvalid(name, "{label}: “{text}” is not a date (YYYY-MM-DD)", text=text) from None
 
 
 def _note(incident_id: UUID, values: Values, now: datetime) -> c.Command:
@@ -63,14 +66,34 @@ def _note(incident_id: UUID, values: Values, now: datetime) -> c.Command:
     )
 
 
+def _note_id(values: Values) -> UUID:
+    try:
+        return UUID(values.get("note_id", ""))
+    except ValueError:
+        raise FormInvalid("note_id", "{label}: not a note of this incident") from None
+
+
+def _amendment(incident_id: UUID, values: Values, now: datetime, state: Incident) -> c.Command:
+    """A note's new text and/or time. The form shows both as they are; what is sent back
+    unchanged (the time as shown, to the second) is left out of the amendment."""
+    note_id = _note_id(values)
+    text: str | None = lines(values, "text")
+    occurred_at = form_time(values, "occurred_at")
+    note = state.note_contents.get(note_id)
+    if note is not None:  # an unknown or redacted note is refused by the rule itself
+        if occurred_at == note.occurred_at.replace(microsecond=0):
+            occurred_at = None
+        if text == note.text and occurred_at is not None:
+            text = None
+    return c.AmendNote(
+        incident_id=incident_id, at=now, note_id=note_id, text=text, occurred_at=occurred_at
+    )
+
+
 def _redaction(incident_id: UUID, values: Values, now: datetime) -> c.Command:
     """A note erased for good: its text's key is deleted, a reason is recorded."""
-    try:
-        note_id = UUID(values.get("note_id", ""))
-    except ValueError:
-        raise FormInvalid("note_id", "note_id: not a note of this incident") from None
     return c.RedactNote(
-        incident_id=incident_id, at=now, note_id=note_id, reason=line(values, "reason")
+        incident_id=incident_id, at=now, note_id=_note_id(values), reason=line(values, "reason")
     )
 
 
@@ -166,17 +189,31 @@ FORMS: tuple[tuple[str, str, Build], ...] = (
 """Path, form name (its ``id`` without ``-form``, and its errors' key) and command."""
 
 
+async def _answer(
+    request: Request,
+    viewer: Viewer,
+    incident_id: UUID,
+    form: str,
+    values: Values,
+    build: Callable[[], c.Command],
+) -> Response:
+    """Run the command: back to the page (303), or the page with the refusal (422)."""
+    outcome = await run(request, viewer, build, form=form)
+    if isinstance(outcome, Refusal):
+        failed = Failed(form, values, outcome)
+        return await render(request, viewer, incident_id, failed=failed, status=422)
+    return RedirectResponse(f"/ui/incidents/{incident_id}#timeline", status_code=303)
+
+
 def _route(form: str, build: Build) -> Callable[..., Awaitable[Response]]:
     """The route that runs one form's command as the signed-in viewer."""
 
     async def route(request: Request, incident_id: UUID, viewer: WriterDep) -> Response:
         values = await form_values(request)
         now = request.app.state.service.now()
-        outcome = await run(request, viewer, lambda: build(incident_id, values, now))
-        if isinstance(outcome, Refusal):
-            failed = Failed(form, values, outcome)
-            return await render(request, viewer, incident_id, failed=failed, status=422)
-        return RedirectResponse(f"/ui/incidents/{incident_id}#timeline", status_code=303)
+        return await _answer(
+            request, viewer, incident_id, form, values, lambda: build(incident_id, values, now)
+        )
 
     route.__name__ = route.__qualname__ = f"post_{form.replace('-', '_')}"
     return route
@@ -184,3 +221,16 @@ def _route(form: str, build: Build) -> Callable[..., Awaitable[Response]]:
 
 for path, name, build in FORMS:
     router.add_api_route(path, _route(name, build), methods=["POST"])
+
+
+@router.post("/note-amendments")
+async def post_amendment(request: Request, incident_id: UUID, viewer: WriterDep) -> Response:
+    """A note amended from its entry, compared with the note as it stands."""
+    values = await form_values(request)
+    service: IncidentService = request.app.state.service
+    now = service.now()
+
+    def build() -> c.Command:
+        return _amendment(incident_id, values, now, service.load(incident_id))
+
+    return await _answer(request, viewer, incident_id, "amendment", values, build)

@@ -16,6 +16,7 @@ from projections.documents.incident import IncidentSummary
 from projections.keysets import SUMMARIES_CURSOR, InvalidCursor
 from projections.summary import list_summaries
 from web.commands import Refusal, form_time, form_values, optional, run
+from web.paging import paging
 from web.templating import templates
 from web.viewer import Viewer, ViewerDep, WriterDep
 
@@ -45,7 +46,7 @@ def _listing(request: Request, filters: dict[str, str | None]) -> dict[str, Any]
         end = _day(filters["declared_to"], "declared to")
         before = SUMMARIES_CURSOR.decode(filters["cursor"])
     except (ValueError, InvalidCursor) as exc:
-        return {"incidents": [], "filter_error": str(exc), "next_url": None}
+        return {"incidents": [], "filter_error": str(exc), "paging": None}
     engine: Engine = request.app.state.engine
     with engine.connect() as conn:
         rows = list_summaries(
@@ -61,8 +62,8 @@ def _listing(request: Request, filters: dict[str, str | None]) -> dict[str, Any]
             before=before,
         )
     page, cursor = SUMMARIES_CURSOR.page(rows, PAGE_SIZE)
-    next_url = str(request.url.include_query_params(cursor=cursor)) if cursor else None
-    return {"incidents": [IncidentSummary.from_row(r) for r in page], "next_url": next_url}
+    shown = paging(request.url, filters["cursor"], filters["start"], len(page), cursor)
+    return {"incidents": [IncidentSummary.from_row(r) for r in page], "paging": shown}
 
 
 def _render(
@@ -78,7 +79,7 @@ def _render(
         "viewer": viewer,
         "section": "incidents",
         "filters": filters,
-        "filtered": any(v for k, v in filters.items() if k != "cursor"),
+        "filtered": any(v for k, v in filters.items() if k not in ("cursor", "start")),
         "statuses": [s.value for s in Status],
         "severities": [s.value for s in Severity],
         "values": values or {},
@@ -98,6 +99,7 @@ def incidents(
     declared_from: Text = None,
     declared_to: Text = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
+    start: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
     filters = {
         "status": status if _choice(Status, status) else None,
@@ -106,6 +108,7 @@ def incidents(
         "declared_from": declared_from,
         "declared_to": declared_to,
         "cursor": cursor,
+        "start": start,
     }
     return _render(request, viewer, filters)
 
@@ -128,10 +131,10 @@ async def declare(request: Request, viewer: WriterDep) -> Response:
             started_at=form_time(values, "started_at"),
         )
 
-    outcome = await run(request, viewer, command)
+    outcome = await run(request, viewer, command, form="declare")
     if isinstance(outcome, Refusal):
         empty = dict.fromkeys(
-            ("status", "severity", "service", "declared_from", "declared_to", "cursor")
+            ("status", "severity", "service", "declared_from", "declared_to", "cursor", "start")
         )
         return _render(
             request, viewer, empty, values=values, errors={"declare": outcome}, status=422

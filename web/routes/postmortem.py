@@ -106,7 +106,7 @@ async def _carry_out(
     drafts: dict[str, str] | None = None,
 ) -> Response:
     """Run the command; back to the page on success, the page with the refusal otherwise."""
-    outcome = await run(request, viewer, build)
+    outcome = await run(request, viewer, build, form=form)
     if isinstance(outcome, Refusal):
         errors = {form: outcome}
         return await run_in_threadpool(

@@ -10,9 +10,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic_core import PydanticCustomError
 from sqlalchemy import Engine
+from starlette.datastructures import URL
 
 from application.text_fields import single_line
 from projections.search_syntax import MAX_LENGTH
+from web.paging import paging
 from web.search_reads import KIND_LABELS, SearchInvalid, read_search
 from web.templating import templates
 from web.viewer import ViewerDep
@@ -45,6 +47,7 @@ def search_page(
     q: Annotated[str | None, Query(max_length=4 * MAX_LENGTH)] = None,
     kind: Annotated[str | None, Query(max_length=64)] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
+    start: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
     query, chosen = (q or "").strip(), kind or None
     context: dict[str, Any] = {
@@ -55,7 +58,7 @@ def search_page(
         "kinds": KIND_LABELS,
         "syntax_help": SYNTAX_HELP,
         "results": None,
-        "next_url": None,
+        "paging": None,
     }
     if not query:
         return templates.TemplateResponse(request, "search.html", context)
@@ -67,8 +70,7 @@ def search_page(
     except SearchInvalid as exc:
         context["search_error"] = exc
         return templates.TemplateResponse(request, "search.html", context, status_code=422)
-    if results.next_cursor:
-        following = {"q": query, **({"kind": chosen} if chosen else {})}
-        context["next_url"] = f"{PAGE}?{urlencode({**following, 'cursor': results.next_cursor})}"
-    context.update(results=results, paged=bool(cursor))
+    asked = URL(f"{PAGE}?{urlencode({'q': query, **({'kind': chosen} if chosen else {})})}")
+    shown = paging(asked, cursor, start, len(results.hits), results.next_cursor)
+    context.update(results=results, paged=bool(cursor), paging=shown)
     return templates.TemplateResponse(request, "search.html", context)
