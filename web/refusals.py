@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
+from domain import values
 from web.templating import when
 
 LABELS: Mapping[str, str] = {
@@ -115,7 +117,19 @@ _WORDS: Mapping[str, str] = {
     "wont_do": "won't do",
 }
 """The domain's names (a time field the form does not have, a value) as the pages say them;
-any other ``snake_case`` name is said with spaces."""
+any other of the service's names is said with spaces, and a ``snake_case`` word someone
+typed (a label key) as written."""
+
+_OWN_WORDS = frozenset(
+    {*LABELS, *_WORDS}
+    | {
+        member.value
+        for kind in vars(values).values()
+        if isinstance(kind, type) and issubclass(kind, StrEnum) and kind is not StrEnum
+        for member in kind
+    }
+)
+"""The service's own snake_case names (fields, roles, sections, statuses): said in words."""
 
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", re.ASCII)
 _FUTURE = re.compile(rf"(\w+) ({_TIME.pattern}) lies in the future", re.ASCII)
@@ -124,8 +138,12 @@ _FIRST_WORD = re.compile(r"[a-z]+\b", re.ASCII)
 
 
 def _shown(text: str) -> str:
-    """An ISO time of the service's wording as every page shows times."""
-    return when(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    """An ISO time of the service's wording as every page shows times (what only looks
+    like one, month 13 say, as it was written)."""
+    try:
+        return when(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        return text
 
 
 def _sentence(text: str) -> str:
@@ -169,12 +187,16 @@ class Wording:
             field, moment = future.group(1), future.group(2)
             name = self.own.get(field) or _sentence(_WORDS.get(field, field))
             return f"{name}: {_shown(moment)} is in the future; give a time up to now (UTC)"
-        worded = _TIME.sub(lambda m: _shown(m.group(0)), detail)
+        # A refusal that starts with what someone typed (a person's name) keeps it as typed.
+        typed = max((n for n in names if n and detail.startswith(n)), key=len, default="")
+        worded = _TIME.sub(lambda m: _shown(m.group(0)), detail[len(typed) :])
         worded = _SNAKE.sub(self._named, worded)
-        return worded if worded.split(" ", 1)[0] in names else _sentence(worded)
+        return typed + worded if typed else _sentence(worded)
 
     def _named(self, found: re.Match[str]) -> str:
+        # Only the service's own names: a label key or a name someone typed (on_call)
+        # is quoted in the refusal as it was written.
         word = found.group(0)
         if word in self.own:
             return f"“{self.own[word]}”"
-        return _WORDS.get(word) or word.replace("_", " ")
+        return _WORDS.get(word) or (word.replace("_", " ") if word in _OWN_WORDS else word)

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from domain import commands as c
 from tests.api.helpers import nothing_stored
+from tests.web.incident_page_support import declare_started_an_hour_ago
 from web.refusals import Wording
 
 if TYPE_CHECKING:
@@ -126,3 +127,22 @@ def test_the_api_keeps_its_own_wording(api: TestClient) -> None:
     answer = api.post("/incidents", json={"title": "", "severity": "SEV2"})
     assert answer.status_code == 422
     assert "String should have at least 1 character" in answer.text
+
+
+@pytest.mark.parametrize("person", ["2024-13-45T10:00:00Z", "2024-01-01T10:00:00Z", "on_call_bob"])
+def test_a_refusal_quotes_what_was_typed_as_it_was_typed(
+    api: TestClient, web: WebUser, person: str
+) -> None:
+    incident = declare_started_an_hour_ago(api)
+    page = f"/ui/incidents/{incident}"
+    first = web.post(f"{page}/roles", {"role": "scribe", "person": person})
+    assert first.status_code in (200, 303), first.text
+    with nothing_stored(api):
+        again = web.post(f"{page}/roles", {"role": "scribe", "person": person})
+    assert again.status_code == 422, again.text
+    assert _shown(again.text, "role") == f"{person} is already scribe"
+
+
+def test_a_label_key_in_a_refusal_is_said_as_written() -> None:
+    refusal = "the incident has no label(s) on_call to remove"
+    assert Wording("labels").rule(refusal) == "The incident has no label(s) on_call to remove"
