@@ -9,12 +9,13 @@ to read them back; a cursor another list made, or nobody made, is an ``InvalidCu
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
+
+from projections.as_of import parse_number
 
 A = TypeVar("A")
 B = TypeVar("B")
@@ -29,11 +30,6 @@ class InvalidCursor(ValueError):
         self.cursor = cursor
 
 
-_POSITION = re.compile(r"[0-9]{1,19}", re.ASCII)
-_LARGEST = 2**63 - 1
-"""The database's largest integer: a larger key could not even be compared with a row's."""
-
-
 def _aware_time(text: str) -> datetime:
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
@@ -45,9 +41,10 @@ def _aware_time(text: str) -> datetime:
 
 def position(text: str) -> int:
     """A cursor's row number: ASCII digits within the database's integers."""
-    if not _POSITION.fullmatch(text) or int(text) > _LARGEST:
+    number = parse_number(text)
+    if number is None:
         raise ValueError("not a position")
-    return int(text)
+    return number
 
 
 def _text(value: object) -> str:

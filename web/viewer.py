@@ -54,23 +54,27 @@ async def principal_of(request: Request, session: Session) -> Principal | None:
     return principal
 
 
-async def signed_in_viewer(request: Request) -> Viewer | None:
-    """The signed-in viewer, or None: for what anyone is shown (an error page's header)."""
+async def _signed_in(request: Request) -> tuple[Session | None, Viewer | None]:
+    """The request's session, and its viewer when the session's token may still read."""
     session = await session_of(request)
     principal = None if session is None else await principal_of(request, session)
     if session is None or principal is None or not principal.allows(Scope.READ):
-        return None
-    return Viewer(principal, session)
+        return session, None
+    return session, Viewer(principal, session)
+
+
+async def signed_in_viewer(request: Request) -> Viewer | None:
+    """The signed-in viewer, or None: for what anyone is shown (an error page's header)."""
+    return (await _signed_in(request))[1]
 
 
 async def current_viewer(request: Request) -> Viewer:
     """The signed-in viewer; anyone else is sent to the sign-in page."""
-    session = await session_of(request)
-    principal = None if session is None else await principal_of(request, session)
-    if session is None or principal is None or not principal.allows(Scope.READ):
+    session, viewer = await _signed_in(request)
+    if viewer is None:
         raise SignInRequired(request.url.path, ended=session is not None)
-    request.state.principal = principal
-    return Viewer(principal, session)
+    request.state.principal = viewer.principal
+    return viewer
 
 
 async def current_writer(
