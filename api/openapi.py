@@ -7,7 +7,7 @@ are added here from the operation's properties instead of by hand on each route:
 - a token-protected operation can answer 401 and 403;
 - a POST, PUT or PATCH can answer 413 and 415 (the body limits run before any route),
   and one with a JSON body 400 (it does not parse) and 422;
-- a command without a body (POST, PUT, PATCH or DELETE) can answer 400: a body was sent;
+- an operation without a body, a GET as much as a command, can answer 400: one was sent;
 - an operation with parameters or a body can answer 422;
 - a path naming an incident, an entry, an item or an integration can answer 404;
 - a command (it takes ``If-Match``) can answer 400 (a malformed ``If-Match``), 409 and 412;
@@ -29,7 +29,6 @@ from api.problems import PROBLEM_JSON
 
 METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
 BODY_METHODS = {"post", "put", "patch"}
-COMMAND_METHODS = {*BODY_METHODS, "delete"}
 NO_DATABASE = frozenset({("get", "/healthz")})
 """Operations that answer without the database (liveness must not depend on it)."""
 
@@ -128,8 +127,8 @@ def refusals(
         statuses |= {413, 415}
         if "requestBody" in operation:
             statuses |= {400, 422}
-    if method in COMMAND_METHODS and "requestBody" not in operation:
-        statuses.add(400)  # api.declared_inputs
+    if "requestBody" not in operation:
+        statuses.add(400)  # a body sent all the same (api.declared_inputs), a GET's too
     if parameters:
         statuses.add(422)
     if path_names & FOUND_BY_ID:
