@@ -30,9 +30,15 @@ def _incident(site: Site) -> str:
 
 
 def _top(locator: Locator) -> float:
-    box = locator.bounding_box()
-    assert box is not None
-    return box["y"]
+    """Where the element's top is on the screen. The live refresh that follows each event
+    replaces the timeline's entries, and an entry replaced while it is measured has no box:
+    measure the one that takes its place."""
+    for _ in range(50):
+        box = locator.bounding_box()
+        if box is not None:
+            return box["y"]
+        locator.page.wait_for_timeout(100)
+    raise AssertionError(f"{locator} stayed without a box on the screen for 5 s")
 
 
 def _sent(page: Page, send: Callable[[], None]) -> None:
