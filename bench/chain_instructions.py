@@ -61,7 +61,7 @@ VARIANTS = ("plain", "chain", "chain_and_key_rows", "chain_and_sealing")
 _COLLECTED = re.compile(r"Collected : (\d+)")
 
 
-WRAPPED_KEY_SIZE = len(TextVault(bytes(32)).new_key("size")[1])
+WRAPPED_KEY_SIZE = len(TextVault(bytes(32)).wrap(bytes(32), "size"))
 """The size of a stored (wrapped) data key, as sealing writes it."""
 
 

@@ -23,11 +23,10 @@ read the log as stored.
 
 from __future__ import annotations
 
-import base64
 import os
 import weakref
 from binascii import Error as Base64Error
-from binascii import a2b_base64
+from binascii import a2b_base64, b2a_base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +42,7 @@ from sqlalchemy import Connection, Engine, select
 
 from domain.erasable_text import (
     EMPTIED_WHEN_ERASED,
+    ERASING_SCOPES,
     SEALED_FIELDS,
     erasing_scope,
     sealing_scope,
@@ -95,19 +95,12 @@ class TextVault:
         # A rebuild's worker processes get the vault pickled; the cipher object is not.
         return (TextVault, (self._kek,))
 
-    def new_key(self, key_id: str, nonces: int = 0) -> tuple[bytes, bytes, list[bytes]]:
-        """A fresh data key, its wrapped form (the one stored under ``key_id``) and
-        ``nonces`` fresh nonces for sealing with it: all of one draw of random bytes,
-        since each draw is a system call that costs more than the encryption."""
-        drawn = os.urandom(32 + 12 + 12 * nonces)
-        key = drawn[:32]
-        nonce = drawn[32:44]
-        wrapped = _WRAPPED_GCM + nonce + self._aes.encrypt(nonce, key, _key_aad(key_id))
-        return key, wrapped, [drawn[i : i + 12] for i in range(44, len(drawn), 12)]
-
     def wrap(self, key: bytes, key_id: str) -> bytes:
         """``key`` wrapped under this vault's key, for the row ``key_id``."""
-        nonce = os.urandom(12)
+        return self.wrap_with_nonce(key, key_id, os.urandom(12))
+
+    def wrap_with_nonce(self, key: bytes, key_id: str, nonce: bytes) -> bytes:
+        """``key`` wrapped for the row ``key_id`` with ``nonce``, 12 fresh random bytes."""
         return _WRAPPED_GCM + nonce + self._aes.encrypt(nonce, key, _key_aad(key_id))
 
     def unwrap(self, wrapped: bytes, key_id: str) -> bytes:
@@ -192,56 +185,67 @@ def seal_events(engine: Engine, rows: Sequence[tuple[str, NewEvent]]) -> SealedB
     Pure but for randomness: the caller writes the events, the keys and the erasures in
     one transaction (``write_keys``).
     """
-    stored: list[NewEvent] = []
+    sealing = [
+        (index, present)
+        for index, (_, event) in enumerate(rows)
+        if (fields := SEALED_FIELDS.get(event.type))
+        and (present := [f for f in fields if f in event.data])
+    ]
+    erasures = [
+        Erasure(
+            erased,
+            index,
+            actor if isinstance(actor := event.metadata.get("actor"), str) else None,
+            str(event.data.get("reason", "")),
+        )
+        for index, (stream_id, event) in enumerate(rows)
+        if event.type in ERASING_SCOPES
+        and (erased := erasing_scope(stream_id, event.type, event.data)) is not None
+    ]
+    if not sealing:
+        return SealedBatch([event for _, event in rows], [], erasures)
+    vault = vault_of(engine)
+    if vault is None:
+        raise SealedTextUnavailable(
+            f"{rows[sealing[0][0]][1].type} holds erasable text, but no text vault is"
+            " installed on this engine (INCIDENTS_SECRET_KEY): it would be stored in clear"
+        )
+    # Every key, wrap nonce and field nonce of the batch from one draw: each draw is a
+    # system call, which costs more than the encryption it feeds.
+    drawn = os.urandom(sum(44 + 12 * len(present) for _, present in sealing))
+    at = 0
+    stored = [event for _, event in rows]
     keys: list[tuple[int, KeyRow]] = []
-    erasures: list[Erasure] = []
-    vault: TextVault | None = None
-    for index, (stream_id, event) in enumerate(rows):
-        fields = SEALED_FIELDS.get(event.type)
-        present = [f for f in fields or () if f in event.data]
-        if present:
-            vault = vault or vault_of(engine)
-            if vault is None:
-                raise SealedTextUnavailable(
-                    f"{event.type} holds erasable text, but no text vault is installed on"
-                    " this engine (INCIDENTS_SECRET_KEY): it would be stored in clear"
-                )
-            key_id = event.event_id.hex
-            key, wrapped, nonces = vault.new_key(key_id, len(present))
-            aes = AESGCM(key)
-            data = dict(event.data)
-            for field, nonce in zip(present, nonces, strict=True):
-                plain = orjson.dumps(data[field])
-                sealed = aes.encrypt(nonce, plain, _aad(event.event_id.bytes, field))
-                data[field] = {
-                    "sealed": ALGORITHM,
-                    "nonce": base64.b64encode(nonce).decode("ascii"),
-                    "ciphertext": base64.b64encode(sealed).decode("ascii"),
-                }
-            scope = sealing_scope(stream_id, event.type, event.data)
-            assert scope is not None  # every sealed type has a scope (domain.erasable_text)
-            keys.append((index, KeyRow(key_id, scope, wrapped)))
-            # Made directly: dataclasses.replace looks up the fields on every call.
-            event = NewEvent(
-                event.event_id,
-                event.type,
-                data,
-                event.occurred_at,
-                event.schema_version,
-                event.metadata,
-            )
-        erased = erasing_scope(stream_id, event.type, event.data)
-        if erased is not None:
-            actor = event.metadata.get("actor")
-            erasures.append(
-                Erasure(
-                    erased,
-                    index,
-                    actor if isinstance(actor, str) else None,
-                    str(event.data.get("reason", "")),
-                )
-            )
-        stored.append(event)
+    for index, present in sealing:
+        stream_id, event = rows[index]
+        key_id = event.event_id.hex
+        key = drawn[at : at + 32]
+        wrapped = vault.wrap_with_nonce(key, key_id, drawn[at + 32 : at + 44])
+        at += 44
+        aes = AESGCM(key)
+        event_id_bytes = event.event_id.bytes
+        data = dict(event.data)
+        for field in present:
+            nonce = drawn[at : at + 12]
+            at += 12
+            sealed = aes.encrypt(nonce, orjson.dumps(data[field]), _aad(event_id_bytes, field))
+            data[field] = {
+                "sealed": ALGORITHM,
+                "nonce": b2a_base64(nonce, newline=False).decode("ascii"),
+                "ciphertext": b2a_base64(sealed, newline=False).decode("ascii"),
+            }
+        scope = sealing_scope(stream_id, event.type, event.data)
+        assert scope is not None  # every sealed type has a scope (domain.erasable_text)
+        keys.append((index, KeyRow(key_id, scope, wrapped)))
+        # Made directly: dataclasses.replace looks up the fields on every call.
+        stored[index] = NewEvent(
+            event.event_id,
+            event.type,
+            data,
+            event.occurred_at,
+            event.schema_version,
+            event.metadata,
+        )
     return SealedBatch(stored, keys, erasures)
 
 
