@@ -159,7 +159,7 @@ _BARE_CHAINED = (
     "INSERT INTO events (position, stream_id, version, type, schema_version, data, metadata,"
     " event_id, occurred_at, recorded_at, chain_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_BARE_KEY = "INSERT INTO text_keys (scope, key_id, wrapped_key) VALUES (?, ?, ?)"
+_BARE_KEY = "INSERT INTO text_keys (position, key_id, scope, wrapped_key) VALUES (?, ?, ?, ?)"
 
 
 def bare_rows(url: str, count: int, seed: int, *, chain: bool, keys: bool) -> float:
@@ -173,7 +173,7 @@ def bare_rows(url: str, count: int, seed: int, *, chain: bool, keys: bool) -> fl
             event = sqlite_params(row, row["occurred_at"])
             scope = sealing_scope(row["stream_id"], row["type"], row["data"])
             key = (
-                (scope, row["event_id"].hex, secrets.token_bytes(61))
+                (row["event_id"].hex, scope, secrets.token_bytes(61))
                 if keys and row["type"] in SEALED_FIELDS and scope is not None
                 else None
             )
@@ -185,9 +185,10 @@ def bare_rows(url: str, count: int, seed: int, *, chain: bool, keys: bool) -> fl
                 conn.execute(_BARE_EVENT, event)
             else:
                 last = conn.execute(LOG_END).fetchone()
-                conn.execute(_BARE_CHAINED, (last[0] + 1 if last else 1, *event, link))
-            if key is not None:
-                conn.execute(_BARE_KEY, key)
+                position = last[0] + 1 if last else 1
+                conn.execute(_BARE_CHAINED, (position, *event, link))
+                if key is not None:  # keys are only asked for with the chain
+                    conn.execute(_BARE_KEY, (position, *key))
             conn.execute("COMMIT")
         return count / (time.perf_counter() - began)
     finally:

@@ -66,12 +66,19 @@ text_keys = Table(
     metadata,
     # One data key per event whose text is sealed (eventstore/sealed_text.py), wrapped with
     # the key-encryption key from the environment. Deleting a scope's rows erases its text.
-    # Keyed by scope first: an erasure deletes a scope's keys and a reader finds them by
-    # the scope its events name, through the one index (SQLite: the table itself).
-    Column("scope", String(400), primary_key=True),
-    Column("key_id", String(32), primary_key=True),
+    # Keyed by the sealed event's position: an append's keys go to the end of the table,
+    # all of a commit's on the same page, where keys ordered by scope (migration 0012) were
+    # each written to a page of their own. A reader finds them by its events' positions;
+    # an erasure by the positions of its stream's sealed events, with the scope's name.
+    Column(
+        "position",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("key_id", String(32), nullable=False),
+    Column("scope", String(400), nullable=False),
     Column("wrapped_key", LargeBinary, nullable=False),
-    sqlite_with_rowid=False,
 )
 
 text_erasures = Table(

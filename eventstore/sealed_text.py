@@ -8,9 +8,9 @@ value::
 The plaintext is the field's value as compact JSON (a string's quotes included); the
 associated data is the event's 16 id bytes, ``/`` and the field's name, so a ciphertext
 cannot be moved to another event or field. Each sealed event has its own random 256-bit
-data key in ``text_keys`` (key id: the event id's 32 hex digits), wrapped with a
-key-encryption key derived from ``INCIDENTS_SECRET_KEY`` (``TextVault``). Every key
-belongs to a scope (one note, one alert of one incident); an erasing event deletes its
+data key in ``text_keys`` (under the event's position; key id: the event id's 32 hex
+digits), wrapped with a key-encryption key derived from ``INCIDENTS_SECRET_KEY``
+(``TextVault``). Every key belongs to a scope (one note, one alert of one incident); an erasing event deletes its
 scope's keys and records who, when and why in ``text_erasures`` in the transaction that
 appends it. From then on the envelope cannot be opened by anyone: reads show a
 ``{"redacted": true, ...}`` placeholder in its place. The stored event never changes, so
@@ -30,7 +30,7 @@ from binascii import a2b_base64, b2a_base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from cryptography.exceptions import InvalidTag
@@ -58,6 +58,9 @@ _WRAPPED_GCM_SIZE = 1 + 12 + 32 + 16
 _WRAPPED_RFC3394_SIZE = 40
 """A 256-bit key wrapped with AES key wrap (RFC 3394), as keys were wrapped before."""
 _LOOKUP_CHUNK = 500
+_KEYS_PER_STATEMENT = 1000
+"""Keys a multi-row INSERT writes at most on PostgreSQL (4 of its 65,535 parameters each)."""
+_Item = TypeVar("_Item", int, str)
 
 
 class SealedTextUnavailable(RuntimeError):
@@ -157,6 +160,7 @@ class Erasure:
     """An erasing event's effect: delete ``scope``'s keys, say who, when and why."""
 
     scope: str
+    stream_id: str
     event_index: int
     erased_by: str | None
     reason: str
@@ -194,6 +198,7 @@ def seal_events(engine: Engine, rows: Sequence[tuple[str, NewEvent]]) -> SealedB
     erasures = [
         Erasure(
             erased,
+            stream_id,
             index,
             actor if isinstance(actor := event.metadata.get("actor"), str) else None,
             str(event.data.get("reason", "")),
@@ -265,21 +270,47 @@ def key_statements(
     in event order: a key sealed after an erasure of its scope survives it."""
     mark = "?" if dialect == "sqlite" else "%s"
     insert_key = (
-        f"INSERT INTO text_keys (key_id, scope, wrapped_key) VALUES ({mark}, {mark}, {mark})"  # noqa: S608
+        "INSERT INTO text_keys (position, key_id, scope, wrapped_key)"  # noqa: S608
+        f" VALUES ({mark}, {mark}, {mark}, {mark})"
     )
-    delete_keys = f"DELETE FROM text_keys WHERE scope = {mark}"  # noqa: S608
+    # The scope's keys are those of its stream's sealed events that name it: found through
+    # the events' (stream, version) index and the keys' positions, in work that grows with
+    # the stream, not with the log.
+    sealing_types = ", ".join(f"'{kind}'" for kind in sorted(SEALED_FIELDS))
+    delete_keys = (
+        f"DELETE FROM text_keys WHERE scope = {mark} AND position IN"  # noqa: S608
+        f" (SELECT position FROM events WHERE stream_id = {mark}"
+        f" AND type IN ({sealing_types}))"
+    )
     insert_erasure = (
         "INSERT INTO text_erasures (scope, position, erased_at, erased_by, reason)"  # noqa: S608
         f" VALUES ({mark}, {mark}, {mark}, {mark}, {mark}) ON CONFLICT (scope) DO UPDATE SET"
         " position = excluded.position, erased_at = excluded.erased_at,"
         " erased_by = excluded.erased_by, reason = excluded.reason"
     )
+
+    def key(index: int, row: KeyRow) -> tuple[Any, ...]:
+        return (positions[index], row.key_id, row.scope, row.wrapped_key)
+
     if not batch.erasures:
-        rows = [(row.key_id, row.scope, row.wrapped_key) for _, row in batch.keys]
-        return [(insert_key, rows)] if rows else []
+        rows = [key(index, row) for index, row in batch.keys]
+        if dialect == "sqlite" or len(rows) < 2:
+            return [(insert_key, rows)] if rows else []
+        # PostgreSQL: one multi-row INSERT (one round trip) where executemany sends a row
+        # at a time, as the events' own insert does.
+        return [
+            (
+                insert_key + ", (%s, %s, %s, %s)" * (len(chunk) - 1),
+                [tuple(value for row in chunk for value in row)],
+            )
+            for chunk in (
+                rows[at : at + _KEYS_PER_STATEMENT]
+                for at in range(0, len(rows), _KEYS_PER_STATEMENT)
+            )
+        ]
     steps: list[tuple[int, int, tuple[str, list[tuple[Any, ...]]]]] = []
     for index, row in batch.keys:
-        steps.append((index, 0, (insert_key, [(row.key_id, row.scope, row.wrapped_key)])))
+        steps.append((index, 0, (insert_key, [key(index, row)])))
     for erasure in batch.erasures:
         when = _time(recorded_at, dialect)
         erased = (
@@ -289,7 +320,7 @@ def key_statements(
             erasure.erased_by,
             erasure.reason,
         )
-        steps.append((erasure.event_index, 1, (delete_keys, [(erasure.scope,)])))
+        steps.append((erasure.event_index, 1, (delete_keys, [(erasure.scope, erasure.stream_id)])))
         steps.append((erasure.event_index, 2, (insert_erasure, [erased])))
     return [statement for _, _, statement in sorted(steps, key=lambda step: step[:2])]
 
@@ -309,18 +340,18 @@ def _sealed_fields(record: RecordedEvent) -> list[str]:
     return [f for f in fields if is_envelope(record.data.get(f))]
 
 
-def _chunks(items: Sequence[str]) -> list[Sequence[str]]:
+def _chunks(items: Sequence[_Item]) -> list[Sequence[_Item]]:
     return [items[i : i + _LOOKUP_CHUNK] for i in range(0, len(items), _LOOKUP_CHUNK)]
 
 
-def _wrapped_keys(conn: Connection, scopes: Sequence[str]) -> dict[str, bytes]:
-    """The keys of ``scopes`` by key id: those of every event of each scope."""
-    found: dict[str, bytes] = {}
-    for chunk in _chunks(scopes):
-        query = select(text_keys.c.key_id, text_keys.c.wrapped_key).where(
-            text_keys.c.scope.in_(chunk)
+def _wrapped_keys(conn: Connection, positions: Sequence[int]) -> dict[int, bytes]:
+    """The stored keys of the events at ``positions``, by position."""
+    found: dict[int, bytes] = {}
+    for chunk in _chunks(positions):
+        query = select(text_keys.c.position, text_keys.c.wrapped_key).where(
+            text_keys.c.position.in_(chunk)
         )
-        found.update((key_id, bytes(wrapped)) for key_id, wrapped in conn.execute(query))
+        found.update((position, bytes(wrapped)) for position, wrapped in conn.execute(query))
     return found
 
 
@@ -366,14 +397,11 @@ def open_sealed(conn: Connection, records: list[RecordedEvent]) -> list[Recorded
     sealed = [(index, fields) for index, r in enumerate(records) if (fields := _sealed_fields(r))]
     if not sealed:
         return records
-    scopes = {
+    wrapped = _wrapped_keys(conn, [records[index].position for index, _ in sealed])
+    gone = {
         index: sealing_scope(records[index].stream_id, records[index].type, records[index].data)
         for index, _ in sealed
-    }
-    named = sorted({scope for scope in scopes.values() if scope is not None})
-    wrapped = _wrapped_keys(conn, named)
-    gone = {
-        index: scopes[index] for index, _ in sealed if records[index].event_id.hex not in wrapped
+        if records[index].position not in wrapped
     }
     erasures = _erasures(conn, sorted({s for s in gone.values() if s is not None}))
     vault = vault_of(conn.engine) if wrapped else None
@@ -386,7 +414,7 @@ def open_sealed(conn: Connection, records: list[RecordedEvent]) -> list[Recorded
     for index, fields in sealed:
         record = records[index]
         data = dict(record.data)
-        key = wrapped.get(record.event_id.hex)
+        key = wrapped.get(record.position)
         if key is not None and vault is not None:
             aes = AESGCM(vault.unwrap(key, record.event_id.hex))
             for field in fields:

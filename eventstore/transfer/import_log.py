@@ -64,7 +64,7 @@ def import_log(
         if progress is not None:
             progress(0, head)
         _load(conn, reader, head, progress, batch_size)
-        store_key_records(conn, reader.key_records)
+        store_key_records(conn, reader.key_records, reader.key_positions())
         if progress is not None:
             progress(head, head)
     assert reader.trailer is not None  # events() raises unless it read a matching trailer

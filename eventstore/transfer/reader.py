@@ -112,6 +112,16 @@ class LogFileReader:
                     f"the event at position {position} holds sealed text, but the file has"
                     f" neither its key nor an erasure of {scope!r}: text key lines are missing"
                 )
+        sealed = self.key_positions()
+        for scope, key_id in sorted(keys - sealed.keys()):
+            raise LogFileError(
+                f"a text key line for scope {scope!r} and key id {key_id}, which no event"
+                " of the file with sealed text bears: a key is kept under its event's position"
+            )
+
+    def key_positions(self) -> dict[tuple[str, str], int]:
+        """The position of each sealed event read, by its key's scope and key id."""
+        return {(scope, key_id): position for position, key_id, scope in self._sealed}
 
     def _add_key(self, record: KeyRecord | ErasureRecord) -> None:
         # Each key once and each scope erased once, as the tables hold them: a repeated

@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -155,8 +155,13 @@ def parse_key_line(document: dict[str, Any]) -> KeyRecord | ErasureRecord:
     raise ValueError("not a text key or text erasure line")
 
 
-def store_key_records(conn: Connection, records: list[KeyRecord | ErasureRecord]) -> None:
-    """Insert the file's keys (wrapped under this service's key) and erasures."""
+def store_key_records(
+    conn: Connection,
+    records: list[KeyRecord | ErasureRecord],
+    positions: Mapping[tuple[str, str], int],
+) -> None:
+    """Insert the file's keys (wrapped under this service's key), each under the position
+    of its event (``positions``: by scope and key id), and erasures."""
     keys = [r for r in records if isinstance(r, KeyRecord)]
     erasures = [r for r in records if isinstance(r, ErasureRecord)]
     if keys:
@@ -164,7 +169,12 @@ def store_key_records(conn: Connection, records: list[KeyRecord | ErasureRecord]
         conn.execute(
             text_keys.insert(),
             [
-                {"scope": k.scope, "key_id": k.key_id, "wrapped_key": vault.wrap(k.key, k.key_id)}
+                {
+                    "position": positions[k.scope, k.key_id],
+                    "key_id": k.key_id,
+                    "scope": k.scope,
+                    "wrapped_key": vault.wrap(k.key, k.key_id),
+                }
                 for k in keys
             ],
         )

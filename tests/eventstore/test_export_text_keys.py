@@ -186,10 +186,27 @@ def test_a_file_missing_a_sealed_events_key_is_refused(
 def test_a_key_under_another_scope_does_not_count_as_the_events_key(
     engine: Engine, backend: str, new_database: NewDatabase
 ) -> None:
-    # Readers find keys by scope: a key filed under another scope would open nothing.
+    # A key belongs to its event's scope: one filed under another is not the event's key.
     def misfiled(lines: Lines) -> tuple[Lines, str]:
         scope = f"note:incident-a:{uuid4()}"
         changed = _with_key(lines, _key_line(lines), lambda key: key.update(scope=scope))
         return changed, "position 1 holds sealed text, but the file has"
 
     _refused_import(engine, backend, new_database, misfiled)
+
+
+def test_a_key_no_sealed_event_of_the_file_bears_is_refused(
+    engine: Engine, backend: str, new_database: NewDatabase
+) -> None:
+    # A key is stored under its event's position: one whose event is not in the file has
+    # none, and an export never writes such a line.
+    def stray(lines: Lines) -> tuple[Lines, str]:
+        index = _key_line(lines)
+        key_id = uuid4().hex
+        extra = _with_key(lines, index, lambda key: key.update(key_id=key_id))[index]
+        changed = [*lines[: index + 1], extra, *lines[index + 1 :]]
+        return changed, f"key id {key_id}, which no event of the file with sealed text bears"
+
+    copy = _refused_import(engine, backend, new_database, stray)
+    with copy.connect() as conn:
+        assert conn.execute(select(text_keys)).first() is None

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select, text
 from eventstore import EventStore, NewEvent
 from eventstore.bulk_read import read_events_after
 from eventstore.chain_verify import verify_chain
-from eventstore.schema import text_erasures, text_keys
+from eventstore.schema import events, text_erasures, text_keys
 from eventstore.sealed_text import (
     SealedTextUnavailable,
     TextVault,
@@ -83,6 +83,25 @@ def test_a_key_sealed_after_an_erasure_of_its_scope_in_the_same_batch_survives(
 
     assert texts(engine)[2] == "second"
     assert texts(engine)[0]["redacted"] is True
+
+
+def test_a_commit_of_many_sealed_events_writes_each_key_under_its_events_position(
+    engine: Engine,
+) -> None:
+    # More keys than one of PostgreSQL's multi-row inserts takes: they go in two.
+    bodies = [f"note {n}" for n in range(1003)]
+    appends = [(f"incident-{n % 7}", [added(uuid4(), body)], None) for n, body in enumerate(bodies)]
+    EventStore(engine).append_batch(appends)
+
+    with engine.connect() as conn:
+        assert [e.data["text"] for e in read_events_after(conn, 0, 2000)] == bodies
+        keyed = conn.execute(
+            select(text_keys.c.position, text_keys.c.key_id, events.c.event_id)
+            .join(events, events.c.position == text_keys.c.position)
+            .order_by(text_keys.c.position)
+        ).all()
+    assert [position for position, _, _ in keyed] == list(range(1, 1004))
+    assert all(key_id == event_id.hex for _, key_id, event_id in keyed)
 
 
 def test_a_ciphertext_moved_to_another_event_does_not_open(engine: Engine) -> None:
