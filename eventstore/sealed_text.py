@@ -187,7 +187,7 @@ def seal_events(engine: Engine, rows: Sequence[tuple[str, NewEvent]]) -> SealedB
     """``rows`` (stream, event) with their erasable fields sealed, in order.
 
     Pure but for randomness: the caller writes the events, the keys and the erasures in
-    one transaction (``write_keys``).
+    one transaction (``key_statements``).
     """
     sealing = [
         (index, present)
