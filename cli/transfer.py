@@ -23,6 +23,7 @@ from cli.output import console, pace
 from cli.progress import position_progress
 from cli.projections import rebuild_with_progress
 from domain.events import CURRENT_VERSIONS
+from eventstore.engine import normalise_url
 from eventstore.transfer.bulk_insert import BulkInsertRefused
 from eventstore.transfer.export import SignHead, export_log
 from eventstore.transfer.format import LogFileError
@@ -43,9 +44,12 @@ def export_command(
         started = time.perf_counter()
         sign = head_signer(runtime.signer)
         try:
-            with export_target(file) as out, position_progress(console, "exporting") as progress:
+            with (
+                export_target(file, runtime.settings.database_url) as out,
+                position_progress(console, "exporting") as progress,
+            ):
                 result = export_log(runtime.engine, out, sign=sign, progress=progress)
-        except (SQLAlchemyError, OSError, UnchainedEvent) as exc:
+        except (SQLAlchemyError, OSError, UnchainedEvent, ExportTargetRefused) as exc:
             console.print(f"[red]export failed:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(1) from exc
     elapsed = time.perf_counter() - started
@@ -129,18 +133,53 @@ def _import_and_rebuild(runtime: Runtime, lines: BinaryIO) -> None:
     console.print("[green]read models rebuilt[/]")
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class ExportTargetRefused(ValueError):
+    """The name given to ``incidents export`` is one it will not write to."""
+
+
+def _refuse_target(target: Path, database_url: str) -> None:
+    """ExportTargetRefused when writing to ``target`` would destroy a database."""
+    url = normalise_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        database = Path(url.database).resolve()
+        if target in {
+            database.with_name(database.name + end) for end in ("", "-wal", "-shm", "-journal")
+        }:
+            raise ExportTargetRefused(f"{target} is the database being exported (or its log)")
+    if target.is_file():
+        with target.open("rb") as existing:
+            if existing.read(len(SQLITE_HEADER)) == SQLITE_HEADER:
+                raise ExportTargetRefused(f"{target} is a SQLite database: it is not overwritten")
+
+
 @contextmanager
-def export_target(name: str) -> Iterator[BinaryIO]:
+def export_target(name: str, database_url: str) -> Iterator[BinaryIO]:
     """Standard output for ``-``; otherwise a file that appears only once complete.
 
-    The export goes to ``NAME.partial`` and is renamed at the end, so a failed or
-    interrupted export never leaves a file under the name that was asked for.
+    The export goes to ``NAME.partial`` beside the file a link names and is renamed at
+    the end, so a failed or interrupted export never leaves a file under the name that
+    was asked for. A pipe or a device is written to as it is. A database file, the one
+    exported above all, is never a target.
     """
     if name == "-":
+        if sys.stdout is None:
+            raise ExportTargetRefused("standard output is closed")
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    target = Path(name)
+    if not name.strip():
+        raise ExportTargetRefused("the file name is empty (- writes to standard output)")
+    target = Path(name).resolve()
+    _refuse_target(target, database_url)
+    if target.exists() and not target.is_file():
+        if target.is_dir():
+            raise ExportTargetRefused(f"{target} is a directory")
+        with target.open("wb") as out:  # a pipe, a terminal, a device: no rename possible
+            yield out
+        return
     partial = target.with_name(target.name + ".partial")
     try:
         # Owner only, as the secret key's file: the export holds the keys of the log's text.

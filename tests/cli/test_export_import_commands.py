@@ -5,6 +5,9 @@ The store-level transfer they wrap is tested in tests/eventstore/test_export_imp
 
 from __future__ import annotations
 
+import os
+import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -76,3 +79,51 @@ def test_cli_refuses_a_truncated_file(engine: Engine, history_file: bytes, tmp_p
     missing = run_cli("import", str(tmp_path / "nope.jsonl"), "--database-url", "sqlite://")
     assert missing.exit_code == 1
     assert "No such file" in missing.stderr
+
+
+def test_export_never_writes_over_a_database(engine: Engine, tmp_path: Path) -> None:
+    write_history(engine)
+    url = engine.url.render_as_string(hide_password=False)
+    other = tmp_path / "other.db"
+    other.write_bytes(b"SQLite format 3\x00" + bytes(100))
+    targets = [other]
+    if engine.dialect.name == "sqlite":
+        database = Path(engine.url.database or "")
+        targets += [database, database.with_name(database.name + "-wal")]
+    for target in targets:
+        before = target.read_bytes() if target.exists() else None
+
+        done = run_cli("export", str(target), "--database-url", url)
+
+        assert done.exit_code == 1, target
+        assert "export failed:" in done.stderr
+        assert (target.read_bytes() if target.exists() else None) == before
+    assert event_count(engine) > 0
+    empty = run_cli("export", "", "--database-url", url)
+    assert empty.exit_code == 1
+    assert "the file name is empty" in empty.stderr
+
+
+def test_export_writes_through_a_link_and_into_a_pipe(engine: Engine, tmp_path: Path) -> None:
+    write_history(engine)
+    url = engine.url.render_as_string(hide_password=False)
+    real = tmp_path / "backups" / "log.jsonl"
+    real.parent.mkdir()
+    link = tmp_path / "latest.jsonl"
+    link.symlink_to(real)
+
+    done = run_cli("export", str(link), "--database-url", url)
+
+    assert done.exit_code == 0, done.output
+    assert link.is_symlink()
+    assert real.read_bytes().startswith(b'{"')
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()))
+    reader.start()
+    done = run_cli("export", str(pipe), "--database-url", url)
+    reader.join(timeout=30)
+    assert done.exit_code == 0, done.output
+    assert without_header(received[0]) == without_header(real.read_bytes())
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
