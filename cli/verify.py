@@ -14,16 +14,17 @@ from typing import Annotated
 
 import orjson
 import typer
+from rich.markup import escape
 
 from application.log_checkpoints import (
     Checkpoint,
     CheckpointError,
     checkpoint_of,
-    load_public_key,
     verify_signature,
 )
 from cli.database import DatabaseOption, opened, settings_for
 from cli.output import console
+from cli.verifying_key import given_key, own_key
 from eventstore.chain_verify import verify_chain
 
 
@@ -39,7 +40,7 @@ def _checkpoints(files: list[Path]) -> list[Checkpoint]:
             try:
                 found.append(checkpoint_of(item))
             except CheckpointError as error:
-                console.print(f"[red]{path}:[/] {error}")
+                console.print(f"[red]{escape(str(path))}:[/] {escape(str(error))}")
                 raise typer.Exit(2) from error
     return found
 
@@ -62,14 +63,12 @@ def verify(
 ) -> None:
     """Walk the log against its hash chain, and check checkpoints kept elsewhere."""
     kept = _checkpoints(checkpoint or [])
+    given = given_key(public_key)
     settings = settings_for(database_url)
     with opened(settings) as runtime:
-        key = (
-            load_public_key(public_key.read_bytes())
-            if public_key is not None
-            else runtime.signer.public_key
-        )
+        key = (given or own_key(runtime.signer)) if kept else None
         for held in kept:
+            assert key is not None
             try:
                 verify_signature(held, key)
             except CheckpointError as error:

@@ -14,18 +14,12 @@ import orjson
 import typer
 from rich.markup import escape
 
-from application.log_checkpoints import CheckpointError, load_public_key
 from application.postmortem_digest import NotAPostmortem
 from application.postmortem_verification import Mismatch, verify_document
 from cli.database import DatabaseOption, opened, settings_for
 from cli.output import console
-
-UNREADABLE = 2
-
-
-def _unreadable(message: str) -> typer.Exit:
-    console.print(f"[red]cannot read[/] {escape(message)}", soft_wrap=True)
-    return typer.Exit(UNREADABLE)
+from cli.verifying_key import given_key, own_key
+from cli.verifying_key import unreadable as _unreadable
 
 
 def verify_postmortem(
@@ -47,14 +41,12 @@ def verify_postmortem(
         document = orjson.loads(file.read_bytes())
     except (OSError, orjson.JSONDecodeError) as error:
         raise _unreadable(f"{file}: {error}") from error
-    try:
-        key = load_public_key(public_key.read_bytes()) if public_key is not None else None
-    except (OSError, CheckpointError) as error:
-        raise _unreadable(f"{public_key}: {error}") from error
+    key = given_key(public_key)
     with opened(settings_for(database_url)) as runtime:
+        key = key or own_key(runtime.signer)
         try:
             with runtime.engine.connect() as conn:
-                verified = verify_document(conn, document, key or runtime.signer.public_key)
+                verified = verify_document(conn, document, key)
         except NotAPostmortem as error:
             raise _unreadable(f"{file}: {error}") from error
         except Mismatch as error:

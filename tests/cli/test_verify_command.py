@@ -109,3 +109,38 @@ def test_a_checkpoint_signed_by_another_key_is_refused(
     code, out = verify(database_url, "--checkpoint", str(checkpoint))
     assert code == 1
     assert "not signed by this key" in out
+
+
+def test_a_check_never_makes_the_signing_key_it_misses(
+    store: EventStore, database_url: str, key_file: Path, tmp_path: Path
+) -> None:
+    # Kept from a service whose key is elsewhere (a relative path read from another
+    # directory, a typo): a key made now would call every genuine checkpoint forged.
+    fill(store)
+    held = kept(store.engine, key_file, tmp_path)
+    elsewhere = tmp_path / "typo" / "log-signing.key"
+
+    done = run_cli(
+        "verify",
+        "--checkpoint",
+        str(held),
+        "--database-url",
+        database_url,
+    )
+    assert done.exit_code == 0, done.output
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("INCIDENTS_LOG_SIGNING_KEY_FILE", str(elsewhere))
+        code, out = verify(database_url, "--checkpoint", str(held))
+        assert code == 2
+        assert "no signing key there" in out
+        assert not elsewhere.exists()
+        assert verify(database_url)[0] == 0  # no checkpoint to check: no key needed
+        public = tmp_path / "public.pem"
+        public.write_text(public_pem(LogSigner(store.engine, key_file).public_key))
+        code, out = verify(database_url, "--checkpoint", str(held), "--public-key", str(public))
+        assert code == 0, out
+    not_a_key = tmp_path / "not-a-key[1].pem"
+    not_a_key.write_text("hello")
+    code, out = verify(database_url, "--checkpoint", str(held), "--public-key", str(not_a_key))
+    assert code == 2
+    assert "not-a-key[1].pem: the public key is not a PEM Ed25519 key" in out
