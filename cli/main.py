@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli.credentials import credentials_app
+from cli.failures import said_in_one_line
 from cli.integrations import integrations_app
 from cli.projections import project, rebuild
 from cli.schema import migrate
@@ -17,7 +18,12 @@ from cli.verify_export import verify_export
 from cli.verify_postmortem import verify_postmortem
 from cli.webhooks import webhooks_app
 
-app = typer.Typer(help="Incident Ledger: event-sourced incident tracking.", no_args_is_help=True)
+app = typer.Typer(
+    help="Incident Ledger: event-sourced incident tracking.",
+    no_args_is_help=True,
+    # A traceback's local variables can hold a token or a key.
+    pretty_exceptions_show_locals=False,
+)
 app.command()(migrate)
 app.command()(serve)
 app.command()(rebuild)
@@ -35,4 +41,4 @@ app.add_typer(webhooks_app, name="webhooks")
 
 
 def main() -> None:
-    app()
+    said_in_one_line(app)
