@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from application.integrations import Integration, IntegrationExists, IntegrationKind
 from cli.database import DatabaseOption, opened, settings_for
@@ -43,7 +44,7 @@ def create(
             refuse(exc)
     integration = created.integration
     console.print(
-        f"integration {integration.name} ({integration.integration_id}): {RECEIVERS[kind]}"
+        f"integration {escape(integration.name)} ({integration.integration_id}): {RECEIVERS[kind]}"
         " (shown only now):",
         soft_wrap=True,
     )

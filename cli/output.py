@@ -9,7 +9,8 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
+from rich.text import Text
 
 console = Console(stderr=True)
 """Messages and progress; standard output carries only what a script may capture."""
@@ -22,10 +23,11 @@ def refuse(exc: Exception) -> NoReturn:
 
 
 def show_table(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
-    """A table on standard output."""
-    table = Table(*columns)
+    """A table on standard output: its cells as they are, never read as markup (a token may
+    be named ``dependabot[bot]``), ids whole however narrow the terminal."""
+    table = Table(*(Column(name, overflow="fold") for name in columns))
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(cell) for cell in row))
     Console().print(table)
 
 
@@ -37,9 +39,9 @@ def moment(at: datetime | None) -> str:
 def revoked(done: bool, what: str, name: str) -> None:
     """Say that ``name`` was revoked, or exit 1 when there was no live ``what`` of that name."""
     if not done:
-        console.print(f"[red]no live {what} named {name!r}[/]")
+        console.print(f"[red]no live {what} named {escape(repr(name))}[/]")
         raise typer.Exit(1)
-    console.print(f"revoked {name}")
+    console.print(f"revoked {escape(name)}")
 
 
 def pace(events: int, seconds: float) -> str:

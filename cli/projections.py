@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from sqlalchemy import Engine
 
 from application.logging_config import configure_logging
@@ -47,7 +48,7 @@ def rebuild(
     unknown = sorted(set(names or ()) - known)
     if unknown:
         console.print(
-            f"[red]unknown projection(s):[/] {', '.join(unknown)}; known: {sorted(known)}"
+            f"[red]unknown projection(s):[/] {escape(', '.join(unknown))}; known: {sorted(known)}"
         )
         raise typer.Exit(2)
     with opened(settings) as runtime:

@@ -34,7 +34,9 @@ def _checkpoints(files: list[Path]) -> list[Checkpoint]:
         try:
             document = orjson.loads(path.read_bytes())
         except (OSError, orjson.JSONDecodeError) as error:
-            console.print(f"[red]cannot read the checkpoint {path}:[/] {error}")
+            console.print(
+                f"[red]cannot read the checkpoint {escape(str(path))}:[/] {escape(str(error))}"
+            )
             raise typer.Exit(2) from error
         for item in document if isinstance(document, list) else [document]:
             try:
@@ -72,7 +74,7 @@ def verify(
             try:
                 verify_signature(held, key)
             except CheckpointError as error:
-                console.print(f"[red]FAILED:[/] {error}")
+                console.print(f"[red]FAILED:[/] {escape(str(error))}")
                 raise typer.Exit(1) from error
         started = time.perf_counter()
         with runtime.engine.connect() as conn:

@@ -60,7 +60,7 @@ def _checked_url(settings: Settings, url: str) -> str:
 
 
 def _unknown(subscription_id: UUID) -> typer.Exit:
-    console.print(f"[red]no webhook subscription has the id {subscription_id}[/]")
+    console.print(f"[red]no webhook subscription has the id {escape(str(subscription_id))}[/]")
     return typer.Exit(1)
 
 
