@@ -27,8 +27,18 @@ _POSTGRES = (
 )
 
 
+_TABLES = ("text_keys", "timeline_entries", "search_documents")
+_NOT_OWNED = (
+    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+    " AND tablename = ANY(%(tables)s)"
+    " AND NOT pg_has_role(current_user, tableowner, 'USAGE') ORDER BY tablename"
+)
+"""The tables this role may not VACUUM: PostgreSQL skips them with only a warning."""
+
+
 class ScrubIncomplete(RuntimeError):
-    """SQLite's write-ahead log could not be emptied: readers kept it in use."""
+    """The clean-up could not be done: SQLite's write-ahead log stayed in use, or the
+    PostgreSQL role does not own the tables to VACUUM."""
 
 
 def scrub(engine: Engine, *, wait_seconds: float = SQLITE_BUSY_TIMEOUT_MS / 1000) -> list[str]:
@@ -40,6 +50,14 @@ def scrub(engine: Engine, *, wait_seconds: float = SQLITE_BUSY_TIMEOUT_MS / 1000
     left as it was, and saying the text is gone would be untrue."""
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            not_owned = conn.exec_driver_sql(_NOT_OWNED, {"tables": list(_TABLES)}).scalars()
+            if names := list(not_owned):
+                raise ScrubIncomplete(
+                    f"the role {engine.url.username or '(default)'} does not own"
+                    f" {', '.join(names)}, and PostgreSQL skips VACUUM of a table but for"
+                    " its owner (a superuser, or a member of the owning role): run scrub"
+                    " as the tables' owner"
+                )
             for statement in _POSTGRES:
                 conn.exec_driver_sql(statement)
         return list(_POSTGRES)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 from fastapi.testclient import TestClient
@@ -190,3 +191,25 @@ def test_scrub_exits_1_and_claims_nothing_while_a_reader_keeps_the_log(
     on_disk = _files(database)
     assert TOKEN not in on_disk
     assert wrapped not in on_disk
+
+
+def test_scrub_by_a_role_that_does_not_own_the_tables_exits_1(engine: Engine) -> None:
+    # PostgreSQL skips VACUUM of another role's table with a warning alone: an OK then
+    # would say erased text had left the files when nothing was done.
+    if engine.dialect.name != "postgresql":
+        pytest.skip("table owners are PostgreSQL's")
+    role = f"scrub_reader_{uuid4().hex[:8]}"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        conn.exec_driver_sql(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+    try:
+        url = engine.url.set(username=role).render_as_string(hide_password=False)
+        done = run_cli("scrub", "--database-url", url)
+
+        assert done.exit_code == 1, done.stdout + done.stderr
+        assert f"the role {role} does not own search_documents, text_keys" in done.stderr
+        assert "OK" not in done.stdout + done.stderr
+    finally:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql(f"DROP OWNED BY {role}")
+            conn.exec_driver_sql(f"DROP ROLE {role}")
