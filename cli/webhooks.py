@@ -179,18 +179,44 @@ def delete(subscription_id: IdArgument, database_url: DatabaseOption = None) -> 
 
 
 @webhooks_app.command("rotate")
-def rotate(subscription_id: IdArgument, database_url: DatabaseOption = None) -> None:
+def rotate(
+    subscription_id: IdArgument,
+    key_replaced: Annotated[
+        bool,
+        typer.Option(
+            "--key-replaced",
+            help="INCIDENTS_SECRET_KEY was replaced on purpose: the old secret, sealed"
+            " under the old key, stops signing at once",
+        ),
+    ] = False,
+    database_url: DatabaseOption = None,
+) -> None:
     """Give a subscription a new signing secret (printed once); the old one signs beside it
     for 24 hours."""
     with opened(settings_for(database_url)) as runtime:
-        rotated = runtime.webhooks.rotate(subscription_id, runtime.service.now())
+        opens = runtime.webhooks.opens(subscription_id)
+        if opens is False and not key_replaced:
+            # A mistyped key would seal the new secret where the service cannot open it.
+            console.print(
+                "[red]this INCIDENTS_SECRET_KEY does not open the subscription's secret:[/]"
+                " run rotate with the key the service uses, or, if that key was replaced on"
+                " purpose, with --key-replaced",
+                soft_wrap=True,
+            )
+            raise typer.Exit(1)
+        rotated = runtime.webhooks.rotate(
+            subscription_id, runtime.service.now(), key_replaced=key_replaced
+        )
     if rotated is None:
         raise _unknown(subscription_id)
     subscription, secret = rotated
+    overlap = (
+        f"the old one also signs until {moment(subscription.previous_secret_until)}"
+        if subscription.previous_secret_until is not None
+        else "the old one no longer signs"
+    )
     console.print(
-        f"new signing secret of {subscription_id} (shown only now); the old one also signs"
-        f" until {moment(subscription.previous_secret_until)}:",
-        soft_wrap=True,
+        f"new signing secret of {subscription_id} (shown only now); {overlap}:", soft_wrap=True
     )
     typer.echo(secret)
 

@@ -20,7 +20,7 @@ from sqlalchemy.engine import RowMapping
 from domain.events import CURRENT_VERSIONS
 from domain.values import Severity
 from eventstore.schema import events
-from outbound.secret_box import SecretBox
+from outbound.secret_box import SecretBox, SecretKeyMismatch
 from outbound.signing import new_secret
 from outbound.tables import webhook_deliveries, webhook_subscriptions
 
@@ -311,8 +311,13 @@ class SubscriptionStore:
             )
             return gone.rowcount > 0
 
-    def rotate(self, subscription_id: UUID, now: datetime) -> tuple[Subscription, str] | None:
-        """A new secret; the old one keeps signing beside it for ``ROTATION_OVERLAP``."""
+    def rotate(
+        self, subscription_id: UUID, now: datetime, *, key_replaced: bool = False
+    ) -> tuple[Subscription, str] | None:
+        """A new secret; the old one keeps signing beside it for ``ROTATION_OVERLAP``.
+
+        With ``key_replaced`` (the key that sealed the old secret is gone on purpose) the
+        old one, which nothing can open any more, stops signing at once."""
         secret = new_secret()
         with self.engine.begin() as conn:
             row = (
@@ -331,14 +336,30 @@ class SubscriptionStore:
                 .where(webhook_subscriptions.c.subscription_id == subscription_id)
                 .values(
                     sealed_secret=self.box.seal(secret),
-                    sealed_previous_secret=row["sealed_secret"],
-                    previous_secret_until=now + ROTATION_OVERLAP,
+                    sealed_previous_secret=None if key_replaced else row["sealed_secret"],
+                    previous_secret_until=None if key_replaced else now + ROTATION_OVERLAP,
                     updated_at=now,
                 )
             )
             found = self.get_in(conn, subscription_id)
         assert found is not None
         return found, secret
+
+    def opens(self, subscription_id: UUID) -> bool | None:
+        """Whether this store's key opens the subscription's secret (None: no such one)."""
+        with self.engine.connect() as conn:
+            sealed = conn.execute(
+                select(webhook_subscriptions.c.sealed_secret).where(
+                    webhook_subscriptions.c.subscription_id == subscription_id
+                )
+            ).scalar_one_or_none()
+        if sealed is None:
+            return None
+        try:
+            self.box.open(sealed)
+        except SecretKeyMismatch:
+            return False
+        return True
 
     def signing_secrets(
         self, conn: Connection, subscription_id: UUID, now: datetime

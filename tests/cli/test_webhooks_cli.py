@@ -4,6 +4,7 @@ backends; refused values exit 2 naming the field and store nothing."""
 from __future__ import annotations
 
 import logging
+import os
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -212,3 +213,27 @@ def test_new_key_prints_a_fernet_key() -> None:
     key = done.stdout.strip()
     assert Fernet(key).decrypt(Fernet(key).encrypt(b"x")) == b"x"
     assert key != run_cli("webhooks", "new-key").stdout.strip()
+
+
+def test_rotate_under_another_key_is_refused_unless_the_key_was_replaced(
+    database_url: str, webhooks: SubscriptionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subscription_id, secret = created(database_url, "--type", "incident.declared")
+    monkeypatch.setenv("INCIDENTS_SECRET_KEY", Fernet.generate_key().decode())
+
+    code, out, err = cli(database_url, "rotate", str(subscription_id))
+
+    assert code == 1
+    assert "does not open the subscription's secret" in err
+    assert "whsec_" not in out
+    with webhooks.engine.connect() as conn:  # the service's key still opens what is stored
+        assert webhooks.signing_secrets(conn, subscription_id, datetime.now(UTC)) == [secret]
+
+    code, out, err = cli(database_url, "rotate", str(subscription_id), "--key-replaced")
+    assert code == 0, err
+    replaced = webhook_store(
+        Settings(database_url=database_url, secret_key=os.environ["INCIDENTS_SECRET_KEY"]),
+        webhooks.engine,
+    )
+    with replaced.engine.connect() as conn:  # the old secret, unopenable, signs no more
+        assert replaced.signing_secrets(conn, subscription_id, datetime.now(UTC)) == [out.strip()]
