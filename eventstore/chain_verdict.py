@@ -9,6 +9,10 @@ from eventstore.chain import GENESIS
 UNCHAINED = "the event has no chain hash: it was written around the service"
 MISSING = "a chained event is missing from the log: the chain breaks where positions skip this one"
 CHANGED = "the event's content or place differs from what was chained"
+UNREADABLE = (
+    "the event's stored content is not what the service writes (its JSON or a time does not"
+    " read): it was changed after it was chained"
+)
 
 
 @dataclass

@@ -23,7 +23,7 @@ from typing import Any
 
 from eventstore.chain import GENESIS
 from eventstore.chain_sqlite import ROWS_IN_RANGE, canonical_row
-from eventstore.chain_verdict import UNCHAINED, Verdict
+from eventstore.chain_verdict import UNCHAINED, UNREADABLE, Verdict
 
 BATCH = 5000
 PARALLEL_FROM = 100_000
@@ -76,7 +76,11 @@ def walk_range(
             stored = row[10]
             if stored is None:
                 return _walked(verdict, rows, count, previous).bad(position, UNCHAINED)
-            link = sha256(previous + canonical_row(row)).digest()
+            try:
+                canonical = canonical_row(row)
+            except (ValueError, TypeError):  # orjson's decode error is a ValueError
+                return _walked(verdict, rows, count, previous).bad(position, UNREADABLE)
+            link = sha256(previous + canonical).digest()
             if link.hex() != stored:
                 return _walked(verdict, rows, count, previous).broken(position, previous_position)
             previous, previous_position = link, position

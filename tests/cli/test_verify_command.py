@@ -144,3 +144,28 @@ def test_a_check_never_makes_the_signing_key_it_misses(
     code, out = verify(database_url, "--checkpoint", str(held), "--public-key", str(not_a_key))
     assert code == 2
     assert "not-a-key[1].pem: the public key is not a PEM Ed25519 key" in out
+
+
+@pytest.mark.parametrize(
+    ("column", "value"), [("data", "{not json"), ("occurred_at", "garbage"), ("data", "7")]
+)
+def test_an_event_whose_stored_text_does_not_read_fails_at_its_position(
+    engine: Engine, database_url: str, key_file: Path, column: str, value: str
+) -> None:
+    # Text columns on SQLite take anything: what verify exists to find is never a crash.
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's jsonb and timestamp columns refuse such values")
+    fill(EventStore(engine))
+    with engine.connect() as conn:
+        target = read_events_after(conn, 0, 100)[1]
+    with unguarded(engine), engine.begin() as conn:
+        conn.execute(
+            text(f"UPDATE events SET {column} = :v WHERE position = :p"),
+            {"v": value, "p": target.position},
+        )
+
+    code, out = verify(database_url)
+
+    assert code == 1, out
+    assert f"FAILED at position {target.position}" in out
+    assert "Traceback" not in out
