@@ -35,7 +35,7 @@ EXAMPLE_BODY = '{"title": "Checkout returns 502", "severity": "SEV2", "services"
 
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port to listen on.")] = None,
     database_url: DatabaseOption = None,
     workers: Annotated[
         int, typer.Option(min=1, help="Server processes, each with its own request threads.")

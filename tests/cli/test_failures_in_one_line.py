@@ -33,6 +33,7 @@ def _run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[
     [
         ("INCIDENTS_SESSION_KEY", "short-session-secret", "INCIDENTS_SESSION_KEY: String should"),
         ("INCIDENTS_PORT", "abc", "INCIDENTS_PORT: Input should be a valid integer"),
+        ("INCIDENTS_PORT", "0", "INCIDENTS_PORT: Input should be greater than or equal to 1"),
         ("INCIDENTS_DATABASE_URL", "incidents.db", "not a database URL this service can use"),
         ("INCIDENTS_DATABASE_URL", "mysql://u@localhost/x", "driver that is not installed"),
     ],
