@@ -16,6 +16,7 @@ from pathlib import Path
 
 import structlog
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from application.alert_ingestion import Generations
 from application.checkpoint_schedule import CheckpointSchedule
@@ -133,8 +134,40 @@ def database_engine(settings: Settings) -> Engine:
         # Error messages (logged) never carry bound values: idempotency keys, names.
         hide_parameters=True,
     )
+    refuse_a_new_key_for_sealed_data(settings, engine)
     install_vault(engine, TextVault.from_secret(secret_key(settings)))
     return engine
+
+
+class SecretKeyMissing(RuntimeError):
+    """The database holds data sealed under a secret key, and none is configured or found."""
+
+
+_SEALED_DATA = "SELECT 1 FROM text_keys UNION ALL SELECT 1 FROM webhook_subscriptions LIMIT 1"
+
+
+def refuse_a_new_key_for_sealed_data(settings: Settings, engine: Engine) -> None:
+    """SecretKeyMissing when a key file would be made for a database that already holds
+    text or secrets sealed under another key: the command runs from another directory
+    than usual (the key file's default path is relative), or the file was lost. A new key
+    would open none of it, and would seal what comes next under a key of its own."""
+    configured = settings.secret_key is not None and bool(settings.secret_key.strip())
+    key_file = Path(settings.secret_key_file)
+    if configured or key_file.exists():
+        return
+    try:
+        with engine.connect() as conn:
+            sealed = conn.exec_driver_sql(_SEALED_DATA).first() is not None
+    except DBAPIError:  # no such tables yet (a new or unmigrated database)
+        return
+    if sealed:
+        raise SecretKeyMissing(
+            f"the database holds text and secrets sealed under a secret key, but"
+            f" INCIDENTS_SECRET_KEY is not set and there is no key file at {key_file}"
+            f" (INCIDENTS_SECRET_KEY_FILE, relative to the directory the command runs in):"
+            " run from the directory that holds it, or set either setting; a new key"
+            " would open none of it"
+        )
 
 
 def make_secret_key_file(settings: Settings) -> Path | None:

@@ -17,6 +17,7 @@ from pydantic_settings import SettingsError
 from rich.markup import escape
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
+from application.bootstrap import SecretKeyMissing
 from cli.output import console
 from eventstore.sealed_text import SealedTextUnavailable
 
@@ -62,7 +63,7 @@ def one_line(error: BaseException) -> str | None:
         return _database(error)
     if isinstance(error, CommandError):
         return f"the database's schema cannot be migrated by this release: {error}"
-    if isinstance(error, SealedTextUnavailable):
+    if isinstance(error, SealedTextUnavailable | SecretKeyMissing):
         return str(error)
     if isinstance(error, OSError):
         return _file(error)

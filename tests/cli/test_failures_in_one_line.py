@@ -66,3 +66,34 @@ def test_the_programs_own_faults_still_show_their_traceback() -> None:
 
     with pytest.raises(RuntimeError, match="a bug"):
         said_in_one_line(broken)
+
+
+def test_no_new_secret_key_is_made_for_a_database_with_sealed_text(tmp_path: Path) -> None:
+    home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
+    home.mkdir()
+    elsewhere.mkdir()
+    url = f"sqlite:///{tmp_path / 'incidents.db'}"
+    assert _run(home, "migrate", "--database-url", url).returncode == 0
+    made = _run(
+        home,
+        "webhooks",
+        "create",
+        "--url",
+        "http://127.0.0.1:9/hook",
+        "--type",
+        "incident.declared",
+        "--database-url",
+        url,
+        INCIDENTS_WEBHOOKS_ALLOW_HTTP="true",
+        INCIDENTS_WEBHOOKS_ALLOW_PRIVATE="true",
+    )
+    assert made.returncode == 0, made.stderr
+    assert (home / "var" / "secret.key").exists()
+
+    done = _run(elsewhere, "webhooks", "list", "--database-url", url)
+
+    assert done.returncode == 1
+    assert "a new key would open none of it" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (elsewhere / "var" / "secret.key").exists()
+    assert _run(home, "webhooks", "list", "--database-url", url).returncode == 0
