@@ -3,23 +3,22 @@ not markup, and an id in a table is whole on a narrow terminal. Both backends.""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
 from cli.main import app
 from tests.cli.runner import run_cli
 
+# ``environment`` is autouse: the webhook commands' key and local addresses, here too.
+from tests.cli.test_webhooks_cli import created, environment  # noqa: F401
+
 
 def test_a_token_named_with_brackets_is_listed_and_revoked_by_that_name(
     database_url: str,
 ) -> None:
-    created = run_cli(
+    made = run_cli(
         "tokens", "create", "dependabot[bot]", "-s", "read", "--database-url", database_url
     )
-    assert created.exit_code == 0, created.output
+    assert made.exit_code == 0, made.output
 
     listed = run_cli("tokens", "list", "--database-url", database_url)
     assert "dependabot[bot]" in listed.stdout
@@ -37,24 +36,8 @@ def test_an_unknown_projection_is_named_as_typed(database_url: str) -> None:
     assert "unknown projection(s): search[x]" in done.stderr
 
 
-def test_a_webhook_id_is_whole_on_a_narrow_terminal(
-    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setenv("INCIDENTS_SECRET_KEY", Fernet.generate_key().decode())
-    monkeypatch.setenv("INCIDENTS_WEBHOOKS_ALLOW_HTTP", "true")
-    monkeypatch.setenv("INCIDENTS_WEBHOOKS_ALLOW_PRIVATE", "true")
-    created = run_cli(
-        "webhooks",
-        "create",
-        "--url",
-        "http://127.0.0.1:9/hook",
-        "--type",
-        "incident.declared",
-        "--database-url",
-        database_url,
-    )
-    assert created.exit_code == 0, created.output
-    subscription_id = created.stdout.splitlines()[0]
+def test_a_webhook_id_is_whole_on_a_narrow_terminal(database_url: str) -> None:
+    subscription_id = str(created(database_url, "--type", "incident.declared")[0])
 
     narrow = CliRunner().invoke(
         app, ["webhooks", "list", "--database-url", database_url], env={"COLUMNS": "80"}
