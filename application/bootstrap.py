@@ -151,9 +151,8 @@ def refuse_a_new_key_for_sealed_data(settings: Settings, engine: Engine) -> None
     text or secrets sealed under another key: the command runs from another directory
     than usual (the key file's default path is relative), or the file was lost. A new key
     would open none of it, and would seal what comes next under a key of its own."""
-    configured = settings.secret_key is not None and bool(settings.secret_key.strip())
-    key_file = Path(settings.secret_key_file)
-    if configured or key_file.exists():
+    key_file = key_file_to_make(settings)
+    if key_file is None:
         return
     try:
         with engine.connect() as conn:
@@ -170,20 +169,25 @@ def refuse_a_new_key_for_sealed_data(settings: Settings, engine: Engine) -> None
         )
 
 
+def key_file_to_make(settings: Settings) -> Path | None:
+    """The key file, when no INCIDENTS_SECRET_KEY is set and the file is not there yet."""
+    key_file = Path(settings.secret_key_file)
+    configured = settings.secret_key is not None and bool(settings.secret_key.strip())
+    return None if configured or key_file.exists() else key_file
+
+
 def make_secret_key_file(settings: Settings) -> Path | None:
     """The key file, made now when the service will need it and it is not there yet."""
-    key_file = Path(settings.secret_key_file)
-    if (settings.secret_key and settings.secret_key.strip()) or key_file.exists():
-        return None
-    load_key(None, key_file)
+    key_file = key_file_to_make(settings)
+    if key_file is not None:
+        load_key(None, key_file)
     return key_file
 
 
 def secret_key(settings: Settings) -> str:
     """INCIDENTS_SECRET_KEY, else the key file's key (made, and said so, on first use)."""
     key_file = Path(settings.secret_key_file)
-    configured = settings.secret_key is not None and bool(settings.secret_key.strip())
-    made = not configured and not key_file.exists()
+    made = key_file_to_make(settings) is not None
     key = load_key(settings.secret_key, key_file)
     if made:
         _log.warning(

@@ -60,6 +60,11 @@ def opened(settings: Settings) -> Iterator[Runtime]:
 
 def unreachable(url: str, exc: SQLAlchemyError) -> str:
     """One line for a database the command could not use, its password hidden."""
-    cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     shown = normalise_url(url).render_as_string()
-    return f"[red]cannot use the database {escape(shown)}:[/] {escape(cause[0] if cause else '')}"
+    return f"[red]cannot use the database {escape(shown)}:[/] {escape(first_line(exc))}"
+
+
+def first_line(exc: SQLAlchemyError) -> str:
+    """The driver's own message, first line: what the database said, without the SQL."""
+    cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return cause[0] if cause else type(exc).__name__

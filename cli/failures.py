@@ -18,6 +18,7 @@ from rich.markup import escape
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from application.bootstrap import SecretKeyMissing
+from cli.database import first_line
 from cli.output import console
 from eventstore.sealed_text import SealedTextUnavailable
 
@@ -44,8 +45,7 @@ def _database(error: SQLAlchemyError | ModuleNotFoundError) -> str:
             f"not a database URL this service can use ({error}): use sqlite:///PATH"
             " or postgresql+psycopg://USER@HOST/NAME"
         )
-    cause = str(getattr(error, "orig", None) or error).strip().splitlines()
-    return f"the database cannot be used: {cause[0] if cause else type(error).__name__}"
+    return f"the database cannot be used: {first_line(error)}"
 
 
 def _file(error: OSError) -> str:
