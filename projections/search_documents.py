@@ -96,7 +96,12 @@ def link(incident_id: UUID, kind: str, ref: str) -> str:
 
 def clean(text: str | None) -> str:
     """Text as indexed: without the characters snippets mark matches with."""
-    return _MARKERS.sub("", text) if text else ""
+    if not text:
+        return ""
+    # Two substring tests cost a tenth of the substitution, and almost no text holds either.
+    if "\x02" in text or "\x03" in text:
+        return _MARKERS.sub("", text)
+    return text
 
 
 def incident_body(parts: dict[str, Any]) -> str:

@@ -157,6 +157,21 @@ def test_a_phrase_in_a_note_is_found_until_the_note_is_redacted(
     assert refs(engine, '"payment page hang"') == []
 
 
+def test_a_note_holding_the_characters_snippets_mark_matches_with_is_indexed_without_them(
+    engine: Engine, service: IncidentService
+) -> None:
+    incident_id = declare(service, "Checkout returns 502")
+    marked = note(service, incident_id, "pool\x02exhausted\x03 at 17:02")
+    plain = note(service, incident_id, "nothing marked here")
+
+    assert refs(engine, "poolexhausted") == [("note", str(marked))]
+    with engine.connect() as conn:
+        query = select(search_documents.c.ref, search_documents.c.body)
+        bodies = {row.ref: row.body for row in conn.execute(query)}
+    assert bodies[str(marked)] == "poolexhausted at 17:02"
+    assert bodies[str(plain)] == "nothing marked here"
+
+
 def test_an_amended_note_is_found_by_its_new_text_only(
     engine: Engine, service: IncidentService
 ) -> None:
