@@ -67,17 +67,45 @@ class Checkpoint:
 
 
 def checkpoint_of(document: Any) -> Checkpoint:
-    """A checkpoint from its JSON document (as ``GET /log/checkpoint`` answers)."""
+    """A checkpoint from its JSON document (as ``GET /log/checkpoint`` answers).
+
+    Read strictly, field by field, as the service writes them: a position that is text
+    or a fraction, or a hash in capitals, is a copy someone changed, not one to accept
+    as the value it resembles. Fields other than these (``algorithm``, a stored
+    checkpoint's ``id``) are left to the reader.
+    """
+    if not isinstance(document, dict):
+        raise CheckpointError(f"not a checkpoint: a JSON object was expected, not {document!r:.40}")
     try:
+        position = document["position"]
+        if type(position) is not int or position < 0:
+            raise CheckpointError(f"position must be a whole number >= 0, not {position!r:.40}")
+        chain_hash = document["chain_hash"]
+        if type(chain_hash) is not str or not _is_hash(chain_hash):
+            raise CheckpointError("chain_hash must be 64 lowercase hexadecimal digits")
         return Checkpoint(
-            position=int(document["position"]),
-            chain_hash=str(document["chain_hash"]),
-            signed_at=str(document["signed_at"]),
-            signature=str(document["signature"]),
-            key_id=str(document.get("key_id", "")),
+            position=position,
+            chain_hash=chain_hash,
+            signed_at=_text(document["signed_at"], "signed_at"),
+            signature=_text(document["signature"], "signature"),
+            key_id=_text(document.get("key_id", ""), "key_id", empty=True),
         )
-    except (KeyError, TypeError, ValueError) as error:
-        raise CheckpointError(f"not a checkpoint: {error}") from error
+    except KeyError as error:
+        raise CheckpointError(f"not a checkpoint: it has no {error.args[0]}") from error
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def _is_hash(text: str) -> bool:
+    return len(text) == 64 and _HEX.issuperset(text)
+
+
+def _text(value: Any, name: str, *, empty: bool = False) -> str:
+    if type(value) is not str or not (value or empty) or len(value) > 200:
+        least = 0 if empty else 1
+        raise CheckpointError(f"{name} must be a string of {least} to 200 characters")
+    return value
 
 
 def key_id(public: Ed25519PublicKey) -> str:

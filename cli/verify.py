@@ -35,14 +35,15 @@ def _checkpoints(files: list[Path]) -> list[Checkpoint]:
             document = orjson.loads(path.read_bytes())
         except (OSError, orjson.JSONDecodeError) as error:
             console.print(
-                f"[red]cannot read the checkpoint {escape(str(path))}:[/] {escape(str(error))}"
+                f"[red]cannot read the checkpoint {escape(str(path))}:[/] {escape(str(error))}",
+                soft_wrap=True,  # a path broken over two lines cannot be copied
             )
             raise typer.Exit(2) from error
         for item in document if isinstance(document, list) else [document]:
             try:
                 found.append(checkpoint_of(item))
             except CheckpointError as error:
-                console.print(f"[red]{escape(str(path))}:[/] {escape(str(error))}")
+                console.print(f"[red]{escape(str(path))}:[/] {escape(str(error))}", soft_wrap=True)
                 raise typer.Exit(2) from error
     return found
 

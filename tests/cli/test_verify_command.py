@@ -5,7 +5,9 @@ key refused."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import orjson
@@ -109,6 +111,39 @@ def test_a_checkpoint_signed_by_another_key_is_refused(
     code, out = verify(database_url, "--checkpoint", str(checkpoint))
     assert code == 1
     assert "not signed by this key" in out
+
+
+@pytest.mark.parametrize(
+    ("field", "changed", "named"),
+    [
+        ("position", str, "position must be a whole number"),
+        ("position", float, "position must be a whole number"),
+        ("position", lambda p: p > 0, "position must be a whole number"),
+        ("chain_hash", str.upper, "chain_hash must be 64 lowercase hexadecimal digits"),
+        ("signature", lambda s: None, "signature must be a string"),
+    ],
+)
+def test_a_checkpoint_written_otherwise_than_the_service_writes_it_is_not_read(
+    store: EventStore,
+    database_url: str,
+    key_file: Path,
+    tmp_path: Path,
+    field: str,
+    changed: Callable[[Any], Any],
+    named: str,
+) -> None:
+    # "22" for 22 or a hash in capitals still names the same checkpoint, and the signature
+    # would verify over the value it resembles: a changed copy is refused, not read kindly.
+    fill(store, streams=1)
+    checkpoint = kept(store.engine, key_file, tmp_path)
+    assert verify(database_url, "--checkpoint", str(checkpoint))[0] == 0
+    document = orjson.loads(checkpoint.read_bytes())
+    document[field] = changed(document[field])
+    checkpoint.write_bytes(orjson.dumps(document))
+    code, out = verify(database_url, "--checkpoint", str(checkpoint))
+    assert code == 2, out
+    assert named in " ".join(out.split())
+    assert f"{checkpoint}: " in out  # the whole path, on one line
 
 
 def test_a_check_never_makes_the_signing_key_it_misses(
