@@ -62,6 +62,10 @@ def json_headers(message: Message, secrets: list[str]) -> dict[str, str]:
     return standard_headers(secrets, message.message_id, int(time.time()), message.body)
 
 
+TROUBLE_WAIT_CAP_SECONDS = 300.0
+"""The longest wait before a subscription whose delivery raised is tried again."""
+
+
 class Deliverer:
     """Delivers every subscription it can own; ``run`` until ``stop`` is set."""
 
@@ -87,6 +91,10 @@ class Deliverer:
         self.concurrency = concurrency
         self._pool: ThreadPoolExecutor | None = None
         self._busy: dict[UUID, Future[None]] = {}
+        self._troubled: dict[UUID, tuple[int, datetime]] = {}
+        """Subscriptions whose delivery raised (a secret that no longer opens, say): how
+        many times in a row, and when to try again. Kept in memory: it is this
+        process's trouble, not an attempt the receiver saw."""
         self._wakeup = threading.Event()
         # SQLite has one writer at a time and its waiting is sleeping, so this process's
         # deliveries take turns here instead.
@@ -150,6 +158,9 @@ class Deliverer:
                 continue
             if subscription.next_attempt_at is not None and subscription.next_attempt_at > now:
                 continue
+            trouble = self._troubled.get(key)
+            if trouble is not None and trouble[1] > now:
+                continue
             if not ownership.try_claim(f"{OWNER_PREFIX}{key}"):
                 continue
             future = self._executor().submit(self._deliver_logged, key)
@@ -177,7 +188,20 @@ class Deliverer:
         try:
             self.deliver(subscription_id)
         except Exception:
-            log.exception("webhook_delivery_failed", subscription_id=str(subscription_id))
+            # Tried again after a wait that doubles, not at every poll: what failed here
+            # (a key, the database) seldom mends within a quarter of a second, and each
+            # try would log the same traceback again.
+            failures = self._troubled.get(subscription_id, (0, self.clock()))[0] + 1
+            wait = min(TROUBLE_WAIT_CAP_SECONDS, max(self.poll_seconds, 1.0) * 2 ** (failures - 1))
+            self._troubled[subscription_id] = (failures, self.clock() + timedelta(seconds=wait))
+            log.exception(
+                "webhook_delivery_failed",
+                subscription_id=str(subscription_id),
+                failures_in_a_row=failures,
+                next_try_in_s=wait,
+            )
+        else:
+            self._troubled.pop(subscription_id, None)
 
     def deliver(self, subscription_id: UUID) -> None:
         """Deliver the subscription's events in order until it is caught up, or an attempt

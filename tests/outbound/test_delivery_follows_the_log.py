@@ -383,3 +383,41 @@ def test_a_slow_endpoint_does_not_hold_back_the_others(runtime: Runtime) -> None
             runtime.deliverer.wake()
             runner.join(timeout=20)
     assert took < 3.0, took  # the quick one did not wait for the slow one's answer
+
+
+def test_a_subscription_whose_delivery_raises_is_tried_again_after_a_growing_wait(
+    runtime: Runtime, receiver: Receiver, database_url: str, clock: SteppedClock
+) -> None:
+    # A process started with another INCIDENTS_SECRET_KEY cannot open the secret: each
+    # delivery raises. It is tried again after 1, 2, 4 … seconds, not at every poll.
+    subscribe(runtime, receiver.url, ["incident.declared"])
+    declare(runtime)
+    settings = Settings(
+        database_url=database_url,
+        secret_key=Fernet.generate_key().decode(),
+        webhooks_allow_http=True,
+        webhooks_allow_private=True,
+    )
+    other = build(settings)
+    sender = Sender(allow_private=True, timeout=5.0)
+    try:
+        wrong_key = Deliverer(
+            other.engine, other.webhooks, sender, base_url="https://x.example", clock=clock
+        )
+        tried: list[datetime] = []
+        deliver = wrong_key.deliver
+
+        def counted(subscription_id: UUID) -> None:
+            tried.append(clock())
+            deliver(subscription_id)
+
+        wrong_key.deliver = counted  # type: ignore[method-assign]
+        started = clock()
+        for _ in range(13):  # three seconds of quarter-second polls, both ends included
+            wrong_key.deliver_once()
+            clock.advance(0.25)
+        assert [(t - started).total_seconds() for t in tried] == [0.0, 1.0, 3.0]
+        assert receiver.got == []
+    finally:
+        sender.close()
+        other.close()
