@@ -12,22 +12,34 @@ from pathlib import Path
 from typing import Annotated, BinaryIO
 
 import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich.markup import escape
 from sqlalchemy.exc import SQLAlchemyError
 
 from application.bootstrap import Runtime, build
-from application.log_checkpoints import LogSigner
+from application.log_checkpoints import (
+    CheckpointError,
+    LogSigner,
+    checkpoint_of,
+    verify_signature,
+)
 from application.schema_migrations import migrate
 from cli.database import DatabaseOption, opened, settings_for, unreachable
 from cli.output import console, pace
 from cli.progress import position_progress
 from cli.projections import rebuild_with_progress
+from cli.verifying_key import given_key
 from domain.events import CURRENT_VERSIONS
 from eventstore.engine import normalise_url
 from eventstore.transfer.bulk_insert import BulkInsertRefused
 from eventstore.transfer.export import SignHead, export_log
 from eventstore.transfer.format import LogFileError
-from eventstore.transfer.import_log import DatabaseNotEmpty, import_log
+from eventstore.transfer.import_log import (
+    AcceptHead,
+    DatabaseNotEmpty,
+    ImportResult,
+    import_log,
+)
 from eventstore.transfer.pages import UnchainedEvent
 from eventstore.transfer.trailer import SignedHead
 
@@ -88,6 +100,13 @@ def import_command(
         str, typer.Argument(help="A file from incidents export; - for standard input.")
     ],
     database_url: DatabaseOption = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            help="Import only a file whose head this PEM public key signed (GET /log/public-key).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Load an export into an empty database, all or nothing, then rebuild every read model.
 
@@ -95,13 +114,14 @@ def import_command(
     them from the old database.
     """
     settings = settings_for(database_url)
+    key = given_key(public_key)
     try:
         # The file is opened before the database is touched, so a mistyped name leaves
         # no new database file behind.
         with import_source(file) as lines:
             runtime = build(settings)
             try:
-                _import_and_rebuild(runtime, lines)
+                _import_and_rebuild(runtime, lines, key)
             finally:
                 runtime.close()
     except (LogFileError, DatabaseNotEmpty, BulkInsertRefused, OSError) as exc:
@@ -116,17 +136,54 @@ def import_command(
         raise typer.Exit(1) from exc
 
 
-def _import_and_rebuild(runtime: Runtime, lines: BinaryIO) -> None:
+def _signed_by(key: Ed25519PublicKey) -> AcceptHead:
+    """Refuses a file whose signed head ``key`` did not sign, or that has none."""
+
+    def accept(signed: SignedHead | None) -> None:
+        if signed is None:
+            raise LogFileError(
+                "the file carries no signed checkpoint of its head: nothing shows that the"
+                " service holding the key wrote it"
+            )
+        try:
+            verify_signature(checkpoint_of(signed.document()), key)
+        except CheckpointError as error:
+            raise LogFileError(f"the file's signed checkpoint: {error}") from error
+
+    return accept
+
+
+def _head_said(result: ImportResult, key: Ed25519PublicKey | None) -> str:
+    signed = result.checkpoint
+    if signed is None:
+        return "the file carries no signed checkpoint"
+    if key is None:
+        return (
+            f"its signed checkpoint (key {signed.key_id}) was not checked: --public-key checks it"
+        )
+    return f"signed by key {signed.key_id} at {signed.signed_at}, signature verified"
+
+
+def _import_and_rebuild(
+    runtime: Runtime, lines: BinaryIO, key: Ed25519PublicKey | None = None
+) -> None:
     migrate(runtime.engine)
     started = time.perf_counter()
+    accept = None if key is None else _signed_by(key)
     with position_progress(console, "importing") as progress:
-        result = import_log(runtime.engine, lines, known_types=CURRENT_VERSIONS, progress=progress)
+        result = import_log(
+            runtime.engine,
+            lines,
+            known_types=CURRENT_VERSIONS,
+            progress=progress,
+            accept_head=accept,
+        )
     elapsed = time.perf_counter() - started
     console.print(
         f"[green]imported[/] {result.events:,} events (head position {result.head_position},"
         f" exported from {result.source_backend}) {pace(result.events, elapsed)};"
         f" checksum verified, hash chain {'verified' if result.chain_checked else 'computed'}"
-        f" (head {result.chain_hash})",
+        f" (head {result.chain_hash}); {_head_said(result, key)}",
         soft_wrap=True,
     )
     rebuild_with_progress(runtime.engine, runtime.projections, result.head_position)

@@ -14,11 +14,16 @@ from eventstore.transfer.bulk_insert import bulk_writer
 from eventstore.transfer.event_lines import EventRow
 from eventstore.transfer.reader import LogFileReader
 from eventstore.transfer.text_keys import store_key_records
+from eventstore.transfer.trailer import SignedHead
 
 BATCH_SIZE = 5000
 
 Progress = Callable[[int, int], None]
 """Called with the position loaded so far and the head position of the file."""
+
+AcceptHead = Callable[[SignedHead | None], None]
+"""Called with the file's signed checkpoint (None when it carries none) once every line
+has checked out, before the commit: raising LogFileError refuses the whole import."""
 
 
 class DatabaseNotEmpty(Exception):
@@ -36,6 +41,8 @@ class ImportResult:
     chain_checked: bool
     """Whether the file carried the chain (format version 2) and every hash matched; a
     version 1 file's chain is computed instead."""
+    checkpoint: SignedHead | None
+    """The trailer's signed checkpoint of the head, as the file carried it."""
 
 
 def import_log(
@@ -45,6 +52,7 @@ def import_log(
     known_types: Mapping[str, int] | None = None,
     progress: Progress | None = None,
     batch_size: int = BATCH_SIZE,
+    accept_head: AcceptHead | None = None,
 ) -> ImportResult:
     """Load every event of a log file, positions, ids and times included, in one transaction.
 
@@ -52,7 +60,8 @@ def import_log(
     (recomputed in the same pass, compared with the line's in a version 2 file, and
     stored with the event), and its trailer (count, SHA-256, chain head) before the
     commit, so a bad file raises LogFileError and leaves the database as it was. ``known_types`` (type -> newest schema version) refuses events this release
-    could not read. Raises DatabaseNotEmpty when the log has any event, and
+    could not read. ``accept_head`` may refuse the file's signed head (a signature check).
+    Raises DatabaseNotEmpty when the log has any event, and
     BulkInsertRefused when the database refuses a row (a duplicate event id, say).
     """
     reader = LogFileReader(lines, known_types=known_types)
@@ -65,9 +74,11 @@ def import_log(
             progress(0, head)
         _load(conn, reader, head, progress, batch_size)
         store_key_records(conn, reader.key_records, reader.key_positions())
+        assert reader.trailer is not None  # events() raises unless it read a matching trailer
+        if accept_head is not None:
+            accept_head(reader.trailer.checkpoint)
         if progress is not None:
             progress(head, head)
-    assert reader.trailer is not None  # events() raises unless it read a matching trailer
     return ImportResult(
         reader.events_read,
         head,
@@ -75,6 +86,7 @@ def import_log(
         reader.header.source_backend,
         reader.head_hash.hex(),
         reader.header.chained,
+        reader.trailer.checkpoint,
     )
 
 

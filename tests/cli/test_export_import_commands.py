@@ -11,8 +11,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 
+from application.log_checkpoints import LogSigner, public_pem
 from eventstore.chain import last_link
 from tests.cli.runner import run_cli
 from tests.conftest import NewDatabase
@@ -127,3 +129,53 @@ def test_export_writes_through_a_link_and_into_a_pipe(engine: Engine, tmp_path: 
     assert done.exit_code == 0, done.output
     assert without_header(received[0]) == without_header(real.read_bytes())
     assert stat.S_ISFIFO(pipe.stat().st_mode)
+
+
+def test_import_with_a_public_key_takes_only_a_file_that_key_signed(
+    engine: Engine, backend: str, new_database: NewDatabase, tmp_path: Path, key_file: Path
+) -> None:
+    write_history(engine)
+    source_url = engine.url.render_as_string(hide_password=False)
+    exported = tmp_path / "log.jsonl"
+    assert run_cli("export", str(exported), "--database-url", source_url).exit_code == 0
+    ours = tmp_path / "ours.pem"
+    ours.write_text(public_pem(LogSigner(engine, key_file).public_key))
+    theirs = tmp_path / "theirs.pem"
+    theirs.write_text(public_pem(Ed25519PrivateKey.generate().public_key()))
+    target = new_database(backend)
+    target_url = target.url.render_as_string(hide_password=False)
+
+    refused = run_cli(
+        "import", str(exported), "--public-key", str(theirs), "--database-url", target_url
+    )
+    assert refused.exit_code == 1, refused.output
+    assert "import refused: the file's signed checkpoint: " in refused.stderr
+    assert "Nothing was imported." in refused.stderr
+    assert event_count(target) == 0
+
+    unreadable = run_cli(
+        "import", str(exported), "--public-key", str(exported), "--database-url", target_url
+    )
+    assert unreadable.exit_code == 2, unreadable.output
+    assert event_count(target) == 0
+
+    done = run_cli("import", str(exported), "--public-key", str(ours), "--database-url", target_url)
+    assert done.exit_code == 0, done.output
+    assert "signature verified" in " ".join(done.stderr.split())
+    assert read_log(target) == read_log(engine)
+
+
+def test_import_without_a_public_key_says_the_signature_went_unchecked(
+    engine: Engine, backend: str, new_database: NewDatabase, tmp_path: Path
+) -> None:
+    write_history(engine)
+    exported = tmp_path / "log.jsonl"
+    url = engine.url.render_as_string(hide_password=False)
+    assert run_cli("export", str(exported), "--database-url", url).exit_code == 0
+    target = new_database(backend).url.render_as_string(hide_password=False)
+
+    done = run_cli("import", str(exported), "--database-url", target)
+
+    assert done.exit_code == 0, done.output
+    assert "was not checked: --public-key checks it" in " ".join(done.stderr.split())
+
