@@ -218,8 +218,9 @@ def export_target(name: str, database_url: str) -> Iterator[BinaryIO]:
 
     The export goes to ``NAME.partial`` beside the file a link names and is renamed at
     the end, so a failed or interrupted export never leaves a file under the name that
-    was asked for. A pipe or a device is written to as it is. A database file, the one
-    exported above all, is never a target.
+    was asked for; a ``NAME.partial`` already there is left alone and the export refused.
+    A pipe or a device is written to as it is. A database file, the one exported above
+    all, is never a target.
     """
     if name == "-":
         if sys.stdout is None:
@@ -240,7 +241,15 @@ def export_target(name: str, database_url: str) -> Iterator[BinaryIO]:
     partial = target.with_name(target.name + ".partial")
     try:
         # Owner only, as the secret key's file: the export holds the keys of the log's text.
-        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
+        # Made anew, never opened as it is: it may be another export's, still being written.
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise ExportTargetRefused(
+            f"{partial} exists: another export is writing it, or one was cut off (remove it"
+            " once no export is running)"
+        ) from None
+    try:
+        with os.fdopen(descriptor, "wb") as out:
             yield out
         os.replace(partial, target)
     finally:

@@ -179,3 +179,23 @@ def test_import_without_a_public_key_says_the_signature_went_unchecked(
     assert done.exit_code == 0, done.output
     assert "was not checked: --public-key checks it" in " ".join(done.stderr.split())
 
+
+def test_export_leaves_a_partial_file_it_did_not_make_alone(engine: Engine, tmp_path: Path) -> None:
+    # Another export writing the same name, or one cut off: neither is truncated or taken
+    # over, and neither is removed.
+    write_history(engine)
+    url = engine.url.render_as_string(hide_password=False)
+    target = tmp_path / "log.jsonl"
+    partial = tmp_path / "log.jsonl.partial"
+    partial.write_bytes(b"another export's first lines\n")
+
+    done = run_cli("export", str(target), "--database-url", url)
+
+    assert done.exit_code == 1, done.output
+    assert "log.jsonl.partial exists: another export is writing it" in " ".join(done.stderr.split())
+    assert partial.read_bytes() == b"another export's first lines\n"
+    assert not target.exists()
+    partial.unlink()
+    assert run_cli("export", str(target), "--database-url", url).exit_code == 0
+    assert target.exists()
+    assert not partial.exists()
