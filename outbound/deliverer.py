@@ -91,10 +91,11 @@ class Deliverer:
         self.concurrency = concurrency
         self._pool: ThreadPoolExecutor | None = None
         self._busy: dict[UUID, Future[None]] = {}
-        self._troubled: dict[UUID, tuple[int, datetime]] = {}
+        self._troubled: dict[UUID, tuple[int, datetime, datetime]] = {}
         """Subscriptions whose delivery raised (a secret that no longer opens, say): how
-        many times in a row, and when to try again. Kept in memory: it is this
-        process's trouble, not an attempt the receiver saw."""
+        many times in a row, when to try again, and the subscription's ``updated_at``
+        then (a change to it, a rotated secret, ends the wait). Kept in memory: it is
+        this process's trouble, not an attempt the receiver saw."""
         self._wakeup = threading.Event()
         # SQLite has one writer at a time and its waiting is sleeping, so this process's
         # deliveries take turns here instead.
@@ -149,7 +150,10 @@ class Deliverer:
         delivering; the futures of those started."""
         now = self.clock()
         started = []
-        for subscription in self.subscriptions.list():
+        listed = self.subscriptions.list()
+        for gone in self._troubled.keys() - {s.subscription_id for s in listed}:
+            self._troubled.pop(gone, None)
+        for subscription in listed:
             key = subscription.subscription_id
             running = self._busy.get(key)
             if running is not None and not running.done():
@@ -159,7 +163,7 @@ class Deliverer:
             if subscription.next_attempt_at is not None and subscription.next_attempt_at > now:
                 continue
             trouble = self._troubled.get(key)
-            if trouble is not None and trouble[1] > now:
+            if trouble is not None and trouble[1] > now and trouble[2] == subscription.updated_at:
                 continue
             if not ownership.try_claim(f"{OWNER_PREFIX}{key}"):
                 continue
@@ -191,9 +195,11 @@ class Deliverer:
             # Tried again after a wait that doubles, not at every poll: what failed here
             # (a key, the database) seldom mends within a quarter of a second, and each
             # try would log the same traceback again.
-            failures = self._troubled.get(subscription_id, (0, self.clock()))[0] + 1
+            failures = self._troubled.get(subscription_id, (0,))[0] + 1
             wait = min(TROUBLE_WAIT_CAP_SECONDS, max(self.poll_seconds, 1.0) * 2 ** (failures - 1))
-            self._troubled[subscription_id] = (failures, self.clock() + timedelta(seconds=wait))
+            now = self.clock()
+            updated = self._updated_at(subscription_id)
+            self._troubled[subscription_id] = (failures, now + timedelta(seconds=wait), updated)
             log.exception(
                 "webhook_delivery_failed",
                 subscription_id=str(subscription_id),
@@ -202,6 +208,15 @@ class Deliverer:
             )
         else:
             self._troubled.pop(subscription_id, None)
+
+    def _updated_at(self, subscription_id: UUID) -> datetime:
+        """When the subscription last changed; the epoch when that cannot be read (then
+        the first listing of it ends the wait, as a change would)."""
+        try:
+            found = self.subscriptions.get(subscription_id)
+        except Exception:  # the database may be what failed
+            found = None
+        return found.updated_at if found is not None else datetime.min.replace(tzinfo=UTC)
 
     def deliver(self, subscription_id: UUID) -> None:
         """Deliver the subscription's events in order until it is caught up, or an attempt

@@ -390,7 +390,7 @@ def test_a_subscription_whose_delivery_raises_is_tried_again_after_a_growing_wai
 ) -> None:
     # A process started with another INCIDENTS_SECRET_KEY cannot open the secret: each
     # delivery raises. It is tried again after 1, 2, 4 … seconds, not at every poll.
-    subscribe(runtime, receiver.url, ["incident.declared"])
+    subscription, _ = subscribe(runtime, receiver.url, ["incident.declared"])
     declare(runtime)
     settings = Settings(
         database_url=database_url,
@@ -418,6 +418,19 @@ def test_a_subscription_whose_delivery_raises_is_tried_again_after_a_growing_wai
             clock.advance(0.25)
         assert [(t - started).total_seconds() for t in tried] == [0.0, 1.0, 3.0]
         assert receiver.got == []
+        wrong_key.deliver_once()  # at 3.25 s: the next try is due at 7 s
+        assert len(tried) == 3
+
+        # A change to the subscription ends the wait: here the operator gives it a secret
+        # this process's key opens (webhooks rotate --key-replaced).
+        rotated = other.webhooks.rotate(
+            subscription.subscription_id, datetime.now(UTC), key_replaced=True
+        )
+        assert rotated is not None
+        wrong_key.deliver_once()
+        assert len(tried) == 4
+        (got,) = receiver.wait_for(1)
+        verified(rotated[1], got)
     finally:
         sender.close()
         other.close()
