@@ -21,6 +21,7 @@ from application.log_checkpoints import (
     CheckpointError,
     LogSigner,
     checkpoint_of,
+    key_id,
     verify_signature,
 )
 from application.schema_migrations import migrate
@@ -154,14 +155,17 @@ def _signed_by(key: Ed25519PublicKey) -> AcceptHead:
 
 
 def _head_said(result: ImportResult, key: Ed25519PublicKey | None) -> str:
+    """What the import showed of who signed the file's head, as markup.
+
+    The signature covers neither ``key_id`` nor anything but the head: what the file
+    says of them is escaped, and the key named is the one that checked the signature."""
     signed = result.checkpoint
     if signed is None:
         return "the file carries no signed checkpoint"
     if key is None:
-        return (
-            f"its signed checkpoint (key {signed.key_id}) was not checked: --public-key checks it"
-        )
-    return f"signed by key {signed.key_id} at {signed.signed_at}, signature verified"
+        claimed = escape(signed.key_id)
+        return f"its signed checkpoint (key {claimed}) was not checked: --public-key checks it"
+    return f"signed by key {key_id(key)} at {escape(signed.signed_at)}, signature verified"
 
 
 def _import_and_rebuild(
@@ -181,7 +185,7 @@ def _import_and_rebuild(
     elapsed = time.perf_counter() - started
     console.print(
         f"[green]imported[/] {result.events:,} events (head position {result.head_position},"
-        f" exported from {result.source_backend}) {pace(result.events, elapsed)};"
+        f" exported from {escape(result.source_backend)}) {pace(result.events, elapsed)};"
         f" checksum verified, hash chain {'verified' if result.chain_checked else 'computed'}"
         f" (head {result.chain_hash}); {_head_said(result, key)}",
         soft_wrap=True,
@@ -252,8 +256,10 @@ def export_target(name: str, database_url: str) -> Iterator[BinaryIO]:
         with os.fdopen(descriptor, "wb") as out:
             yield out
         os.replace(partial, target)
-    finally:
+    except BaseException:
+        # Only ours, only on failure: once renamed, the name may be another export's.
         partial.unlink(missing_ok=True)
+        raise
 
 
 @contextmanager
