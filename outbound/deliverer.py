@@ -164,6 +164,9 @@ class Deliverer:
                 continue
             trouble = self._troubled.get(key)
             if trouble is not None and trouble[1] > now and trouble[2] == subscription.updated_at:
+                # Let go while waiting: another process (one whose key opens the secret,
+                # say) may deliver it meanwhile.
+                ownership.release(f"{OWNER_PREFIX}{key}")
                 continue
             if not ownership.try_claim(f"{OWNER_PREFIX}{key}"):
                 continue

@@ -70,6 +70,21 @@ class Ownership:
         self._files[name] = handle
         return True
 
+    def release(self, name: str) -> None:
+        """Give up one claim, so that another worker may take it."""
+        if name not in self.owned:
+            return
+        self.owned.discard(name)
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(
+                text("SELECT pg_advisory_unlock(:ns, :key)"),
+                {"ns": LOCK_NAMESPACE, "key": _lock_key(name)},
+            )
+            self.conn.commit()
+        handle = self._files.pop(name, None)
+        if handle is not None:
+            handle.close()
+
     def release_all(self) -> None:
         """Give up every projection (PostgreSQL releases on disconnect anyway)."""
         if self.conn.dialect.name == "postgresql" and not self.conn.closed:

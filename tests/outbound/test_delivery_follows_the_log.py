@@ -25,6 +25,7 @@ from eventstore.schema import events
 from outbound.deliverer import Deliverer
 from outbound.http_sender import Attempt, Sender
 from outbound.subscriptions import Delivery, Subscription
+from projections.ownership import Ownership
 from tests.outbound.receiver import Received, Receiver, receiving
 
 ADMIN = {"actor": "admin", "source": "api"}
@@ -431,6 +432,46 @@ def test_a_subscription_whose_delivery_raises_is_tried_again_after_a_growing_wai
         assert len(tried) == 4
         (got,) = receiver.wait_for(1)
         verified(rotated[1], got)
+    finally:
+        sender.close()
+        other.close()
+
+
+def test_a_process_waiting_after_a_delivery_raised_lets_another_deliver_meanwhile(
+    runtime: Runtime,
+    receiver: Receiver,
+    deliverer: Deliverer,
+    database_url: str,
+    clock: SteppedClock,
+) -> None:
+    # Two servers on one database, one of them started with a mistyped secret key: while
+    # it waits, the one whose key opens the secret takes the subscription over.
+    _, secret = subscribe(runtime, receiver.url, ["incident.declared"])
+    declare(runtime)
+    settings = Settings(
+        database_url=database_url,
+        secret_key=Fernet.generate_key().decode(),
+        webhooks_allow_http=True,
+        webhooks_allow_private=True,
+    )
+    other = build(settings)
+    sender = Sender(allow_private=True, timeout=5.0)
+    try:
+        wrong_key = Deliverer(
+            other.engine, other.webhooks, sender, base_url="https://x.example", clock=clock
+        )
+        with other.engine.connect() as lock_conn:
+            held = Ownership(lock_conn)
+            wrong_key.deliver_all(held)  # claims it, and the delivery raises
+            assert len(held.owned) == 1
+            deliverer.deliver_once()
+            assert receiver.got == []  # still claimed by the process that failed
+            wrong_key.deliver_all(held)  # waiting now: lets it go
+            assert held.owned == set()
+            deliverer.deliver_once()
+            (got,) = receiver.wait_for(1)
+            verified(secret, got)
+            held.release_all()
     finally:
         sender.close()
         other.close()
