@@ -134,15 +134,21 @@ def test_export_writes_through_a_link_and_into_a_pipe(engine: Engine, tmp_path: 
     assert stat.S_ISFIFO(pipe.stat().st_mode)
 
 
+def _signed_export(engine: Engine, tmp_path: Path, key_file: Path) -> tuple[Path, Path]:
+    """A history exported to a file, and the public key of the key that signed its head."""
+    write_history(engine)
+    url = engine.url.render_as_string(hide_password=False)
+    exported = tmp_path / "log.jsonl"
+    assert run_cli("export", str(exported), "--database-url", url).exit_code == 0
+    ours = tmp_path / "ours.pem"
+    ours.write_text(public_pem(LogSigner(engine, key_file).public_key))
+    return exported, ours
+
+
 def test_import_with_a_public_key_takes_only_a_file_that_key_signed(
     engine: Engine, backend: str, new_database: NewDatabase, tmp_path: Path, key_file: Path
 ) -> None:
-    write_history(engine)
-    source_url = engine.url.render_as_string(hide_password=False)
-    exported = tmp_path / "log.jsonl"
-    assert run_cli("export", str(exported), "--database-url", source_url).exit_code == 0
-    ours = tmp_path / "ours.pem"
-    ours.write_text(public_pem(LogSigner(engine, key_file).public_key))
+    exported, ours = _signed_export(engine, tmp_path, key_file)
     theirs = tmp_path / "theirs.pem"
     theirs.write_text(public_pem(Ed25519PrivateKey.generate().public_key()))
     target = new_database(backend)
@@ -218,12 +224,7 @@ def _with_trailer(exported: Path, change: Callable[[dict[str, Any]], None]) -> P
 def test_import_prints_what_a_trailer_says_of_its_signer_as_typed_and_refuses_an_unsigned_one(
     engine: Engine, backend: str, new_database: NewDatabase, tmp_path: Path, key_file: Path
 ) -> None:
-    write_history(engine)
-    url = engine.url.render_as_string(hide_password=False)
-    exported = tmp_path / "log.jsonl"
-    assert run_cli("export", str(exported), "--database-url", url).exit_code == 0
-    ours = tmp_path / "ours.pem"
-    ours.write_text(public_pem(LogSigner(engine, key_file).public_key))
+    exported, ours = _signed_export(engine, tmp_path, key_file)
 
     unsigned = _with_trailer(exported, lambda trailer: trailer.pop("checkpoint"))
     target = new_database(backend).url.render_as_string(hide_password=False)

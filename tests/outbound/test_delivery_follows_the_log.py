@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -386,13 +387,17 @@ def test_a_slow_endpoint_does_not_hold_back_the_others(runtime: Runtime) -> None
     assert took < 3.0, took  # the quick one did not wait for the slow one's answer
 
 
-def test_a_subscription_whose_delivery_raises_is_tried_again_after_a_growing_wait(
-    runtime: Runtime, receiver: Receiver, database_url: str, clock: SteppedClock
-) -> None:
-    # A process started with another INCIDENTS_SECRET_KEY cannot open the secret: each
-    # delivery raises. It is tried again after 1, 2, 4 … seconds, not at every poll.
-    subscription, _ = subscribe(runtime, receiver.url, ["incident.declared"])
-    declare(runtime)
+@dataclass
+class OtherProcess:
+    """A second server on the same database, started with another INCIDENTS_SECRET_KEY:
+    it cannot open the secrets the first one sealed."""
+
+    runtime: Runtime
+    deliverer: Deliverer
+
+
+@pytest.fixture
+def wrong_key(database_url: str, clock: SteppedClock) -> Iterator[OtherProcess]:
     settings = Settings(
         database_url=database_url,
         secret_key=Fernet.generate_key().decode(),
@@ -402,76 +407,67 @@ def test_a_subscription_whose_delivery_raises_is_tried_again_after_a_growing_wai
     other = build(settings)
     sender = Sender(allow_private=True, timeout=5.0)
     try:
-        wrong_key = Deliverer(
+        made = Deliverer(
             other.engine, other.webhooks, sender, base_url="https://x.example", clock=clock
         )
-        tried: list[datetime] = []
-        deliver = wrong_key.deliver
-
-        def counted(subscription_id: UUID) -> None:
-            tried.append(clock())
-            deliver(subscription_id)
-
-        wrong_key.deliver = counted  # type: ignore[method-assign]
-        started = clock()
-        for _ in range(13):  # three seconds of quarter-second polls, both ends included
-            wrong_key.deliver_once()
-            clock.advance(0.25)
-        assert [(t - started).total_seconds() for t in tried] == [0.0, 1.0, 3.0]
-        assert receiver.got == []
-        wrong_key.deliver_once()  # at 3.25 s: the next try is due at 7 s
-        assert len(tried) == 3
-
-        # A change to the subscription ends the wait: here the operator gives it a secret
-        # this process's key opens (webhooks rotate --key-replaced).
-        rotated = other.webhooks.rotate(
-            subscription.subscription_id, datetime.now(UTC), key_replaced=True
-        )
-        assert rotated is not None
-        wrong_key.deliver_once()
-        assert len(tried) == 4
-        (got,) = receiver.wait_for(1)
-        verified(rotated[1], got)
+        yield OtherProcess(other, made)
     finally:
         sender.close()
         other.close()
 
 
+def test_a_subscription_whose_delivery_raises_is_tried_again_after_a_growing_wait(
+    runtime: Runtime, receiver: Receiver, wrong_key: OtherProcess, clock: SteppedClock
+) -> None:
+    # Each delivery by the process with the wrong key raises. It is tried again after
+    # 1, 2, 4 … seconds, not at every poll.
+    subscription, _ = subscribe(runtime, receiver.url, ["incident.declared"])
+    declare(runtime)
+    tried: list[datetime] = []
+    deliver = wrong_key.deliverer.deliver
+
+    def counted(subscription_id: UUID) -> None:
+        tried.append(clock())
+        deliver(subscription_id)
+
+    wrong_key.deliverer.deliver = counted  # type: ignore[method-assign]
+    started = clock()
+    for _ in range(13):  # three seconds of quarter-second polls, both ends included
+        wrong_key.deliverer.deliver_once()
+        clock.advance(0.25)
+    assert [(t - started).total_seconds() for t in tried] == [0.0, 1.0, 3.0]
+    assert receiver.got == []
+    wrong_key.deliverer.deliver_once()  # at 3.25 s: the next try is due at 7 s
+    assert len(tried) == 3
+
+    # A change to the subscription ends the wait: here the operator gives it a secret
+    # this process's key opens (webhooks rotate --key-replaced).
+    rotated = wrong_key.runtime.webhooks.rotate(
+        subscription.subscription_id, datetime.now(UTC), key_replaced=True
+    )
+    assert rotated is not None
+    wrong_key.deliverer.deliver_once()
+    assert len(tried) == 4
+    (got,) = receiver.wait_for(1)
+    verified(rotated[1], got)
+
+
 def test_a_process_waiting_after_a_delivery_raised_lets_another_deliver_meanwhile(
-    runtime: Runtime,
-    receiver: Receiver,
-    deliverer: Deliverer,
-    database_url: str,
-    clock: SteppedClock,
+    runtime: Runtime, receiver: Receiver, deliverer: Deliverer, wrong_key: OtherProcess
 ) -> None:
     # Two servers on one database, one of them started with a mistyped secret key: while
     # it waits, the one whose key opens the secret takes the subscription over.
     _, secret = subscribe(runtime, receiver.url, ["incident.declared"])
     declare(runtime)
-    settings = Settings(
-        database_url=database_url,
-        secret_key=Fernet.generate_key().decode(),
-        webhooks_allow_http=True,
-        webhooks_allow_private=True,
-    )
-    other = build(settings)
-    sender = Sender(allow_private=True, timeout=5.0)
-    try:
-        wrong_key = Deliverer(
-            other.engine, other.webhooks, sender, base_url="https://x.example", clock=clock
-        )
-        with other.engine.connect() as lock_conn:
-            held = Ownership(lock_conn)
-            wrong_key.deliver_all(held)  # claims it, and the delivery raises
-            assert len(held.owned) == 1
-            deliverer.deliver_once()
-            assert receiver.got == []  # still claimed by the process that failed
-            wrong_key.deliver_all(held)  # waiting now: lets it go
-            assert held.owned == set()
-            deliverer.deliver_once()
-            (got,) = receiver.wait_for(1)
-            verified(secret, got)
-            held.release_all()
-    finally:
-        sender.close()
-        other.close()
+    with wrong_key.runtime.engine.connect() as lock_conn:
+        held = Ownership(lock_conn)
+        wrong_key.deliverer.deliver_all(held)  # claims it, and the delivery raises
+        assert len(held.owned) == 1
+        deliverer.deliver_once()
+        assert receiver.got == []  # still claimed by the process that failed
+        wrong_key.deliverer.deliver_all(held)  # waiting now: lets it go
+        assert held.owned == set()
+        deliverer.deliver_once()
+        (got,) = receiver.wait_for(1)
+        verified(secret, got)
+        held.release_all()
