@@ -199,7 +199,8 @@ class Deliverer:
             # (a key, the database) seldom mends within a quarter of a second, and each
             # try would log the same traceback again.
             failures = self._troubled.get(subscription_id, (0,))[0] + 1
-            wait = min(TROUBLE_WAIT_CAP_SECONDS, max(self.poll_seconds, 1.0) * 2 ** (failures - 1))
+            doubled = 2 ** min(failures - 1, 16)  # past the cap long before, and never too big
+            wait = min(TROUBLE_WAIT_CAP_SECONDS, max(self.poll_seconds, 1.0) * doubled)
             now = self.clock()
             updated = self._updated_at(subscription_id)
             self._troubled[subscription_id] = (failures, now + timedelta(seconds=wait), updated)
@@ -213,8 +214,8 @@ class Deliverer:
             self._troubled.pop(subscription_id, None)
 
     def _updated_at(self, subscription_id: UUID) -> datetime:
-        """When the subscription last changed; the epoch when that cannot be read (then
-        the first listing of it ends the wait, as a change would)."""
+        """When the subscription last changed; the earliest time there is when that cannot
+        be read (then the first listing of it ends the wait, as a change would)."""
         try:
             found = self.subscriptions.get(subscription_id)
         except Exception:  # the database may be what failed

@@ -471,3 +471,18 @@ def test_a_process_waiting_after_a_delivery_raised_lets_another_deliver_meanwhil
         (got,) = receiver.wait_for(1)
         verified(secret, got)
         held.release_all()
+
+
+def test_the_wait_after_deliveries_that_raise_stops_growing_at_five_minutes(
+    runtime: Runtime, receiver: Receiver, wrong_key: OtherProcess, clock: SteppedClock
+) -> None:
+    # Days of a wrong key: more than a thousand failures in a row, whose doubled wait
+    # would no longer fit a float.
+    subscription, _ = subscribe(runtime, receiver.url, ["incident.declared"])
+    declare(runtime)
+    key = subscription.subscription_id
+    wrong_key.deliverer._troubled[key] = (1100, clock(), subscription.updated_at)
+    wrong_key.deliverer.deliver_once()
+    failures, due, _ = wrong_key.deliverer._troubled[key]
+    assert failures == 1101
+    assert (due - clock()).total_seconds() == 300.0
