@@ -1,8 +1,11 @@
 """Backends for every store, projection, application and API test: SQLite and PostgreSQL.
 
 Each test gets its own database, cloned from one migrated template per test session:
-a file copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL. PostgreSQL
-tests skip when no server is reachable, except under ``CI=true`` where they fail.
+a file copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL. On PostgreSQL,
+making and dropping a database takes most of a second (the server syncs its files), as
+long as many a test: a thread of the session makes the next ones while tests run, and
+drops those done with (``_PostgresClones``). PostgreSQL tests skip when no server is
+reachable, except under ``CI=true`` where they fail.
 Fixtures used from more than one test folder live here; helpers (no fixtures) shared
 the same way live in tests/support/.
 """
@@ -13,7 +16,9 @@ import os
 import shutil
 import sqlite3
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 
@@ -86,6 +91,59 @@ def postgres_template() -> Iterator[str]:
         admin.close()
 
 
+class _PostgresClones:
+    """Copies of one template made ahead of need and dropped behind, by one thread.
+
+    Every test still gets a database nobody used before; only the waiting moves off
+    the test's path. One thread does both, in order, so at most ``ahead`` spare copies
+    exist at a time and a drop never races the copy it follows.
+    """
+
+    def __init__(self, template: str, ahead: int = 2) -> None:
+        self._template = template
+        self._ahead = ahead
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-clones")
+        self._coming: deque[Future[str]] = deque()
+
+    def _make(self) -> str:
+        name = f"incidents_test_{uuid.uuid4().hex[:12]}"
+        with _admin() as admin:
+            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self._template}"')
+        return name
+
+    @staticmethod
+    def _drop(name: str) -> None:
+        with _admin() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def take(self) -> str:
+        """A new copy's name (made now if none is ready); the next one is started."""
+        while len(self._coming) < self._ahead + 1:
+            self._coming.append(self._thread.submit(self._make))
+        return self._coming.popleft().result()
+
+    def give_back(self, name: str) -> None:
+        """Drop ``name`` in the background; its connections are ended."""
+        self._thread.submit(self._drop, name)
+
+    def close(self) -> None:
+        """Drop the spare copies and wait for every drop."""
+        while self._coming:
+            future = self._coming.popleft()
+            if future.exception() is None:
+                self.give_back(future.result())
+        self._thread.shutdown(wait=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_clones(postgres_template: str) -> Iterator[_PostgresClones]:
+    clones = _PostgresClones(postgres_template)
+    try:
+        yield clones
+    finally:
+        clones.close()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def backend(request: pytest.FixtureRequest) -> str:
     backend: str = request.param
@@ -93,12 +151,11 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @contextmanager
-def _postgres_database(prefix: str, template: str | None = None) -> Iterator[str]:
-    """A new PostgreSQL database, a copy of ``template`` or empty, dropped afterwards."""
+def _postgres_database(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped afterwards."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    copy = f' TEMPLATE "{template}"' if template is not None else ""
     with _reachable_admin() as admin:
-        admin.execute(f'CREATE DATABASE "{name}"{copy}')
+        admin.execute(f'CREATE DATABASE "{name}"')
     try:
         yield _pg_url(name)
     finally:
@@ -113,9 +170,12 @@ def fresh_database(backend: str, request: pytest.FixtureRequest, path: Path) -> 
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    template = request.getfixturevalue("postgres_template")
-    with _postgres_database("incidents_test", template) as url:
-        yield url
+    clones: _PostgresClones = request.getfixturevalue("postgres_clones")
+    name = clones.take()
+    try:
+        yield _pg_url(name)
+    finally:
+        clones.give_back(name)
 
 
 def unmigrated_postgres(prefix: str) -> AbstractContextManager[str]:
