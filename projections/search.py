@@ -18,6 +18,7 @@ from projections.new_rows import insert_new
 from projections.search_documents import (
     APPLIERS,
     Documents,
+    Row,
     apply_to_documents,
     earlier_keys,
 )
@@ -85,10 +86,14 @@ class SearchProjection:
         kept = [(key, row) for key in sorted(docs.rows) if (row := docs.rows[key]) is not None]
         if self.stored is not None:
             known = self.stored
-            upsert(conn, t, [row for key, row in kept if key in known])
-            insert_new(conn, t, [row for key, row in kept if key not in known])
+            again: list[Row] = []
+            new: list[Row] = []
+            for key, row in kept:
+                (again if key in known else new).append(row)
+            upsert(conn, t, again)
+            insert_new(conn, t, new)
             known.difference_update(removed)
-            known.update(key for key, _ in kept)
+            known.update(row["doc_key"] for row in new)
         elif self.rebuilding:
             # Each event is applied once, so a document neither read back nor rewritten
             # whole is not stored yet.

@@ -53,18 +53,19 @@ def doc_key(incident_id: UUID, kind: str, ref: str) -> int:
     documents of 8,000 incidents (a log of a million events) with a probability of
     about (n²/2¹⁷ + Σ nᵢ²/2) / 2⁴⁷ ≈ 2·10⁻⁷.
     """
-    started, near = _incident_bits(incident_id)
+    started, near = _incident_bits(incident_id.int)
     what = started.copy()
     what.update(f"{kind}/{ref}".encode())
     return near | int.from_bytes(what.digest(), "big") >> 17
 
 
 @lru_cache(maxsize=65_536)
-def _incident_bits(incident_id: UUID) -> tuple[Any, int]:
+def _incident_bits(incident_id: int) -> tuple[Any, int]:
     """A hash fed the incident's id, which each of its documents' keys goes on from (a
     copy costs less than hashing the id again), and the incident's part of those keys.
-    Events of one incident come together: cached."""
-    incident = incident_id.bytes
+    Events of one incident come together: cached, by the id's number, which hashes
+    without a call into Python (a UUID's own hash does not)."""
+    incident = incident_id.to_bytes(16, "big")
     started = hashlib.blake2b(incident, digest_size=8)
     return started, int.from_bytes(hashlib.blake2b(incident, digest_size=2).digest(), "big") << 47
 
@@ -123,16 +124,17 @@ def _document(
     """A document written whole by ``env``; ``part`` tells apart the documents one event
     writes (a publication's sections); ``key`` is its doc_key when known already."""
     incident_id = env.incident_id
+    recorded = env.recorded
     return {
         "doc_key": doc_key(incident_id, kind, ref) if key is None else key,
-        "ordinal": env.recorded.position * ORDINALS_PER_POSITION + part,
+        "ordinal": recorded.position * ORDINALS_PER_POSITION + part,
         "incident_id": incident_id,
         "kind": kind,
         "ref": ref,
         "title": clean(title),
         "body": clean(body),
-        "occurred_at": env.recorded.occurred_at,
-        "position": env.recorded.position,
+        "occurred_at": recorded.occurred_at,
+        "position": recorded.position,
         "parts": None,
     }
 
@@ -264,9 +266,17 @@ APPLIERS: dict[type[e.DomainEvent], Callable[[Documents, Envelope, Any], None]] 
 
 def incident_key(env: Envelope) -> int:
     """The key of the document of the incident ``env`` belongs to."""
-    return doc_key(env.incident_id, "incident", "")
+    return _incident_document_key(env.incident_id)
 
 
+# Cached, as _incident_bits is: an incident's events come together, and each change to
+# its texts or alerts, each section edit and each publication asks for the same keys again.
+@lru_cache(maxsize=65_536)
+def _incident_document_key(incident_id: UUID) -> int:
+    return doc_key(incident_id, "incident", "")
+
+
+@lru_cache(maxsize=65_536)
 def draft_key(incident_id: UUID, section: str) -> int:
     """The key of one section's draft document."""
     return doc_key(incident_id, "postmortem", section_ref(section, None))
