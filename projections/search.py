@@ -28,7 +28,9 @@ from projections.sql import upsert
 
 class SearchProjection:
     name = "search"
-    version = 2  # 2: documents have an ordinal, the SQLite index's rowid
+    # 2: documents have an ordinal, the SQLite index's rowid; 3: keys start with the
+    # incident's stream key
+    version = 3
 
     def __init__(
         self,
