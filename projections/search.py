@@ -28,9 +28,7 @@ from projections.sql import upsert
 
 class SearchProjection:
     name = "search"
-    # 2: documents have an ordinal, the SQLite index's rowid; 3: keys start with the
-    # incident's stream key
-    version = 3
+    version = 2  # 2: documents have an ordinal, the SQLite index's rowid
 
     def __init__(
         self,

@@ -43,22 +43,15 @@ _MARKERS = re.compile("[\x02\x03]")
 
 
 def doc_key(incident_id: UUID, kind: str, ref: str) -> int:
-    """A document's key: 16 bits of its incident's id, then 47 of a hash of what it is.
+    """A document's key: 16 bits of a hash of its incident, then 47 of a hash of what it is.
 
     Computed without a lookup and the same in every rebuild, so a worker process of a
     partitioned rebuild gives a document the key every other writer gives it. The
     incident's bits keep its documents side by side in the table: a batch of events
     writes a few stretches of it rather than pages all over it, which makes a rebuild
-    about a third faster on SQLite. They are the id's last byte, its stream's key
-    (eventstore/stream_partitions.py), then the byte before: a rebuild's workers each
-    replay a run of stream keys, so each writes one stretch of keys, and merging their
-    files appends one after the other instead of splitting pages throughout.
-
-    Incident ids are random (uuid4) or hashes (uuid5), so those bits spread like a
-    hash's; ids that do not would only put documents less evenly, never make two keys
-    equal. Keys collide only where both parts do: for 600,000 documents of 8,000
-    incidents (a log of a million events) with a probability of about
-    (n²/2¹⁷ + Σ nᵢ²/2) / 2⁴⁷ ≈ 2·10⁻⁷.
+    about a third faster on SQLite. Keys collide only where both parts do: for 600,000
+    documents of 8,000 incidents (a log of a million events) with a probability of
+    about (n²/2¹⁷ + Σ nᵢ²/2) / 2⁴⁷ ≈ 2·10⁻⁷.
     """
     started, near = _incident_bits(incident_id.int)
     what = started.copy()
@@ -72,8 +65,9 @@ def _incident_bits(incident_id: int) -> tuple[Any, int]:
     copy costs less than hashing the id again), and the incident's part of those keys.
     Events of one incident come together: cached, by the id's number, which hashes
     without a call into Python (a UUID's own hash does not)."""
-    started = hashlib.blake2b(incident_id.to_bytes(16, "big"), digest_size=8)
-    return started, ((incident_id & 0xFF) << 8 | (incident_id >> 8) & 0xFF) << 47
+    incident = incident_id.to_bytes(16, "big")
+    started = hashlib.blake2b(incident, digest_size=8)
+    return started, int.from_bytes(hashlib.blake2b(incident, digest_size=2).digest(), "big") << 47
 
 
 def section_ref(section: str, revision: int | None) -> str:

@@ -11,7 +11,6 @@ import multiprocessing
 import random
 from collections import Counter
 from datetime import timedelta
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -38,7 +37,6 @@ from projections.partition_worker import PartitionJob, run_partition
 from projections.partitioned_rebuild import PartitionFailed
 from projections.rebuild import SUFFIX, rebuild
 from projections.runner import default_projections
-from projections.search_documents import doc_key
 from projections.search_tables import search_documents
 from projections.tables import timeline_entries
 from tests.clocks import FakeClock
@@ -408,60 +406,6 @@ def test_sqlite_workers_each_write_a_scratch_file_and_the_log_gets_their_rows_at
         live = conn.execute(select(func.count()).select_from(timeline_entries)).scalar_one()
     assert in_files == live > 0
     assert_same_rows(inline, snapshot(engine), "merged from scratch files: ")
-
-
-def test_each_workers_search_documents_fill_one_stretch_of_keys_in_partition_order(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """So the merge appends each file's documents after the one before's."""
-    if engine.dialect.name != "sqlite":
-        pytest.skip("scratch files are SQLite's: PostgreSQL's workers write the shadows")
-    _write(engine, 17, 240)
-    inline = snapshot(engine)
-    stretches: list[tuple[int, int, int]] = []
-    merge = scratch_merge.merge_scratch_files
-
-    def spy(target: Engine, paths: list[str], tables: list[Any]) -> None:
-        for path in paths:
-            scratch = create_engine(f"sqlite:///{path}")
-            try:
-                with scratch.connect() as conn:
-                    low, high, count = conn.execute(
-                        text(
-                            "SELECT min(doc_key), max(doc_key), count(*)"
-                            f' FROM "{search_documents.name}{SUFFIX}"'
-                        )
-                    ).one()
-            finally:
-                scratch.dispose()
-            stretches.append((low, high, count))
-        merge(target, paths, tables)
-
-    monkeypatch.setattr(partitioned_rebuild, "merge_scratch_files", spy)
-    rebuild(engine, default_projections(), processes=3, parallel_from=0, batch_size=40)
-
-    assert len(stretches) == 3, stretches
-    assert all(count > 0 for _, _, count in stretches), stretches
-    for (_, high, _), (low, _, _) in pairwise(stretches):
-        assert high < low, f"the stretches of keys overlap: {stretches}"
-    assert_same_rows(inline, snapshot(engine), "merged in order: ")
-
-
-def test_a_documents_key_starts_with_its_incidents_stream_key() -> None:
-    for _ in range(200):
-        incident = uuid4()
-        key = int(stream_id_for(incident)[-2:], 16)
-        for kind, ref in (("incident", ""), ("note", str(uuid4())), ("postmortem", "impact@2")):
-            assert doc_key(incident, kind, ref) >> 55 == key
-
-
-def test_partitions_are_runs_of_keys_in_their_order() -> None:
-    rng = random.Random(9)
-    weights = Counter({key: rng.randint(0, 50) for key in KEYS})
-    for count in (2, 3, 4, 16, 256):
-        partitions = split_streams(weights, count)
-        assert [k for p in partitions for k in p.keys] == list(KEYS)
-        assert all(p.keys for p in partitions), f"{count} partitions: one holds no key"
 
 
 def test_a_rebuild_needs_no_more_of_the_pool_than_two_connections(engine: Engine) -> None:
