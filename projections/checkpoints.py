@@ -58,21 +58,40 @@ def lock_checkpoint(conn: Connection, projection: Projection) -> Checkpoint:
 
 
 def save_checkpoint(conn: Connection, projection: Projection, position: int) -> None:
-    """Record that ``projection`` has applied everything up to ``position``."""
-    row = {
+    """Record that ``projection``'s rows, made again by its code as it is, reach ``position``.
+
+    Only a rebuild, which makes every row again, says so; everything else advances."""
+    upsert(conn, checkpoints, [_row(projection, position, datetime.now(UTC))])
+
+
+def advance_checkpoints(conn: Connection, projections: Sequence[Projection], position: int) -> None:
+    """Record that ``projections`` have applied everything up to ``position``, in one statement.
+
+    A checkpoint keeps the version its rows were built by. An append (or a worker's batch)
+    applies this code to rows that an earlier version may have made; were it to record this
+    code's version, a rebuild that a version change asked for and that was cut short (a
+    restart during it) would never run again, and rows the new code cannot read right
+    (documents under keys it no longer gives them, say) would stay. A new checkpoint gets
+    the code's version: its rows are this code's from the first.
+    """
+    now = datetime.now(UTC)
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(checkpoints).values([_row(p, position, now) for p in projections])
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["name"],
+            set_={
+                "position": statement.excluded.position,
+                "updated_at": statement.excluded.updated_at,
+            },
+        )
+    )
+
+
+def _row(projection: Projection, position: int, now: datetime) -> dict[str, object]:
+    return {
         "name": projection.name,
         "version": projection.version,
         "position": position,
-        "updated_at": datetime.now(UTC),
+        "updated_at": now,
     }
-    upsert(conn, checkpoints, [row])
-
-
-def save_checkpoints(conn: Connection, projections: Sequence[Projection], position: int) -> None:
-    """Record several projections at one position in a single statement."""
-    now = datetime.now(UTC)
-    rows = [
-        {"name": p.name, "version": p.version, "position": position, "updated_at": now}
-        for p in projections
-    ]
-    upsert(conn, checkpoints, rows)

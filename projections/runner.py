@@ -11,7 +11,7 @@ from eventstore.selective_reads import head_position_before
 from eventstore.store import read_all_in
 from projections import rebuild as rebuilding
 from projections.base import Projection, envelope
-from projections.checkpoints import load_checkpoints, save_checkpoint, save_checkpoints
+from projections.checkpoints import advance_checkpoints, load_checkpoints, save_checkpoint
 from projections.defaults import default_projections
 
 BATCH_SIZE = 1000
@@ -47,7 +47,7 @@ class ProjectionRunner:
             else:
                 self.catch_up(conn, projection, position)
         if current:
-            save_checkpoints(conn, current, recorded[-1].position)
+            advance_checkpoints(conn, current, recorded[-1].position)
 
     def catch_up(
         self,
@@ -58,10 +58,12 @@ class ProjectionRunner:
     ) -> int:
         """Apply everything in the log after ``after``; returns the new checkpoint."""
         position = after
+        # From the first event, every row is this code's: its version, as a rebuild's.
+        record = save_checkpoint if after == 0 else _advance
         while batch := read_all_in(conn, position, BATCH_SIZE):
             projection.apply(conn, [envelope(r) for r in batch])
             position = batch[-1].position
-            save_checkpoint(conn, projection, position)
+            record(conn, projection, position)
             if progress is not None:
                 progress(len(batch))
         return position
@@ -75,3 +77,7 @@ class ProjectionRunner:
         """Rebuild projections (all, or those named) into fresh tables and swap them in."""
         chosen = [p for p in self.projections if not names or p.name in names]
         return rebuilding.rebuild(engine, chosen, progress, batch_size=BATCH_SIZE)
+
+
+def _advance(conn: Connection, projection: Projection, position: int) -> None:
+    advance_checkpoints(conn, [projection], position)

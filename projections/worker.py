@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine
 from eventstore.notify import Listener
 from eventstore.store import read_all_in
 from projections.base import Projection, envelope
-from projections.checkpoints import lock_checkpoint, save_checkpoint
+from projections.checkpoints import advance_checkpoints, lock_checkpoint
 from projections.ownership import Ownership
 
 log = structlog.get_logger()
@@ -72,7 +72,7 @@ class ProjectionWorker:
             batch = [] if outdated else read_all_in(conn, checkpoint.position, self.batch_size)
             if batch:
                 projection.apply(conn, [envelope(r) for r in batch])
-                save_checkpoint(conn, projection, batch[-1].position)
+                advance_checkpoints(conn, [projection], batch[-1].position)
         if outdated and self._rebuild is not None:
             log.info("projection.rebuild", projection=projection.name)
             self._rebuild(projection)

@@ -357,6 +357,28 @@ def test_rebuild_outdated_rebuilds_exactly_the_projections_whose_version_changed
     assert_equals_rebuild(engine)
 
 
+def test_a_version_change_stays_outdated_through_appends_and_batches_until_rebuilt(
+    engine: Engine,
+) -> None:
+    """Appends apply the new code to the rows an older version built: they move the
+    checkpoint on, but only the rebuild says the rows are the new version's. Were they to
+    say it, a rebuild cut short (a restart during it) would never run again."""
+    seed_and_project(engine, 7, 80)
+    expected_names = [p.name for p in default_projections()]
+    make_outdated(engine, default_projections())
+    inline = CommandWriter(
+        IncidentService(EventStore(engine), ProjectionRunner()), random.Random(8)
+    )
+    inline.write(20)
+    ProjectionWorker(engine, default_projections(), batch_size=20).run(once=True)
+
+    assert all(s.outdated for s in statuses(engine, default_projections()))
+    assert rebuild_outdated(engine, default_projections()) == expected_names
+    assert not any(s.outdated for s in statuses(engine, default_projections()))
+    assert_caught_up(engine)
+    assert_equals_rebuild(engine)
+
+
 # --- (e) a rebuild while commands are written and read ----------------------------------------
 
 
