@@ -58,9 +58,10 @@ def lock_checkpoint(conn: Connection, projection: Projection) -> Checkpoint:
 
 
 def save_checkpoint(conn: Connection, projection: Projection, position: int) -> None:
-    """Record that ``projection``'s rows, made again by its code as it is, reach ``position``.
+    """Record that ``projection``'s rows up to ``position`` are all its code's, version too.
 
-    Only a rebuild, which makes every row again, says so; everything else advances."""
+    True of a rebuild's, and of a catch-up from the first event; appends and worker
+    batches only advance a checkpoint (``advance_checkpoints``)."""
     upsert(conn, checkpoints, [_row(projection, position, datetime.now(UTC))])
 
 
@@ -70,8 +71,8 @@ def advance_checkpoints(conn: Connection, projections: Sequence[Projection], pos
     A checkpoint keeps the version its rows were built by. An append (or a worker's batch)
     applies this code to rows that an earlier version may have made; were it to record this
     code's version, a rebuild that a version change asked for and that was cut short (a
-    restart during it) would never run again, and rows the new code cannot read right
-    (documents under keys it no longer gives them, say) would stay. A new checkpoint gets
+    restart during it) would never run again, and rows the new code reads differently
+    would stay as the old code made them. A new checkpoint gets
     the code's version: its rows are this code's from the first.
     """
     now = datetime.now(UTC)
